@@ -1,0 +1,57 @@
+//! The host's imports, wrapped: event time, config, views, timers, logging.
+//!
+//! Every function here is answered by the host from its own state in the
+//! order of the journal, so calling them keeps the agent deterministic.
+
+use crate::bindings::floor::agent::host as raw;
+use crate::{Balance, LogLevel, Position, Quote};
+
+/// Event time of the message being handled, ns since the Unix epoch.
+pub fn now() -> u64 {
+    raw::now()
+}
+
+/// A config value, if set.
+pub fn config(key: &str) -> Option<String> {
+    raw::config(key)
+}
+
+/// The account's position in `symbol`.
+pub fn position(symbol: &str) -> Position {
+    raw::position_of(symbol)
+}
+
+/// The account's balance of `asset`.
+pub fn balance(asset: &str) -> Balance {
+    raw::balance_of(asset)
+}
+
+/// Latest top of book for `symbol`.
+pub fn quote(symbol: &str) -> Option<Quote> {
+    raw::quote_of(symbol)
+}
+
+/// Ask for a timer message with `id` at event time `due`; false if refused.
+pub fn set_timer(id: &str, due: u64) -> bool {
+    raw::set_timer(id, due)
+}
+
+/// Cancel a timer; true if it was set.
+pub fn cancel_timer(id: &str) -> bool {
+    raw::cancel_timer(id)
+}
+
+/// Log a line at `level`.
+pub fn log(level: LogLevel, message: &str) {
+    raw::log(level, message)
+}
+
+/// Log at info level.
+pub fn info(message: &str) {
+    log(LogLevel::Info, message)
+}
+
+/// Log at warn level.
+pub fn warn(message: &str) {
+    log(LogLevel::Warn, message)
+}

@@ -1,0 +1,79 @@
+//! [`Outputs`]: what an agent asks the host to do after one message.
+
+use crate::bindings::floor::agent::types::{Output, Publication};
+use crate::{OrderIntent, OrderType, Payload, Side, TimeInForce};
+
+/// The outputs of one call, in order. The host checks every output against
+/// the agent's rights and limits; if any breaks them, none is acted on.
+#[derive(Debug, Default)]
+pub struct Outputs(Vec<Output>);
+
+impl Outputs {
+    /// Publish `payload` on `topic`.
+    pub fn publish(&mut self, topic: impl Into<String>, payload: Payload) {
+        self.0.push(Output::Publish(Publication {
+            topic: topic.into(),
+            payload,
+        }));
+    }
+
+    /// Send an order intent through risk and the host's limits.
+    pub fn order(&mut self, intent: OrderIntent) {
+        self.0.push(Output::Order(intent));
+    }
+
+    /// A market order for `quantity` of `symbol`.
+    pub fn market(&mut self, symbol: &str, side: Side, quantity: f64, tag: &str) {
+        self.order(OrderIntent {
+            symbol: symbol.to_string(),
+            side,
+            order_type: OrderType::Market,
+            quantity,
+            limit_price: None,
+            time_in_force: TimeInForce::Ioc,
+            tag: tag.to_string(),
+        });
+    }
+
+    /// A good-till-cancelled limit order.
+    pub fn limit(&mut self, symbol: &str, side: Side, quantity: f64, price: f64, tag: &str) {
+        self.order(OrderIntent {
+            symbol: symbol.to_string(),
+            side,
+            order_type: OrderType::Limit,
+            quantity,
+            limit_price: Some(price),
+            time_in_force: TimeInForce::Gtc,
+            tag: tag.to_string(),
+        });
+    }
+
+    /// Cancel an open order by its host-assigned id.
+    pub fn cancel(&mut self, order_id: impl Into<String>) {
+        self.0.push(Output::Cancel(order_id.into()));
+    }
+
+    /// Answer the request being handled.
+    pub fn reply(&mut self, payload: Payload) {
+        self.0.push(Output::Reply(payload));
+    }
+
+    /// Raise an alert for operators.
+    pub fn alert(&mut self, message: impl Into<String>) {
+        self.0.push(Output::Alert(message.into()));
+    }
+
+    /// Number of outputs so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn into_inner(self) -> Vec<Output> {
+        self.0
+    }
+}
