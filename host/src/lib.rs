@@ -1,1 +1,38 @@
-//! Floor
+//! Floor's host: runs trading agents as sandboxed WebAssembly components.
+//!
+//! The host owns everything with side effects — exchange I/O, the bus,
+//! time, limits — and agents only decide. See `../shared/DESIGN.md` in the
+//! project for the invariants; this crate is their implementation.
+//!
+//! # Layout
+//!
+//! Dependencies point inward: `cli` → `node` → {`venue`, `oms`, `risk`,
+//! `agent`} → {`bus`, `runtime`} → `model`.
+//!
+//! - [`model`]: plain trading types (no wasmtime).
+//! - [`runtime`]: wasmtime engine, compile cache, limits, fault
+//!   classification (no trading).
+//! - [`agent`]: the `floor:agent` world on the runtime: imports, rights,
+//!   instance lifecycle.
+//! - [`bus`]: topic routing between agents and the host.
+//! - [`venue`]: the venue interface and the simulated venue (no WASM).
+//! - [`oms`]: orders and the portfolio.
+//! - [`risk`]: the host's hard limits, applied after the risk agents.
+//! - [`dlq`]: the dead-letter queue.
+//! - [`config`]: the TOML config, validated as a whole.
+//! - [`node`]: wires it all into a running host.
+//! - [`cli`]: `floor run | call | bench`.
+//! - [`bench`]: the measurement harness behind `floor bench` and `benches/`.
+
+pub mod agent;
+pub mod bench;
+pub mod bus;
+pub mod cli;
+pub mod config;
+pub mod dlq;
+pub mod model;
+pub mod node;
+pub mod oms;
+pub mod risk;
+pub mod runtime;
+pub mod venue;

@@ -16,5 +16,6 @@ pub fn save<T: Serialize>(state: &T) -> Vec<u8> {
 /// # Errors
 /// `bad_snapshot` with the decoder's message.
 pub fn load<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|e| error("bad_snapshot", format!("cannot read snapshot: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| error("bad_snapshot", format!("cannot read snapshot: {e}")))
 }

@@ -1,1 +1,179 @@
-fn main() {}
+//! Floor's build tasks: `cargo xtask build | demo | test | bench`.
+//!
+//! Guests (every crate under `agents/` and `tests/fixtures/`) are built for
+//! `wasm32-wasip2` with the `agent` profile and copied to
+//! `target/agents/<name>.wasm` and `target/fixtures/<name>.wasm`, where the
+//! configs, tests and benches find them. Each task installs the wasm target
+//! first, so it works on a fresh machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// The guest crates in `dir`: (package name, short name).
+fn guests(dir: &Path, prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let manifest = path.join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest)?;
+        let name = text
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("name = \"")
+                    .and_then(|r| r.strip_suffix('"'))
+            })
+            .with_context(|| format!("no package name in {}", manifest.display()))?
+            .to_string();
+        let short = name.strip_prefix(prefix).unwrap_or(&name).to_string();
+        out.push((name, short));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn ensure_target() -> anyhow::Result<()> {
+    // Idempotent; `rust-toolchain.toml` alone does not add a missing target
+    // to an already installed toolchain.
+    run(Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .current_dir(root()))
+}
+
+fn build_guests() -> anyhow::Result<()> {
+    ensure_target()?;
+    let root = root();
+    let sets = [
+        (
+            root.join("agents"),
+            "floor-agent-",
+            root.join("target/agents"),
+        ),
+        (
+            root.join("tests/fixtures"),
+            "fixture-",
+            root.join("target/fixtures"),
+        ),
+    ];
+    let mut cmd = cargo();
+    cmd.current_dir(&root)
+        .args(["build", "--profile", "agent", "--target", TARGET]);
+    let mut copies = Vec::new();
+    for (dir, prefix, out) in &sets {
+        for (package, short) in guests(dir, prefix)? {
+            cmd.args(["-p", &package]);
+            let artifact = root
+                .join("target")
+                .join(TARGET)
+                .join("agent")
+                .join(format!("{}.wasm", package.replace('-', "_")));
+            copies.push((artifact, out.join(format!("{short}.wasm"))));
+        }
+    }
+    run(&mut cmd)?;
+    for (from, to) in copies {
+        std::fs::create_dir_all(to.parent().expect("has a parent"))?;
+        std::fs::copy(&from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    }
+    Ok(())
+}
+
+fn build_host(release: bool) -> anyhow::Result<()> {
+    let mut cmd = cargo();
+    cmd.current_dir(root())
+        .args(["build", "-p", "floor-host", "--bin", "floor"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(&mut cmd)
+}
+
+fn floor(args: &[String]) -> anyhow::Result<()> {
+    run(Command::new(root().join("target/release/floor"))
+        .args(args)
+        .current_dir(root()))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    match task {
+        "build" => {
+            build_guests()?;
+            build_host(true)
+        }
+        "demo" => {
+            build_guests()?;
+            build_host(true)?;
+            let mut a = vec!["run".to_string(), "examples/demo.toml".into()];
+            a.extend(rest.iter().cloned());
+            floor(&a)
+        }
+        "test" => {
+            build_guests()?;
+            // The CLI tests run the debug `floor` binary.
+            build_host(false)?;
+            let mut cmd = cargo();
+            cmd.current_dir(root())
+                .args(["test", "--workspace", "--exclude", "xtask"]);
+            for (dir, prefix) in [("agents", "floor-agent-"), ("tests/fixtures", "fixture-")] {
+                for (package, _) in guests(&root().join(dir), prefix)? {
+                    cmd.args(["--exclude", &package]);
+                }
+            }
+            cmd.args(rest);
+            run(&mut cmd)
+        }
+        "bench" => {
+            build_guests()?;
+            build_host(true)?;
+            floor(&["bench".into(), "--json".into(), "target/bench.json".into()])?;
+            let mut cmd = cargo();
+            cmd.current_dir(root()).args(["bench", "-p", "floor-host"]);
+            cmd.args(rest);
+            run(&mut cmd)
+        }
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n  build   host (release) and every agent into target/agents/\n  demo    build, then `floor run examples/demo.toml` (extra args are passed on)\n  test    build agents and fixtures, then the whole test suite\n  bench   build, then `floor bench --json target/bench.json` and the criterion benches"
+            );
+            if task == "help" {
+                Ok(())
+            } else {
+                bail!("unknown task `{task}`")
+            }
+        }
+    }
+}

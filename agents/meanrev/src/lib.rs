@@ -37,7 +37,11 @@ impl Agent for MeanRev {
             ));
         }
         self.rsi = Some(Rsi::new(config.parse_or("period", 14)?));
-        self.targeter = Some(Targeter::new(&self.symbol, "meanrev", self.quantity / 100.0));
+        self.targeter = Some(Targeter::new(
+            &self.symbol,
+            "meanrev",
+            self.quantity / 100.0,
+        ));
         Ok(())
     }
 

@@ -11,7 +11,8 @@
 //! - **reject** when the position is already at the cap in that direction;
 //! - **approve** otherwise.
 //!
-//! Config: `max_order_notional` (10000), `max_position` (1.0, base units).
+//! Config: `max_order_notional` (10000), `max_position` (1.0, base units),
+//! and per symbol `max_position.<SYMBOL>` to override it.
 //! Rejection reasons name the rule, the value and the limit.
 
 use floor_sdk::prelude::*;
@@ -20,6 +21,7 @@ use floor_sdk::prelude::*;
 struct Risk {
     max_order_notional: f64,
     max_position: f64,
+    config: Config,
 }
 
 impl Risk {
@@ -35,7 +37,10 @@ impl Risk {
             }),
         };
         let Some(price) = price else {
-            return RiskVerdict::Reject(format!("no price to value the order in {}", intent.symbol));
+            return RiskVerdict::Reject(format!(
+                "no price to value the order in {}",
+                intent.symbol
+            ));
         };
         let notional = intent.quantity * price;
         if notional > self.max_order_notional {
@@ -50,20 +55,27 @@ impl Risk {
             Side::Sell => -intent.quantity,
         };
         let after = position + signed;
-        if after.abs() <= self.max_position + 1e-12 {
+        let max_position = self
+            .config
+            .parse_or(
+                &format!("max_position.{}", intent.symbol),
+                self.max_position,
+            )
+            .unwrap_or(self.max_position);
+        if after.abs() <= max_position + 1e-12 {
             return RiskVerdict::Approve;
         }
         // Room left in the order's direction before the cap.
         let room = match intent.side {
-            Side::Buy => self.max_position - position,
-            Side::Sell => self.max_position + position,
+            Side::Buy => max_position - position,
+            Side::Sell => max_position + position,
         };
         if room > 1e-12 {
             RiskVerdict::Resize(room)
         } else {
             RiskVerdict::Reject(format!(
-                "max_position: {} would reach {after:.6} (limit ±{})",
-                intent.symbol, self.max_position
+                "max_position: {} would reach {after:.6} (limit ±{max_position})",
+                intent.symbol
             ))
         }
     }
@@ -73,6 +85,7 @@ impl Agent for Risk {
     fn init(&mut self, config: &Config) -> Result<(), Error> {
         self.max_order_notional = config.parse_or("max_order_notional", 10_000.0)?;
         self.max_position = config.parse_or("max_position", 1.0)?;
+        self.config = config.clone();
         if self.max_order_notional <= 0.0 || self.max_position <= 0.0 {
             return Err(error(
                 "bad_config",

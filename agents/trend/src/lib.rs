@@ -45,9 +45,11 @@ impl Agent for Trend {
     }
 
     fn on_message(&mut self, msg: &Envelope, out: &mut Outputs) -> Result<(), Error> {
-        let (Some(fast), Some(slow), Some(targeter)) =
-            (self.fast.as_mut(), self.slow.as_mut(), self.targeter.as_mut())
-        else {
+        let (Some(fast), Some(slow), Some(targeter)) = (
+            self.fast.as_mut(),
+            self.slow.as_mut(),
+            self.targeter.as_mut(),
+        ) else {
             return Err(error("not_initialised", "init was not called"));
         };
         match &msg.payload {
@@ -57,7 +59,13 @@ impl Agent for Trend {
                 let (Some(f), Some(s)) = (fast.update(mid), slow.update(mid)) else {
                     return Ok(());
                 };
-                let regime = if f > s { 1 } else if f < s { -1 } else { self.regime };
+                let regime = if f > s {
+                    1
+                } else if f < s {
+                    -1
+                } else {
+                    self.regime
+                };
                 if regime != self.regime {
                     self.regime = regime;
                     out.publish(

@@ -1,0 +1,303 @@
+//! Bindings for the `floor:agent` world, generated once here, and the
+//! conversions between them and [`crate::model`]. Nothing outside `agent`
+//! sees a generated type.
+#![allow(missing_docs)]
+
+use crate::model;
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "agent-world",
+});
+
+use floor::agent::types as w;
+
+impl From<w::Side> for model::Side {
+    fn from(s: w::Side) -> Self {
+        match s {
+            w::Side::Buy => model::Side::Buy,
+            w::Side::Sell => model::Side::Sell,
+        }
+    }
+}
+
+impl From<model::Side> for w::Side {
+    fn from(s: model::Side) -> Self {
+        match s {
+            model::Side::Buy => w::Side::Buy,
+            model::Side::Sell => w::Side::Sell,
+        }
+    }
+}
+
+impl From<w::OrderIntent> for model::OrderIntent {
+    fn from(o: w::OrderIntent) -> Self {
+        model::OrderIntent {
+            symbol: o.symbol,
+            side: o.side.into(),
+            order_type: match o.order_type {
+                w::OrderType::Market => model::OrderType::Market,
+                w::OrderType::Limit => model::OrderType::Limit,
+            },
+            quantity: o.quantity,
+            limit_price: o.limit_price,
+            time_in_force: match o.time_in_force {
+                w::TimeInForce::Gtc => model::TimeInForce::Gtc,
+                w::TimeInForce::Ioc => model::TimeInForce::Ioc,
+                w::TimeInForce::Fok => model::TimeInForce::Fok,
+            },
+            tag: o.tag,
+        }
+    }
+}
+
+impl From<&model::OrderIntent> for w::OrderIntent {
+    fn from(o: &model::OrderIntent) -> Self {
+        w::OrderIntent {
+            symbol: o.symbol.clone(),
+            side: o.side.into(),
+            order_type: match o.order_type {
+                model::OrderType::Market => w::OrderType::Market,
+                model::OrderType::Limit => w::OrderType::Limit,
+            },
+            quantity: o.quantity,
+            limit_price: o.limit_price,
+            time_in_force: match o.time_in_force {
+                model::TimeInForce::Gtc => w::TimeInForce::Gtc,
+                model::TimeInForce::Ioc => w::TimeInForce::Ioc,
+                model::TimeInForce::Fok => w::TimeInForce::Fok,
+            },
+            tag: o.tag.clone(),
+        }
+    }
+}
+
+impl From<&model::Quote> for w::Quote {
+    fn from(q: &model::Quote) -> Self {
+        w::Quote {
+            symbol: q.symbol.clone(),
+            bid: q.bid,
+            bid_size: q.bid_size,
+            ask: q.ask,
+            ask_size: q.ask_size,
+        }
+    }
+}
+
+fn levels_to_wit(levels: &[model::Level]) -> Vec<w::Level> {
+    levels
+        .iter()
+        .map(|l| w::Level {
+            price: l.price,
+            size: l.size,
+        })
+        .collect()
+}
+
+fn levels_from_wit(levels: Vec<w::Level>) -> Vec<model::Level> {
+    levels
+        .into_iter()
+        .map(|l| model::Level {
+            price: l.price,
+            size: l.size,
+        })
+        .collect()
+}
+
+fn status_to_wit(s: &model::OrderStatus) -> w::OrderStatus {
+    match s {
+        model::OrderStatus::Accepted => w::OrderStatus::Accepted,
+        model::OrderStatus::PartiallyFilled => w::OrderStatus::PartiallyFilled,
+        model::OrderStatus::Filled => w::OrderStatus::Filled,
+        model::OrderStatus::Cancelled => w::OrderStatus::Cancelled,
+        model::OrderStatus::Rejected { reason } => w::OrderStatus::Rejected(reason.clone()),
+        model::OrderStatus::Expired => w::OrderStatus::Expired,
+    }
+}
+
+fn status_from_wit(s: w::OrderStatus) -> model::OrderStatus {
+    match s {
+        w::OrderStatus::Accepted => model::OrderStatus::Accepted,
+        w::OrderStatus::PartiallyFilled => model::OrderStatus::PartiallyFilled,
+        w::OrderStatus::Filled => model::OrderStatus::Filled,
+        w::OrderStatus::Cancelled => model::OrderStatus::Cancelled,
+        w::OrderStatus::Rejected(reason) => model::OrderStatus::Rejected { reason },
+        w::OrderStatus::Expired => model::OrderStatus::Expired,
+    }
+}
+
+/// Host payload → guest payload.
+pub fn payload_to_wit(p: &model::Payload) -> w::Payload {
+    use model::Payload as P;
+    match p {
+        P::Quote(q) => w::Payload::Quote(q.into()),
+        P::Trade(t) => w::Payload::Trade(w::Trade {
+            symbol: t.symbol.clone(),
+            price: t.price,
+            size: t.size,
+            aggressor: t.aggressor.into(),
+            trade_id: t.trade_id,
+        }),
+        P::Book(b) => w::Payload::Book(w::Book {
+            symbol: b.symbol.clone(),
+            bids: levels_to_wit(&b.bids),
+            asks: levels_to_wit(&b.asks),
+        }),
+        P::News(n) => w::Payload::News(w::News {
+            headline: n.headline.clone(),
+            source: n.source.clone(),
+            symbols: n.symbols.clone(),
+        }),
+        P::Signal(s) => w::Payload::Signal(w::Signal {
+            symbol: s.symbol.clone(),
+            score: s.score,
+            confidence: s.confidence,
+            horizon_ns: s.horizon_ns,
+        }),
+        P::OrderIntent(o) => w::Payload::OrderIntent(o.into()),
+        P::OrderEvent(e) => w::Payload::OrderEvent(w::OrderEvent {
+            order_id: e.order_id.clone(),
+            agent: e.agent.clone(),
+            tag: e.tag.clone(),
+            symbol: e.symbol.clone(),
+            side: e.side.into(),
+            status: status_to_wit(&e.status),
+            last_quantity: e.last_quantity,
+            last_price: e.last_price,
+            cumulative_quantity: e.cumulative_quantity,
+            leaves_quantity: e.leaves_quantity,
+            fee: e.fee,
+        }),
+        P::RiskVerdict(v) => w::Payload::RiskVerdict(match v {
+            model::RiskVerdict::Approve => w::RiskVerdict::Approve,
+            model::RiskVerdict::Resize { quantity } => w::RiskVerdict::Resize(*quantity),
+            model::RiskVerdict::Reject { reason } => w::RiskVerdict::Reject(reason.clone()),
+        }),
+        P::Timer(t) => w::Payload::Timer(w::Timer {
+            id: t.id.clone(),
+            due: t.due,
+        }),
+        P::Custom(bytes) => w::Payload::Custom(bytes.clone()),
+    }
+}
+
+/// Guest payload → host payload.
+pub fn payload_from_wit(p: w::Payload) -> model::Payload {
+    use model::Payload as P;
+    match p {
+        w::Payload::Quote(q) => P::Quote(model::Quote {
+            symbol: q.symbol,
+            bid: q.bid,
+            bid_size: q.bid_size,
+            ask: q.ask,
+            ask_size: q.ask_size,
+        }),
+        w::Payload::Trade(t) => P::Trade(model::Trade {
+            symbol: t.symbol,
+            price: t.price,
+            size: t.size,
+            aggressor: t.aggressor.into(),
+            trade_id: t.trade_id,
+        }),
+        w::Payload::Book(b) => P::Book(model::Book {
+            symbol: b.symbol,
+            bids: levels_from_wit(b.bids),
+            asks: levels_from_wit(b.asks),
+        }),
+        w::Payload::News(n) => P::News(model::News {
+            headline: n.headline,
+            source: n.source,
+            symbols: n.symbols,
+        }),
+        w::Payload::Signal(s) => P::Signal(model::Signal {
+            symbol: s.symbol,
+            score: s.score,
+            confidence: s.confidence,
+            horizon_ns: s.horizon_ns,
+        }),
+        w::Payload::OrderIntent(o) => P::OrderIntent(o.into()),
+        w::Payload::OrderEvent(e) => P::OrderEvent(model::OrderEvent {
+            order_id: e.order_id,
+            agent: e.agent,
+            tag: e.tag,
+            symbol: e.symbol,
+            side: e.side.into(),
+            status: status_from_wit(e.status),
+            last_quantity: e.last_quantity,
+            last_price: e.last_price,
+            cumulative_quantity: e.cumulative_quantity,
+            leaves_quantity: e.leaves_quantity,
+            fee: e.fee,
+        }),
+        w::Payload::RiskVerdict(v) => P::RiskVerdict(match v {
+            w::RiskVerdict::Approve => model::RiskVerdict::Approve,
+            w::RiskVerdict::Resize(quantity) => model::RiskVerdict::Resize { quantity },
+            w::RiskVerdict::Reject(reason) => model::RiskVerdict::Reject { reason },
+        }),
+        w::Payload::Timer(t) => P::Timer(model::Timer {
+            id: t.id,
+            due: t.due,
+        }),
+        w::Payload::Custom(bytes) => P::Custom(bytes),
+    }
+}
+
+/// Host envelope → guest envelope.
+pub fn envelope_to_wit(e: &model::Envelope) -> w::Envelope {
+    w::Envelope {
+        id: e.id,
+        topic: e.topic.clone(),
+        source: e.source.clone(),
+        sequence: e.sequence,
+        event_time: e.event_time,
+        trace_id: e.trace_id,
+        correlation_id: e.correlation_id,
+        payload: payload_to_wit(&e.payload),
+    }
+}
+
+/// Guest output → host output.
+pub fn output_from_wit(o: w::Output) -> model::Output {
+    match o {
+        w::Output::Publish(p) => model::Output::Publish {
+            topic: p.topic,
+            payload: payload_from_wit(p.payload),
+        },
+        w::Output::Order(intent) => model::Output::Order {
+            intent: intent.into(),
+        },
+        w::Output::Cancel(order_id) => model::Output::Cancel { order_id },
+        w::Output::Reply(payload) => model::Output::Reply {
+            payload: payload_from_wit(payload),
+        },
+        w::Output::Alert(message) => model::Output::Alert { message },
+    }
+}
+
+/// Size of a guest output before conversion, for the per-output byte cap.
+/// Checked before converting, so an oversized output is never copied twice.
+pub fn wit_output_size(o: &w::Output) -> usize {
+    match o {
+        w::Output::Publish(p) => p.topic.len() + wit_payload_size(&p.payload),
+        w::Output::Order(i) => 64 + i.symbol.len() + i.tag.len(),
+        w::Output::Cancel(id) => id.len(),
+        w::Output::Reply(p) => wit_payload_size(p),
+        w::Output::Alert(m) => m.len(),
+    }
+}
+
+fn wit_payload_size(p: &w::Payload) -> usize {
+    64 + match p {
+        w::Payload::Custom(b) => b.len(),
+        w::Payload::News(n) => {
+            n.headline.len() + n.source.len() + n.symbols.iter().map(String::len).sum::<usize>()
+        }
+        w::Payload::Book(b) => b.symbol.len() + 16 * (b.bids.len() + b.asks.len()),
+        w::Payload::RiskVerdict(w::RiskVerdict::Reject(r)) => r.len(),
+        w::Payload::OrderEvent(e) => {
+            e.order_id.len() + e.agent.len() + e.tag.len() + e.symbol.len()
+        }
+        w::Payload::Timer(t) => t.id.len(),
+        _ => 32,
+    }
+}

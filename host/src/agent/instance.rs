@@ -1,0 +1,403 @@
+//! One agent's instance and its lifecycle.
+//!
+//! [`AgentInstance::handle`] is the whole contract with the rest of the
+//! host: it sets the per-call limits (fuel, epoch deadline), calls
+//! `on-message`, checks the outputs (count, size, rights), and on any fault
+//! throws the instance away and starts a fresh one — after a trap wasmtime
+//! refuses to enter an instance again, and after a rights violation the
+//! agent's state may reflect outputs that never happened. The caller gets a
+//! [`CallFault`] with the reason code to put in the dead-letter queue.
+
+use std::sync::Arc;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, Store};
+
+use super::bindings::{self, AgentWorld, AgentWorldPre};
+use super::rights::Rights;
+use super::state::{AgentState, View};
+use crate::model::{Envelope, Output, ReasonCode, Timer};
+use crate::runtime::{Fault, FaultKind, Limits, MemoryLimiter, Runtime};
+
+/// A linker with WASI (empty context) and the `floor:agent` host interface.
+/// Build it once per runtime and share it.
+pub struct AgentLinker(Linker<AgentState>);
+
+impl AgentLinker {
+    /// Link WASI and the host imports.
+    ///
+    /// # Errors
+    /// Only if wasmtime cannot define the imports (a bug).
+    pub fn new(engine: &Engine) -> wasmtime::Result<Self> {
+        let mut linker = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        AgentWorld::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
+        Ok(Self(linker))
+    }
+}
+
+/// Everything needed to start an agent.
+#[derive(Clone)]
+pub struct AgentSpec {
+    /// Unique name in the host.
+    pub name: String,
+    /// The compiled component.
+    pub component: Component,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Publish and order rights.
+    pub rights: Rights,
+    /// Configuration pairs handed to `init` and `host.config`.
+    pub config: Vec<(String, String)>,
+    /// Seed of the agent's random numbers.
+    pub seed: u64,
+}
+
+/// Why an agent could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The component does not fit the `floor:agent` world.
+    #[error(
+        "agent `{agent}` does not implement the floor:agent world: {detail}; build it against wit/ (package floor:agent@0.1.0)"
+    )]
+    Link {
+        /// Agent.
+        agent: String,
+        /// wasmtime's message.
+        detail: String,
+    },
+    /// Instantiation or `init` trapped.
+    #[error("agent `{agent}` faulted while starting ({}): {}", .fault.kind_name(), .fault.detail)]
+    Fault {
+        /// Agent.
+        agent: String,
+        /// The fault.
+        fault: CallFault,
+    },
+    /// `init` returned an error.
+    #[error("agent `{agent}` refused its configuration: {code}: {message}")]
+    Init {
+        /// Agent.
+        agent: String,
+        /// The agent's code.
+        code: String,
+        /// The agent's message.
+        message: String,
+    },
+}
+
+/// A call that did not complete normally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallFault {
+    /// Reason code for the dead-letter queue.
+    pub reason: ReasonCode,
+    /// What happened, for people.
+    pub detail: String,
+}
+
+impl CallFault {
+    fn new(reason: ReasonCode, detail: impl Into<String>) -> Self {
+        Self {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        self.reason.as_str()
+    }
+}
+
+impl From<Fault> for CallFault {
+    fn from(f: Fault) -> Self {
+        let reason = match f.kind {
+            FaultKind::FuelExhausted => ReasonCode::FuelExhausted,
+            FaultKind::DeadlineExceeded => ReasonCode::DeadlineExceeded,
+            FaultKind::MemoryLimit => ReasonCode::MemoryLimit,
+            FaultKind::Trap => ReasonCode::Trap,
+        };
+        Self::new(reason, f.detail)
+    }
+}
+
+struct Live {
+    store: Store<AgentState>,
+    bindings: AgentWorld,
+}
+
+/// A running agent: its spec, its pre-linked component, and its current
+/// instance (absent only between a fault and a successful restart).
+pub struct AgentInstance {
+    spec: AgentSpec,
+    name: Arc<str>,
+    config: Arc<Vec<(String, String)>>,
+    engine: Engine,
+    pre: AgentWorldPre<AgentState>,
+    deadline_ticks: u64,
+    view: Arc<dyn View>,
+    live: Option<Live>,
+    starts: u64,
+}
+
+impl AgentInstance {
+    /// Link, instantiate and `init` an agent.
+    ///
+    /// # Errors
+    /// [`StartError`] when the component does not fit the world, or
+    /// instantiation or `init` fails.
+    pub fn start(
+        runtime: &Runtime,
+        linker: &AgentLinker,
+        spec: AgentSpec,
+        view: Arc<dyn View>,
+    ) -> Result<Self, StartError> {
+        let link_err = |e: wasmtime::Error| StartError::Link {
+            agent: spec.name.clone(),
+            detail: format!("{e:#}"),
+        };
+        let pre = linker
+            .0
+            .instantiate_pre(&spec.component)
+            .map_err(link_err)?;
+        let pre = AgentWorldPre::new(pre).map_err(link_err)?;
+        let mut me = Self {
+            name: Arc::from(spec.name.as_str()),
+            config: Arc::new(spec.config.clone()),
+            deadline_ticks: runtime.deadline_ticks(spec.limits.deadline),
+            engine: runtime.engine().clone(),
+            spec,
+            pre,
+            view,
+            live: None,
+            starts: 0,
+        };
+        me.restart()?;
+        Ok(me)
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its spec.
+    pub fn spec(&self) -> &AgentSpec {
+        &self.spec
+    }
+
+    /// How many instances were started (1 + restarts after faults).
+    pub fn starts(&self) -> u64 {
+        self.starts
+    }
+
+    /// Bytes of linear memory the current instance holds.
+    pub fn memory_bytes(&self) -> usize {
+        self.live
+            .as_ref()
+            .map_or(0, |l| l.store.data().limiter.used())
+    }
+
+    /// Log lines the agent wrote past the per-call cap, since it started.
+    pub fn logs_suppressed(&self) -> u64 {
+        self.live
+            .as_ref()
+            .map_or(0, |l| l.store.data().logs_suppressed)
+    }
+
+    fn arm(&self, store: &mut Store<AgentState>, event_time: u64) -> wasmtime::Result<()> {
+        store.data_mut().begin_call(event_time);
+        store.set_fuel(self.spec.limits.fuel)?;
+        store.set_epoch_deadline(self.deadline_ticks);
+        Ok(())
+    }
+
+    /// Throw the current instance away and start a fresh one.
+    ///
+    /// # Errors
+    /// [`StartError`] when instantiation or `init` fails.
+    pub fn restart(&mut self) -> Result<(), StartError> {
+        self.live = None;
+        let state = AgentState::new(
+            self.name.clone(),
+            MemoryLimiter::new(&self.spec.limits),
+            self.view.clone(),
+            self.config.clone(),
+            self.spec.seed,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let fault = |e: wasmtime::Error| StartError::Fault {
+            agent: self.spec.name.clone(),
+            fault: Fault::classify(&e).into(),
+        };
+        self.arm(&mut store, 0).map_err(fault)?;
+        let bindings = self.pre.instantiate(&mut store).map_err(fault)?;
+        self.arm(&mut store, 0).map_err(fault)?;
+        let init = bindings
+            .floor_agent_agent()
+            .call_init(&mut store, &self.config)
+            .map_err(fault)?;
+        if let Err(e) = init {
+            return Err(StartError::Init {
+                agent: self.spec.name.clone(),
+                code: e.code,
+                message: e.message,
+            });
+        }
+        self.starts += 1;
+        self.live = Some(Live { store, bindings });
+        Ok(())
+    }
+
+    /// Handle one message. `in_request` says whether the message is a
+    /// request the agent may reply to.
+    ///
+    /// # Errors
+    /// [`CallFault`] when the call broke a limit, trapped, returned an
+    /// error, or produced an output it had no right to; the agent has then
+    /// already been given a fresh instance (if it could be started).
+    pub fn handle(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
+        if self.live.is_none() {
+            // The last restart failed: try again, so a transient fault in
+            // `init` does not take the agent down for good.
+            self.restart()
+                .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
+        }
+        let result = self.call(msg, in_request);
+        if result.is_err() {
+            if let Err(e) = self.restart() {
+                tracing::error!(agent = %self.name, "cannot restart after a fault: {e}");
+            }
+        }
+        result
+    }
+
+    fn call(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
+        let limits = &self.spec.limits;
+        let live = self.live.as_mut().expect("checked by handle");
+        let input = bindings::envelope_to_wit(msg);
+        let deadline = self.deadline_ticks;
+        live.store.data_mut().begin_call(msg.event_time);
+        live.store
+            .set_fuel(limits.fuel)
+            .map_err(|e| CallFault::new(ReasonCode::Trap, format!("{e:#}")))?;
+        live.store.set_epoch_deadline(deadline);
+        let raw = live
+            .bindings
+            .floor_agent_agent()
+            .call_on_message(&mut live.store, &input)
+            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
+        let raw = raw.map_err(|e| {
+            CallFault::new(ReasonCode::AgentError, format!("{}: {}", e.code, e.message))
+        })?;
+        if raw.len() > limits.max_outputs {
+            return Err(CallFault::new(
+                ReasonCode::TooManyOutputs,
+                format!(
+                    "agent `{}` returned {} outputs, its cap is {} per call",
+                    self.name,
+                    raw.len(),
+                    limits.max_outputs
+                ),
+            ));
+        }
+        let mut outputs = Vec::with_capacity(raw.len());
+        for o in raw {
+            let size = bindings::wit_output_size(&o);
+            if size > limits.max_output_bytes {
+                return Err(CallFault::new(
+                    ReasonCode::OutputTooLarge,
+                    format!(
+                        "agent `{}` returned an output of about {size} bytes, its cap is {} bytes",
+                        self.name, limits.max_output_bytes
+                    ),
+                ));
+            }
+            let o = bindings::output_from_wit(o);
+            if let Output::Reply { .. } = o {
+                if !in_request {
+                    return Err(CallFault::new(
+                        ReasonCode::ReplyWithoutRequest,
+                        format!(
+                            "agent `{}` replied to a message that was not a request",
+                            self.name
+                        ),
+                    ));
+                }
+            }
+            self.spec
+                .rights
+                .check(&self.name, &o)
+                .map_err(|(reason, detail)| CallFault::new(reason, detail))?;
+            outputs.push(o);
+        }
+        Ok(outputs)
+    }
+
+    /// The agent's state, from `snapshot`.
+    ///
+    /// # Errors
+    /// [`CallFault`] when `snapshot` faults.
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, CallFault> {
+        let live = self
+            .live
+            .as_mut()
+            .ok_or_else(|| CallFault::new(ReasonCode::Trap, "agent has no running instance"))?;
+        live.store
+            .set_fuel(self.spec.limits.fuel)
+            .map_err(|e| CallFault::new(ReasonCode::Trap, format!("{e:#}")))?;
+        live.store.set_epoch_deadline(self.deadline_ticks);
+        live.bindings
+            .floor_agent_agent()
+            .call_snapshot(&mut live.store)
+            .map_err(|e| CallFault::from(Fault::classify(&e)))
+    }
+
+    /// Instantiate a throwaway instance (no `init`), to measure or warm the
+    /// pooling allocator.
+    ///
+    /// # Errors
+    /// The instantiation fault.
+    pub fn instantiate_throwaway(&self) -> Result<(), CallFault> {
+        let state = AgentState::new(
+            self.name.clone(),
+            MemoryLimiter::new(&self.spec.limits),
+            self.view.clone(),
+            self.config.clone(),
+            self.spec.seed,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store
+            .set_fuel(self.spec.limits.fuel)
+            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
+        store.set_epoch_deadline(self.deadline_ticks);
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
+        std::hint::black_box(instance);
+        Ok(())
+    }
+
+    /// Timers that are due at `now`, removed from the agent's set, in due order.
+    pub fn take_due_timers(&mut self, now: u64) -> Vec<Timer> {
+        let Some(live) = self.live.as_mut() else {
+            return Vec::new();
+        };
+        let timers = &mut live.store.data_mut().timers;
+        let mut due: Vec<Timer> = timers
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(id, at)| Timer {
+                id: id.clone(),
+                due: *at,
+            })
+            .collect();
+        for t in &due {
+            timers.remove(&t.id);
+        }
+        due.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.id.cmp(&b.id)));
+        due
+    }
+}

@@ -1,0 +1,22 @@
+//! Agents: components of the `floor:agent` world, run under the host's
+//! limits and rights.
+//!
+//! This is where WebAssembly meets trading: it turns the generated bindings
+//! into the host's own [`crate::model`] types at the boundary, answers the
+//! agent's imports from a [`View`] of the account and the market, checks
+//! every output against the agent's [`Rights`], and turns any fault into a
+//! reason code and a fresh instance.
+//!
+//! - [`bindings`]: generated bindings and the conversions.
+//! - [`state`]: what a store holds, and the host imports.
+//! - [`rights`]: publish and order rights.
+//! - [`instance`]: [`AgentInstance`], one agent's instance and its lifecycle.
+
+pub mod bindings;
+pub mod instance;
+pub mod rights;
+pub mod state;
+
+pub use instance::{AgentInstance, AgentLinker, AgentSpec, CallFault, StartError};
+pub use rights::Rights;
+pub use state::{EmptyView, View};

@@ -1,0 +1,213 @@
+//! What each agent's store holds, and the host imports it answers.
+//!
+//! An agent has no ambient authority. Its WASI context is empty: no
+//! preopened directories, no environment, no arguments, no sockets, no
+//! inherited stdio. Its clocks read the event time of the message being
+//! handled, and its random numbers come from a generator seeded by the host,
+//! so the same journal replays to the same decisions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
+
+use super::bindings::floor::agent::{host as wh, types as wt};
+use crate::model::{Balance, Position, Quote};
+use crate::runtime::MemoryLimiter;
+
+/// Timers one agent may have set at once.
+pub const MAX_TIMERS: usize = 64;
+/// Log lines one call may write; the rest are counted, not written.
+pub const MAX_LOG_LINES_PER_CALL: u32 = 32;
+
+/// The host's read-only view of the account and the market, as agents see
+/// it through `position-of`, `balance-of` and `quote-of`.
+pub trait View: Send + Sync {
+    /// Position in `symbol` (flat if none).
+    fn position(&self, symbol: &str) -> Position;
+    /// Balance of `asset` (zero if none).
+    fn balance(&self, asset: &str) -> Balance;
+    /// Latest quote for `symbol`.
+    fn quote(&self, symbol: &str) -> Option<Quote>;
+}
+
+/// A view of an empty account and no market (for `floor call` and tests).
+#[derive(Debug, Default)]
+pub struct EmptyView;
+
+impl View for EmptyView {
+    fn position(&self, symbol: &str) -> Position {
+        Position {
+            symbol: symbol.to_string(),
+            ..Position::default()
+        }
+    }
+    fn balance(&self, asset: &str) -> Balance {
+        Balance {
+            asset: asset.to_string(),
+            ..Balance::default()
+        }
+    }
+    fn quote(&self, _symbol: &str) -> Option<Quote> {
+        None
+    }
+}
+
+/// Event time shared between the store and the WASI clocks.
+#[derive(Clone, Default)]
+struct EventClock(Arc<AtomicU64>);
+
+impl HostWallClock for EventClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+}
+
+impl HostMonotonicClock for EventClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The data of one agent instance's store.
+pub struct AgentState {
+    pub(crate) name: Arc<str>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    view: Arc<dyn View>,
+    config: Arc<Vec<(String, String)>>,
+    clock: EventClock,
+    pub(crate) timers: BTreeMap<String, u64>,
+    log_lines: u32,
+    pub(crate) logs_suppressed: u64,
+}
+
+impl AgentState {
+    pub(crate) fn new(
+        name: Arc<str>,
+        limiter: MemoryLimiter,
+        view: Arc<dyn View>,
+        config: Arc<Vec<(String, String)>>,
+        seed: u64,
+    ) -> Self {
+        let clock = EventClock::default();
+        let wasi = WasiCtxBuilder::new()
+            .wall_clock(clock.clone())
+            .monotonic_clock(clock.clone())
+            .secure_random(StdRng::seed_from_u64(seed))
+            .insecure_random(StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15))
+            .insecure_random_seed(u128::from(seed))
+            .build();
+        Self {
+            name,
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            view,
+            config,
+            clock,
+            timers: BTreeMap::new(),
+            log_lines: 0,
+            logs_suppressed: 0,
+        }
+    }
+
+    /// Set the event time for the next call and reset per-call counters.
+    pub(crate) fn begin_call(&mut self, event_time: u64) {
+        self.clock.0.store(event_time, Ordering::Relaxed);
+        self.log_lines = 0;
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.0.load(Ordering::Relaxed)
+    }
+}
+
+impl WasiView for AgentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wt::Host for AgentState {}
+
+impl wh::Host for AgentState {
+    fn log(&mut self, level: wt::LogLevel, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES_PER_CALL {
+            self.logs_suppressed += 1;
+            return;
+        }
+        let agent = &*self.name;
+        match level {
+            wt::LogLevel::Trace => tracing::trace!(agent, "{message}"),
+            wt::LogLevel::Debug => tracing::debug!(agent, "{message}"),
+            wt::LogLevel::Info => tracing::info!(agent, "{message}"),
+            wt::LogLevel::Warn => tracing::warn!(agent, "{message}"),
+            wt::LogLevel::Error => tracing::error!(agent, "{message}"),
+        }
+    }
+
+    fn now(&mut self) -> u64 {
+        AgentState::now(self)
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn position_of(&mut self, symbol: String) -> wh::Position {
+        let p = self.view.position(&symbol);
+        wh::Position {
+            symbol: p.symbol,
+            quantity: p.quantity,
+            average_price: p.average_price,
+            realized_pnl: p.realized_pnl,
+        }
+    }
+
+    fn balance_of(&mut self, asset: String) -> wh::Balance {
+        let b = self.view.balance(&asset);
+        wh::Balance {
+            asset: b.asset,
+            free: b.free,
+            locked: b.locked,
+        }
+    }
+
+    fn quote_of(&mut self, symbol: String) -> Option<wt::Quote> {
+        self.view.quote(&symbol).as_ref().map(Into::into)
+    }
+
+    fn set_timer(&mut self, id: String, due: u64) -> bool {
+        if self.timers.len() >= MAX_TIMERS && !self.timers.contains_key(&id) {
+            return false;
+        }
+        self.timers.insert(id, due);
+        true
+    }
+
+    fn cancel_timer(&mut self, id: String) -> bool {
+        self.timers.remove(&id).is_some()
+    }
+}

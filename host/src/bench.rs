@@ -1,0 +1,294 @@
+//! Measurement harness shared by `floor bench` and the criterion benches in
+//! `benches/`, so both measure exactly the same code paths.
+//!
+//! Each probe does one unit of work; callers time it (hdrhistogram in
+//! `floor bench`, criterion in `cargo bench`). Nothing here asserts on time.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use crate::agent::{AgentInstance, AgentLinker, AgentSpec, Rights};
+use crate::config::NodeConfig;
+use crate::model::{Envelope, ExecutionReport, MarketEvent, Nanos, Payload, Quote};
+use crate::node::{Node, SharedView};
+use crate::runtime::{ComponentCache, Limits, Runtime, RuntimeConfig, cache};
+use crate::venue::sim::{SimConfig, SimVenue};
+use crate::venue::{Venue, VenueError, VenueEvent, VenueOrder};
+
+/// Where `cargo xtask build` puts the agents.
+pub const DEFAULT_AGENTS_DIR: &str = "target/agents";
+
+fn agent_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let p = dir.join(format!("{name}.wasm"));
+    anyhow::ensure!(
+        p.is_file(),
+        "`{}` not found; build the agents first with `cargo xtask build`",
+        p.display()
+    );
+    Ok(p)
+}
+
+fn quote(symbol: &str, mid: f64) -> Quote {
+    Quote {
+        symbol: symbol.to_string(),
+        bid: mid - 0.5,
+        bid_size: 3.0,
+        ask: mid + 0.5,
+        ask_size: 3.0,
+    }
+}
+
+/// One trend agent under the node's limits, for call, instantiate and load
+/// probes.
+pub struct AgentProbe {
+    _runtime: Runtime,
+    agent: AgentInstance,
+    cwasm: tempfile::NamedTempFile,
+    engine: wasmtime::Engine,
+    envelope: Envelope,
+    n: u64,
+}
+
+impl AgentProbe {
+    /// Load `trend.wasm` from `agents_dir` and start it.
+    ///
+    /// # Errors
+    /// When the agent is missing or does not start.
+    pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
+        let runtime = Runtime::new(RuntimeConfig {
+            pool_instances: 64,
+            ..RuntimeConfig::default()
+        })?;
+        let path = agent_path(agents_dir, "trend")?;
+        let loaded = ComponentCache::new(runtime.engine(), None).load(runtime.engine(), &path)?;
+        let mut cwasm = tempfile::NamedTempFile::new()?;
+        std::io::Write::write_all(&mut cwasm, &loaded.component.serialize()?)?;
+        let linker = AgentLinker::new(runtime.engine())?;
+        let spec = AgentSpec {
+            name: "trend".into(),
+            component: loaded.component,
+            limits: Limits::default(),
+            rights: Rights::all(),
+            config: vec![
+                ("symbol".into(), "BTCUSDT".into()),
+                ("fast".into(), "5".into()),
+                ("slow".into(), "20".into()),
+            ],
+            seed: 1,
+        };
+        let agent = AgentInstance::start(&runtime, &linker, spec, Arc::new(SharedView::default()))?;
+        let envelope = Envelope {
+            id: 1,
+            topic: "md.tick.BTCUSDT".into(),
+            source: "venue".into(),
+            sequence: 1,
+            event_time: 1,
+            trace_id: 1,
+            correlation_id: None,
+            payload: Payload::Quote(quote("BTCUSDT", 100.0)),
+        };
+        Ok(Self {
+            engine: runtime.engine().clone(),
+            _runtime: runtime,
+            agent,
+            cwasm,
+            envelope,
+            n: 0,
+        })
+    }
+
+    /// One `on-message` call with a tick, fuel and deadline on.
+    pub fn call(&mut self) {
+        self.n += 1;
+        if let Payload::Quote(q) = &mut self.envelope.payload {
+            let mid = 100.0 + (self.n % 17) as f64 * 0.25;
+            q.bid = mid - 0.5;
+            q.ask = mid + 0.5;
+        }
+        self.envelope.id = self.n;
+        self.envelope.sequence = self.n;
+        self.envelope.event_time = self.n;
+        let out = self.agent.handle(&self.envelope, false);
+        std::hint::black_box(out).expect("trend agent faulted in the benchmark");
+    }
+
+    /// Instantiate a throwaway instance from the pooling allocator.
+    pub fn instantiate(&self) {
+        self.agent
+            .instantiate_throwaway()
+            .expect("instantiation failed in the benchmark");
+    }
+
+    /// Load the compiled component from disk (memory-mapped).
+    pub fn load(&self) {
+        let c = cache::deserialize_own(&self.engine, self.cwasm.path());
+        std::hint::black_box(c).expect("loading the compiled component failed");
+    }
+}
+
+/// A venue wrapper that records when an order reaches the venue boundary.
+struct ProbeVenue {
+    inner: SimVenue,
+    base: Instant,
+    last_submit: Arc<AtomicU64>,
+}
+
+impl Venue for ProbeVenue {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn poll(&mut self) -> Option<(Nanos, VenueEvent)> {
+        self.inner.poll()
+    }
+    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        self.last_submit
+            .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.inner.submit(order, now)
+    }
+    fn cancel(&mut self, order_id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        self.inner.cancel(order_id, now)
+    }
+    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
+        self.inner.observe(event, now)
+    }
+}
+
+fn bench_config(agents_dir: &Path, data_dir: &Path) -> anyhow::Result<NodeConfig> {
+    let trend = agent_path(agents_dir, "trend")?;
+    let risk = agent_path(agents_dir, "risk")?;
+    let text = format!(
+        r#"
+[node]
+data_dir = "{data}"
+
+[venue]
+realtime = false
+events_per_second = 1000
+
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 100.0
+
+[account]
+balances = {{ USDT = 1000000.0 }}
+
+[limits]
+max_order_notional = 1000000.0
+max_position = 1000.0
+price_band_pct = 50.0
+max_orders_per_second = 1000000000
+
+[[agents]]
+name = "trend"
+path = "{trend}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.trend.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
+
+[[agents]]
+name = "risk"
+path = "{risk}"
+role = "risk"
+config = {{ max_order_notional = 1000000.0, max_position = 100.0 }}
+"#,
+        data = data_dir.display(),
+        trend = trend.display(),
+        risk = risk.display(),
+    );
+    Ok(NodeConfig::parse(&text, "<bench>", Path::new("."))?)
+}
+
+fn sim(cfg: &NodeConfig) -> SimVenue {
+    SimVenue::new(SimConfig {
+        seed: 1,
+        start_time: 1_000_000_000,
+        step: 1_000_000,
+        trade_probability: 0.3,
+        taker_fee_bps: 7.5,
+        maker_fee_bps: 2.5,
+        symbols: cfg.sim_symbols(),
+    })
+}
+
+/// A node with a trend strategy (fast 1, slow 2) and the risk agent, fed
+/// ticks that alternate up and down so every tick crosses the averages and
+/// sends an order through strategy → risk agent → host limits → venue.
+pub struct TickToOrder {
+    node: Node,
+    _data: tempfile::TempDir,
+    base: Instant,
+    last_submit: Arc<AtomicU64>,
+    n: u64,
+}
+
+impl TickToOrder {
+    /// Build the node.
+    ///
+    /// # Errors
+    /// When the agents are missing or do not start.
+    pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let cfg = bench_config(agents_dir, data.path())?;
+        let last_submit = Arc::new(AtomicU64::new(0));
+        let base = Instant::now();
+        let venue = ProbeVenue {
+            inner: sim(&cfg),
+            base,
+            last_submit: last_submit.clone(),
+        };
+        let node = Node::new(&cfg, Box::new(venue)).context("starting the bench node")?;
+        Ok(Self {
+            node,
+            _data: data,
+            base,
+            last_submit,
+            n: 0,
+        })
+    }
+
+    /// Inject one tick; the nanoseconds from tick in to order at the venue
+    /// boundary, if the tick caused an order.
+    pub fn tick(&mut self) -> Option<u64> {
+        self.n += 1;
+        let mid = if self.n % 2 == 0 { 100.0 } else { 101.0 };
+        let t0 = self.base.elapsed().as_nanos() as u64;
+        let orders = self.node.inject(
+            MarketEvent::Quote(quote("BTCUSDT", mid)),
+            self.n * 1_000_000,
+        );
+        (orders > 0).then(|| self.last_submit.load(Ordering::Relaxed).saturating_sub(t0))
+    }
+}
+
+/// Market events per second through a node with the trend and risk agents,
+/// unpaced, over `events` events from the simulated venue.
+///
+/// # Errors
+/// When the agents are missing or do not start.
+pub fn node_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
+    let data = tempfile::tempdir()?;
+    let mut cfg = bench_config(agents_dir, data.path())?;
+    // Ordinary windows: the strategy trades now and then, as in a real run.
+    for a in &mut cfg.agents {
+        for (k, v) in &mut a.config {
+            match k.as_str() {
+                "fast" => *v = "10".into(),
+                "slow" => *v = "30".into(),
+                _ => {}
+            }
+        }
+    }
+    let mut node = Node::new(&cfg, Box::new(sim(&cfg)))?;
+    let stats = node.stats();
+    let start = Instant::now();
+    while stats.events.load(Ordering::Relaxed) < events && node.step() {}
+    Ok(stats.events.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}

@@ -1,0 +1,107 @@
+//! `floor bench`: the hot paths, measured, as a table or JSON.
+//!
+//! Keys (stable; issues and CI refer to them):
+//! `agent_call_ns_p50`/`_p99` (one tick into the Rust trend agent, fuel and
+//! deadline on, conversions included), `instantiate_us_p50` (pooling
+//! allocator), `component_load_us` (median load of the compiled component
+//! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
+//! venue boundary through strategy → risk agent → host limits), and
+//! `node_events_per_sec` (simulated market through a node with two agents).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use hdrhistogram::Histogram;
+
+use crate::bench::{AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, node_throughput};
+
+/// Arguments of `floor bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Also write the figures as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where the built agents are.
+    #[arg(long, default_value = DEFAULT_AGENTS_DIR)]
+    agents: PathBuf,
+    /// Fewer iterations (smoke test of the harness, figures are rough).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn hist() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant figures is valid")
+}
+
+/// Time `iters` batches of `batch` calls; record the per-call mean of each batch.
+fn per_call_ns(iters: u64, batch: u64, mut f: impl FnMut()) -> Histogram<u64> {
+    let mut h = hist();
+    for _ in 0..iters {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        let _ = h.record((t.elapsed().as_nanos() as u64 / batch).max(1));
+    }
+    h
+}
+
+pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let scale = if args.quick { 10 } else { 1 };
+    let mut figures: BTreeMap<&str, f64> = BTreeMap::new();
+
+    let mut probe = AgentProbe::new(&args.agents)?;
+    for _ in 0..10_000 / scale {
+        probe.call();
+    }
+    let calls = per_call_ns(20_000 / scale, 16, || probe.call());
+    figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
+    figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
+
+    let inst = per_call_ns(2_000 / scale, 4, || probe.instantiate());
+    figures.insert(
+        "instantiate_us_p50",
+        inst.value_at_quantile(0.5) as f64 / 1e3,
+    );
+
+    let loads = per_call_ns(200 / scale, 1, || probe.load());
+    figures.insert(
+        "component_load_us",
+        loads.value_at_quantile(0.5) as f64 / 1e3,
+    );
+    drop(probe);
+
+    let mut t2o = TickToOrder::new(&args.agents)?;
+    let mut h = hist();
+    for i in 0..40_000 / scale {
+        if let Some(ns) = t2o.tick() {
+            if i >= 2_000 / scale {
+                let _ = h.record(ns.max(1));
+            }
+        }
+    }
+    anyhow::ensure!(
+        h.len() > 0,
+        "no tick produced an order; the bench pipeline is broken"
+    );
+    figures.insert("tick_to_order_ns_p50", h.value_at_quantile(0.5) as f64);
+    figures.insert("tick_to_order_ns_p99", h.value_at_quantile(0.99) as f64);
+    figures.insert("tick_to_order_samples", h.len() as f64);
+    drop(t2o);
+
+    figures.insert(
+        "node_events_per_sec",
+        node_throughput(&args.agents, 200_000 / scale)?.round(),
+    );
+
+    for (k, v) in &figures {
+        println!("{k:<24} {v:>14.2}");
+    }
+    if let Some(p) = &args.json {
+        std::fs::write(p, serde_json::to_string_pretty(&figures)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,57 @@
+//! The `floor` command line.
+//!
+//! - `floor run [CONFIG] [--for DURATION] [--summary-json PATH]`
+//! - `floor call AGENT.wasm [--config KEY=VALUE…] [--input FILE]`
+//! - `floor bench [--json PATH]`
+
+mod bench;
+mod call;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Floor: trading agents as sandboxed WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(name = "floor", version, about, propagate_version = true)]
+struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a node: venue, agents, risk, order manager.
+    Run(run::RunArgs),
+    /// Run one agent in isolation on envelopes read as JSON lines.
+    Call(call::CallArgs),
+    /// Measure the hot paths and print (or write) the figures.
+    Bench(bench::BenchArgs),
+}
+
+/// Entry point of the `floor` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Call(a) => call::call(a),
+        Command::Bench(a) => bench::bench(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

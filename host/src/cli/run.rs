@@ -1,0 +1,158 @@
+//! `floor run`: a node with a status line every second and a summary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::config::NodeConfig;
+use crate::node::{Node, RunOptions, Summary};
+use crate::venue::sim::{SimConfig, SimVenue};
+
+/// Arguments of `floor run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Config file; without one, the built-in demo (examples/demo.toml).
+    config: Option<PathBuf>,
+    /// Stop after this long (e.g. `10s`, `2m`); default: until Ctrl-C.
+    #[arg(long = "for", value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Stop after this many market events.
+    #[arg(long)]
+    events: Option<u64>,
+    /// Write the final summary as JSON here.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+    /// Run as fast as possible instead of pacing to the wall clock.
+    #[arg(long)]
+    fast: bool,
+    /// No status line.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Build the configured venue.
+pub fn venue_for(cfg: &NodeConfig) -> SimVenue {
+    let start = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    SimVenue::new(SimConfig {
+        seed: cfg.venue.seed,
+        start_time: start,
+        step: 1_000_000_000 / u64::from(cfg.venue.events_per_second.max(1)),
+        trade_probability: cfg.venue.trade_probability,
+        taker_fee_bps: cfg.venue.taker_fee_bps,
+        maker_fee_bps: cfg.venue.maker_fee_bps,
+        symbols: cfg.sim_symbols(),
+    })
+}
+
+pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let cfg = match &args.config {
+        Some(p) => NodeConfig::load(p)?,
+        None => NodeConfig::demo()?,
+    };
+    let mut node = Node::new(&cfg, Box::new(venue_for(&cfg)))?;
+    let opts = RunOptions {
+        duration: args.duration,
+        max_events: args.events,
+        events_per_second: if args.fast || !cfg.venue.realtime {
+            0
+        } else {
+            cfg.venue.events_per_second
+        },
+    };
+    let stats = node.stats();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = tokio::sync::oneshot::channel::<Summary>();
+    let worker = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("floor-node".into())
+            .spawn(move || {
+                let summary = crate::node::run(&mut node, &opts, &stop);
+                let _ = tx.send(summary);
+            })
+            .context("cannot start the node thread")?
+    };
+    let names: Vec<String> = cfg.agents.iter().map(|a| a.name.clone()).collect();
+    eprintln!(
+        "floor: {} agent(s) [{}] on venue `{}` with {} symbol(s); Ctrl-C stops",
+        names.len(),
+        names.join(", "),
+        cfg.venue.kind,
+        cfg.symbols.len()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = rt.block_on(async {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        let mut last = 0u64;
+        let mut interrupted = false;
+        loop {
+            tokio::select! {
+                s = &mut rx => return s.ok(),
+                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                    eprintln!("\nfloor: stopping (Ctrl-C)");
+                    interrupted = true;
+                    stop.store(true, Ordering::Relaxed);
+                }
+                _ = tick.tick() => {
+                    let events = stats.events.load(Ordering::Relaxed);
+                    if !args.quiet {
+                        eprintln!("{}", stats.line((events - last) as f64));
+                    }
+                    last = events;
+                }
+            }
+        }
+    });
+    let _ = worker.join();
+    let summary = summary
+        .context("the node thread ended without a summary (it panicked; see the log above)")?;
+    print_summary(&summary);
+    if let Some(path) = &args.summary_json {
+        let json = serde_json::to_string_pretty(&summary)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(s: &Summary) {
+    println!("--- summary ---");
+    println!(
+        "events {} in {:.1}s ({:.0}/s) | orders {} | fills {} | rejects {} | pnl {:+.2} (realised {:+.2}, fees {:.2})",
+        s.events,
+        s.wall_seconds,
+        s.events_per_second,
+        s.orders,
+        s.fills,
+        s.rejects,
+        s.pnl,
+        s.pnl_detail.realized,
+        s.pnl_detail.fees
+    );
+    println!(
+        "agent faults {} | dead letters {} | alerts {}",
+        s.agent_faults, s.dlq, s.alerts
+    );
+    for (reason, n) in &s.reject_reasons {
+        println!("  rejected {n:>5} × {reason}");
+    }
+    for (reason, n) in &s.dlq_by_reason {
+        println!("  dead letter {n:>5} × {reason}");
+    }
+    for p in &s.positions {
+        println!(
+            "  position {:<10} {:>+12.6} @ {:>12.4}  realised {:+.2}",
+            p.symbol, p.quantity, p.average_price, p.realized_pnl
+        );
+    }
+}

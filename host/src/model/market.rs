@@ -1,0 +1,85 @@
+//! Market data: quotes, trades and books.
+
+use serde::{Deserialize, Serialize};
+
+use super::Side;
+
+/// Top of the book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quote {
+    /// Venue symbol.
+    pub symbol: String,
+    /// Best bid.
+    pub bid: f64,
+    /// Size at the best bid.
+    pub bid_size: f64,
+    /// Best ask.
+    pub ask: f64,
+    /// Size at the best ask.
+    pub ask_size: f64,
+}
+
+impl Quote {
+    /// Midpoint of bid and ask.
+    pub fn mid(&self) -> f64 {
+        (self.bid + self.ask) / 2.0
+    }
+}
+
+/// A print.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trade {
+    /// Venue symbol.
+    pub symbol: String,
+    /// Price.
+    pub price: f64,
+    /// Quantity.
+    pub size: f64,
+    /// Side that took liquidity.
+    pub aggressor: Side,
+    /// Venue trade id.
+    pub trade_id: u64,
+}
+
+/// One level of a book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Price.
+    pub price: f64,
+    /// Size.
+    pub size: f64,
+}
+
+/// Top N levels of a book, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Book {
+    /// Venue symbol.
+    pub symbol: String,
+    /// Bids, best first.
+    pub bids: Vec<Level>,
+    /// Asks, best first.
+    pub asks: Vec<Level>,
+}
+
+/// One market-data event from a venue, stamped with its event time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MarketEvent {
+    /// A new top of book.
+    Quote(Quote),
+    /// A print.
+    Trade(Trade),
+}
+
+impl MarketEvent {
+    /// The symbol the event is about.
+    pub fn symbol(&self) -> &str {
+        match self {
+            MarketEvent::Quote(q) => &q.symbol,
+            MarketEvent::Trade(t) => &t.symbol,
+        }
+    }
+}

@@ -1,0 +1,519 @@
+//! The node: wires venue, bus, agents, risk, limits and the order manager
+//! into one host, and drives them.
+//!
+//! The node is one deterministic loop. Each input (a market event or an
+//! execution report from the venue, a due timer) is stamped, published, and
+//! every delivery it causes is handled before the next input is taken — so
+//! a run is a function of its inputs, which is what the journal builds on.
+//!
+//! The order path: an agent's `order` output goes to every risk agent as a
+//! `risk.check.request` (request/reply, under that agent's deadline); any
+//! reject, fault or missing answer refuses the order (fail safe); a resize
+//! may only shrink it. Then the host's [`HardLimits`] have the last word,
+//! and only then the venue sees it. Execution reports update the order
+//! manager and go back to the owning agent and to `order.<status>.<symbol>`.
+//!
+//! - [`view`]: what agents can read.
+//! - [`stats`]: counters and the run summary.
+//! - [`run`]: the loop with pacing and shutdown.
+
+pub mod run;
+pub mod stats;
+pub mod view;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::agent::{AgentInstance, AgentLinker, AgentSpec, CallFault, Rights};
+use crate::bus::{Bus, Delivery, InProcessBus, Stamper};
+use crate::config::{NodeConfig, Role, assets_by_symbol};
+use crate::dlq::{DeadLetter, DeadLetterQueue};
+use crate::model::{
+    Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
+    ReasonCode, RiskVerdict,
+};
+use crate::oms::{Oms, Portfolio};
+use crate::risk::HardLimits;
+use crate::runtime::{ComponentCache, Runtime};
+use crate::venue::{Venue, VenueEvent, VenueOrder};
+
+pub use run::{RunOptions, run};
+pub use stats::{Stats, Summary};
+pub use view::SharedView;
+
+const HOST: &str = "host";
+
+struct Slot {
+    instance: AgentInstance,
+    role: Role,
+}
+
+/// A running host.
+pub struct Node {
+    // Field order matters: agents drop before the runtime that runs them.
+    agents: Vec<Slot>,
+    by_name: HashMap<String, usize>,
+    risk_agents: Vec<usize>,
+    bus: Box<dyn Bus>,
+    stamper: Stamper,
+    venue: Box<dyn Venue>,
+    oms: Oms,
+    limits: HardLimits,
+    dlq: DeadLetterQueue,
+    view: Arc<SharedView>,
+    stats: Arc<Stats>,
+    reject_reasons: BTreeMap<String, u64>,
+    now: Nanos,
+    runtime: Runtime,
+}
+
+impl Node {
+    /// Build a node: engine, compiled agents (from the cache when possible),
+    /// instances, subscriptions, venue.
+    ///
+    /// # Errors
+    /// When an agent cannot be loaded or started, or the data directory
+    /// cannot be written; the message names the agent and what to do.
+    pub fn new(cfg: &NodeConfig, venue: Box<dyn Venue>) -> anyhow::Result<Self> {
+        let runtime = Runtime::new(cfg.runtime.clone())
+            .map_err(anyhow::Error::from)
+            .context("cannot start the WebAssembly engine")?;
+        let cache = ComponentCache::new(runtime.engine(), Some(cfg.data_dir.join("cache")));
+        let linker = AgentLinker::new(runtime.engine())
+            .map_err(anyhow::Error::from)
+            .context("cannot link the host interface")?;
+        let view = Arc::new(SharedView::default());
+        let mut bus: Box<dyn Bus> = Box::new(InProcessBus::new());
+        let mut agents = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut risk_agents = Vec::new();
+        for (i, a) in cfg.agents.iter().enumerate() {
+            let loaded = cache
+                .load(runtime.engine(), &a.path)
+                .with_context(|| format!("loading agent `{}`", a.name))?;
+            tracing::info!(agent = %a.name, sha256 = %loaded.sha256, cached = loaded.from_cache, "loaded");
+            let spec = AgentSpec {
+                name: a.name.clone(),
+                component: loaded.component,
+                limits: a.limits.clone(),
+                rights: Rights {
+                    publish: a.publish.clone(),
+                    order_symbols: a.order_symbols.clone(),
+                },
+                config: a.config.clone(),
+                seed: i as u64 + 1,
+            };
+            let instance = AgentInstance::start(&runtime, &linker, spec, view.clone())?;
+            for p in &a.subscribe {
+                bus.subscribe(i, p.clone());
+            }
+            if a.role == Role::Risk {
+                risk_agents.push(i);
+            }
+            by_name.insert(a.name.clone(), i);
+            agents.push(Slot {
+                instance,
+                role: a.role,
+            });
+        }
+        let dlq_path = cfg.data_dir.join("dlq.jsonl");
+        let dlq = DeadLetterQueue::with_file(&dlq_path).with_context(|| {
+            format!("cannot open the dead-letter file `{}`", dlq_path.display())
+        })?;
+        let mut portfolio = Portfolio::new(
+            assets_by_symbol(&cfg.symbols),
+            cfg.balances.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        );
+        for asset in cfg.balances.keys() {
+            view.set_balance(portfolio.balance(asset));
+        }
+        for s in &cfg.symbols {
+            portfolio.mark(&s.symbol, s.price);
+        }
+        Ok(Self {
+            agents,
+            by_name,
+            risk_agents,
+            bus,
+            stamper: Stamper::new(),
+            venue,
+            oms: Oms::new(portfolio),
+            limits: HardLimits::new(cfg.limits.clone()),
+            dlq,
+            view,
+            stats: Arc::new(Stats::default()),
+            reject_reasons: BTreeMap::new(),
+            now: 0,
+            runtime,
+        })
+    }
+
+    /// Counters, for a status printer on another thread.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// The dead-letter queue.
+    pub fn dlq(&self) -> &DeadLetterQueue {
+        &self.dlq
+    }
+
+    /// The order manager.
+    pub fn oms(&self) -> &Oms {
+        &self.oms
+    }
+
+    /// The engine.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Take the venue's next event and handle everything it causes.
+    /// Returns false when the venue's feed has ended.
+    pub fn step(&mut self) -> bool {
+        let Some((t, event)) = self.venue.poll() else {
+            return false;
+        };
+        self.now = self.now.max(t);
+        match event {
+            VenueEvent::Market(m) => self.on_market(m),
+            VenueEvent::Execution(r) => self.on_execution(&r, 0),
+        }
+        self.fire_timers();
+        self.drain();
+        true
+    }
+
+    /// Feed a market event from outside the venue (replays, benchmarks):
+    /// the venue sees it as its touch, then agents get it. Returns the
+    /// number of orders sent to the venue as a consequence.
+    pub fn inject(&mut self, event: MarketEvent, at: Nanos) -> u64 {
+        let before = self.stats.orders.load(std::sync::atomic::Ordering::Relaxed);
+        self.now = self.now.max(at);
+        for r in self.venue.observe(&event, self.now) {
+            self.on_execution(&r, 0);
+        }
+        self.on_market(event);
+        self.fire_timers();
+        self.drain();
+        self.stats.orders.load(std::sync::atomic::Ordering::Relaxed) - before
+    }
+
+    /// Publish a message from the host (operator commands, tests).
+    pub fn publish(&mut self, topic: &str, payload: Payload) {
+        let env = self
+            .stamper
+            .stamp(HOST, topic.to_string(), payload, self.now, 0, None);
+        self.bus.publish(env, None);
+        self.drain();
+    }
+
+    fn on_market(&mut self, event: MarketEvent) {
+        Stats::bump(&self.stats.events);
+        let (topic, payload) = match event {
+            MarketEvent::Quote(q) => {
+                self.view.set_quote(&q);
+                self.oms.portfolio.mark(&q.symbol, q.mid());
+                (format!("md.tick.{}", q.symbol), Payload::Quote(q))
+            }
+            MarketEvent::Trade(t) => (format!("md.trade.{}", t.symbol), Payload::Trade(t)),
+        };
+        let env = self
+            .stamper
+            .stamp(self.venue.name(), topic, payload, self.now, 0, None);
+        self.bus.publish(env, None);
+    }
+
+    fn fire_timers(&mut self) {
+        for i in 0..self.agents.len() {
+            for t in self.agents[i].instance.take_due_timers(self.now) {
+                let topic = format!("timer.fired.{}", self.agents[i].instance.name());
+                let env = self
+                    .stamper
+                    .stamp(HOST, topic, Payload::Timer(t), self.now, 0, None);
+                self.bus.send_to(i, env);
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(d) = self.bus.next() {
+            self.deliver(d);
+        }
+    }
+
+    fn dead_letter(&mut self, agent: &str, reason: ReasonCode, detail: String, envelope: Envelope) {
+        Stats::bump(&self.stats.dlq);
+        self.dlq.push(DeadLetter {
+            agent: agent.to_string(),
+            reason,
+            detail,
+            envelope,
+        });
+    }
+
+    fn fault(&mut self, idx: usize, fault: CallFault, envelope: &Envelope) {
+        Stats::bump(&self.stats.agent_faults);
+        let name = self.agents[idx].instance.name().to_string();
+        self.dead_letter(&name, fault.reason, fault.detail, envelope.clone());
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        let idx = d.subscriber;
+        match self.agents[idx].instance.handle(&d.envelope, false) {
+            Ok(outputs) => self.act(idx, &d.envelope, outputs),
+            Err(fault) => self.fault(idx, fault, &d.envelope),
+        }
+    }
+
+    fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
+        let name = self.agents[idx].instance.name().to_string();
+        for o in outputs {
+            match o {
+                Output::Publish { topic, payload } => {
+                    let env =
+                        self.stamper
+                            .stamp(&name, topic, payload, self.now, cause.trace_id, None);
+                    self.bus.publish(env, Some(idx));
+                }
+                Output::Order { intent } => self.place(idx, intent, cause.trace_id),
+                Output::Cancel { order_id } => self.cancel(idx, &order_id, cause),
+                Output::Alert { message } => {
+                    Stats::bump(&self.stats.alerts);
+                    tracing::warn!(agent = %name, "alert: {message}");
+                }
+                // Replies are taken by the request/reply stage; `handle` has
+                // already refused replies outside a request.
+                Output::Reply { .. } => {}
+            }
+        }
+    }
+
+    fn cancel(&mut self, idx: usize, order_id: &str, cause: &Envelope) {
+        let name = self.agents[idx].instance.name().to_string();
+        let owned = self.oms.get(order_id).is_some_and(|o| o.agent == name);
+        if !owned {
+            self.dead_letter(
+                &name,
+                ReasonCode::OrderDenied,
+                format!("agent `{name}` tried to cancel order `{order_id}`, which is not one of its orders"),
+                cause.clone(),
+            );
+            return;
+        }
+        match self.venue.cancel(order_id, self.now) {
+            Ok(reports) => {
+                for r in reports {
+                    self.on_execution(&r, cause.trace_id);
+                }
+            }
+            Err(e) => tracing::info!(agent = %name, "cancel refused by the venue: {e}"),
+        }
+    }
+
+    /// Ask every risk agent; `Err` carries the rejection reason.
+    fn risk_stage(&mut self, intent: &mut OrderIntent, trace: u64) -> Result<(), String> {
+        if self.risk_agents.is_empty() {
+            return Err("no risk agent is configured; orders never skip the risk stage".into());
+        }
+        for k in 0..self.risk_agents.len() {
+            let r = self.risk_agents[k];
+            let mut req = self.stamper.stamp(
+                HOST,
+                "risk.check.request".into(),
+                Payload::OrderIntent(intent.clone()),
+                self.now,
+                trace,
+                None,
+            );
+            req.correlation_id = Some(req.id);
+            let risk_name = self.agents[r].instance.name().to_string();
+            let outputs = match self.agents[r].instance.handle(&req, true) {
+                Ok(o) => o,
+                Err(fault) => {
+                    let detail = fault.detail.clone();
+                    self.fault(r, fault, &req);
+                    return Err(format!(
+                        "{}: risk agent `{risk_name}` faulted: {detail}",
+                        ReasonCode::RiskUnavailable
+                    ));
+                }
+            };
+            let mut verdict = None;
+            let mut rest = Vec::new();
+            for o in outputs {
+                match o {
+                    Output::Reply {
+                        payload: Payload::RiskVerdict(v),
+                    } if verdict.is_none() => verdict = Some(v),
+                    other => rest.push(other),
+                }
+            }
+            self.act(r, &req, rest);
+            match verdict {
+                None => {
+                    return Err(format!(
+                        "{}: risk agent `{risk_name}` did not answer with a verdict",
+                        ReasonCode::RiskUnavailable
+                    ));
+                }
+                Some(RiskVerdict::Approve) => {}
+                Some(RiskVerdict::Resize { quantity }) => {
+                    if !(quantity > 0.0 && quantity <= intent.quantity) {
+                        return Err(format!(
+                            "risk agent `{risk_name}` resized {} to {quantity}; only a smaller positive quantity is accepted",
+                            intent.quantity
+                        ));
+                    }
+                    intent.quantity = quantity;
+                }
+                Some(RiskVerdict::Reject { reason }) => {
+                    return Err(format!("risk agent `{risk_name}`: {reason}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn place(&mut self, idx: usize, mut intent: OrderIntent, trace: u64) {
+        let name = self.agents[idx].instance.name().to_string();
+        let checked = self.risk_stage(&mut intent, trace).and_then(|()| {
+            let quote = crate::agent::View::quote(&*self.view, &intent.symbol);
+            let position = self.oms.portfolio.position(&intent.symbol).quantity;
+            self.limits
+                .check(&intent, quote.as_ref(), position, self.now)
+                .map_err(|e| format!("host limit: {e}"))
+        });
+        if let Err(reason) = checked {
+            // "who: rule: detail" → count by "who: rule".
+            let key = reason.splitn(3, ':').take(2).collect::<Vec<_>>().join(":");
+            *self.reject_reasons.entry(key).or_default() += 1;
+            Stats::bump(&self.stats.rejects);
+            let event = self.oms.reject(&name, intent, reason);
+            self.publish_order_event(event, trace);
+            return;
+        }
+        let order = VenueOrder {
+            order_id: String::new(),
+            symbol: intent.symbol.clone(),
+            side: intent.side,
+            order_type: intent.order_type,
+            quantity: intent.quantity,
+            limit_price: intent.limit_price,
+            time_in_force: intent.time_in_force,
+        };
+        let order_id = self.oms.create(&name, intent);
+        Stats::bump(&self.stats.orders);
+        let reports = self
+            .venue
+            .submit(VenueOrder { order_id, ..order }, self.now);
+        for r in reports {
+            self.on_execution(&r, trace);
+        }
+    }
+
+    fn on_execution(&mut self, report: &ExecutionReport, trace: u64) {
+        let event = match self.oms.apply(report) {
+            Ok(e) => e,
+            Err(e) => {
+                Stats::bump(&self.stats.oms_errors);
+                tracing::warn!("execution report not applied: {e}");
+                return;
+            }
+        };
+        if report.last_quantity > 0.0 {
+            Stats::bump(&self.stats.fills);
+            let pf = &self.oms.portfolio;
+            self.view.set_position(pf.position(&event.symbol));
+            for a in pf.balance_assets(&event.symbol) {
+                self.view.set_balance(pf.balance(&a));
+            }
+            self.stats.set_pnl(pf.pnl().total);
+        }
+        if let OrderStatus::Rejected { reason } = &report.status {
+            Stats::bump(&self.stats.rejects);
+            *self
+                .reject_reasons
+                .entry(format!("venue: {reason}"))
+                .or_default() += 1;
+        }
+        self.publish_order_event(event, trace);
+    }
+
+    fn publish_order_event(&mut self, event: crate::model::OrderEvent, trace: u64) {
+        let topic = format!("order.{}.{}", event.status.name(), event.symbol);
+        let owner = self.by_name.get(&event.agent).copied();
+        let env = self.stamper.stamp(
+            "oms",
+            topic,
+            Payload::OrderEvent(event),
+            self.now,
+            trace,
+            None,
+        );
+        if let Some(o) = owner {
+            self.bus.send_to(o, env.clone());
+        }
+        self.bus.publish(env, owner);
+    }
+
+    /// Summary of the run so far.
+    pub fn summary(&self, wall_seconds: f64) -> Summary {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.stats;
+        let events = s.events.load(Relaxed);
+        let pnl = self.oms.portfolio.pnl();
+        let mut positions: Vec<_> = self.oms.portfolio.positions().cloned().collect();
+        positions.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        Summary {
+            events,
+            orders: s.orders.load(Relaxed),
+            fills: s.fills.load(Relaxed),
+            rejects: s.rejects.load(Relaxed),
+            pnl: pnl.total,
+            pnl_detail: pnl,
+            agent_faults: s.agent_faults.load(Relaxed),
+            dlq: self.dlq.total(),
+            dlq_by_reason: self
+                .dlq
+                .by_reason()
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            alerts: s.alerts.load(Relaxed),
+            oms_errors: s.oms_errors.load(Relaxed),
+            reject_reasons: self.reject_reasons.clone(),
+            positions,
+            agents: self
+                .agents
+                .iter()
+                .map(|a| stats::AgentSummary {
+                    name: a.instance.name().to_string(),
+                    starts: a.instance.starts(),
+                    logs_suppressed: a.instance.logs_suppressed(),
+                })
+                .collect(),
+            wall_seconds,
+            events_per_second: if wall_seconds > 0.0 {
+                events as f64 / wall_seconds
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Flush files before exit.
+    pub fn flush(&mut self) {
+        self.dlq.flush();
+    }
+
+    /// Roles by agent, in config order.
+    pub fn roles(&self) -> Vec<(String, Role)> {
+        self.agents
+            .iter()
+            .map(|a| (a.instance.name().to_string(), a.role))
+            .collect()
+    }
+}

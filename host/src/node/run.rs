@@ -1,0 +1,54 @@
+//! The node's loop: step until told to stop, pacing market events to the
+//! wall clock when paper trading.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Node, Summary};
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop after this much wall-clock time.
+    pub duration: Option<Duration>,
+    /// Stop after this many market events.
+    pub max_events: Option<u64>,
+    /// Pace market events to this many per wall-clock second (0: as fast
+    /// as possible).
+    pub events_per_second: u32,
+}
+
+/// Run `node` until `stop` is set, the duration or event budget is spent,
+/// or the venue's feed ends; then return the summary.
+pub fn run(node: &mut Node, opts: &RunOptions, stop: &AtomicBool) -> Summary {
+    let start = Instant::now();
+    let stats = node.stats();
+    let interval = (opts.events_per_second > 0)
+        .then(|| Duration::from_secs_f64(1.0 / f64::from(opts.events_per_second)));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let elapsed = start.elapsed();
+        if opts.duration.is_some_and(|d| elapsed >= d) {
+            break;
+        }
+        let events = stats.events.load(Ordering::Relaxed);
+        if opts.max_events.is_some_and(|m| events >= m) {
+            break;
+        }
+        if let Some(iv) = interval {
+            // Event n is due at n × interval after the start.
+            let due = iv.mul_f64(events as f64);
+            if due > elapsed {
+                std::thread::sleep((due - elapsed).min(Duration::from_millis(50)));
+                continue;
+            }
+        }
+        if !node.step() {
+            break;
+        }
+    }
+    node.flush();
+    node.summary(start.elapsed().as_secs_f64())
+}

@@ -1,0 +1,113 @@
+//! Counters the status line reads while the node runs, and the summary it
+//! writes at the end (`floor run --summary-json`).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use serde::Serialize;
+
+use crate::model::Position;
+use crate::oms::portfolio::PnlSummary;
+
+/// Live counters, shared with the status printer.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Market events in.
+    pub events: AtomicU64,
+    /// Orders sent to the venue.
+    pub orders: AtomicU64,
+    /// Fill reports (partial or full).
+    pub fills: AtomicU64,
+    /// Intents refused (risk agents, host limits, venue).
+    pub rejects: AtomicU64,
+    /// Agent calls that faulted.
+    pub agent_faults: AtomicU64,
+    /// Dead letters.
+    pub dlq: AtomicU64,
+    /// Alerts raised by agents.
+    pub alerts: AtomicU64,
+    /// Reports the order manager could not apply.
+    pub oms_errors: AtomicU64,
+    /// Total PnL, f64 bits.
+    pnl_bits: AtomicU64,
+}
+
+impl Stats {
+    /// Add one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// Set the PnL.
+    pub fn set_pnl(&self, pnl: f64) {
+        self.pnl_bits.store(pnl.to_bits(), Relaxed);
+    }
+
+    /// The PnL.
+    pub fn pnl(&self) -> f64 {
+        f64::from_bits(self.pnl_bits.load(Relaxed))
+    }
+
+    /// One status line.
+    pub fn line(&self, events_per_sec: f64) -> String {
+        format!(
+            "events/s {:>8.0} | events {:>9} | orders {:>6} | fills {:>6} | rejects {:>5} | pnl {:>+12.2} | faults {:>4} | dlq {:>4}",
+            events_per_sec,
+            self.events.load(Relaxed),
+            self.orders.load(Relaxed),
+            self.fills.load(Relaxed),
+            self.rejects.load(Relaxed),
+            self.pnl(),
+            self.agent_faults.load(Relaxed),
+            self.dlq.load(Relaxed),
+        )
+    }
+}
+
+/// One agent in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentSummary {
+    /// Name.
+    pub name: String,
+    /// Instances started (1 + restarts after faults).
+    pub starts: u64,
+    /// Log lines past the per-call cap, counted not written.
+    pub logs_suppressed: u64,
+}
+
+/// What a run did. Keys are stable: scripts and CI read them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Market events in.
+    pub events: u64,
+    /// Orders sent to the venue.
+    pub orders: u64,
+    /// Fill reports.
+    pub fills: u64,
+    /// Refused intents.
+    pub rejects: u64,
+    /// Total PnL (realised + unrealised), quote asset.
+    pub pnl: f64,
+    /// PnL broken down.
+    pub pnl_detail: PnlSummary,
+    /// Faulted agent calls.
+    pub agent_faults: u64,
+    /// Dead letters.
+    pub dlq: u64,
+    /// Dead letters by reason code.
+    pub dlq_by_reason: BTreeMap<String, u64>,
+    /// Alerts.
+    pub alerts: u64,
+    /// Reports the order manager refused.
+    pub oms_errors: u64,
+    /// Rejection reasons and how often each occurred.
+    pub reject_reasons: BTreeMap<String, u64>,
+    /// Positions at the end.
+    pub positions: Vec<Position>,
+    /// Agents.
+    pub agents: Vec<AgentSummary>,
+    /// Wall-clock seconds the run took.
+    pub wall_seconds: f64,
+    /// Market events per wall-clock second.
+    pub events_per_second: f64,
+}

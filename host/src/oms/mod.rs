@@ -1,0 +1,11 @@
+//! Order management: the host's record of every order it sent and of what
+//! the account holds because of them.
+//!
+//! - [`orders`]: [`Oms`], order ids and execution reports → order events.
+//! - [`portfolio`]: [`Portfolio`], positions, cash, PnL.
+
+pub mod orders;
+pub mod portfolio;
+
+pub use orders::{Oms, OmsError, Order};
+pub use portfolio::Portfolio;

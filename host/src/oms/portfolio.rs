@@ -1,0 +1,192 @@
+//! Positions, cash and PnL.
+//!
+//! Average-price accounting: adding to a position moves the average entry;
+//! reducing it realises `(price − average) × closed × direction`; crossing
+//! zero closes the old side and opens the new one at the fill price. Fees
+//! are charged in the quote asset and reduce realised PnL.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::model::{Balance, Position, Side};
+
+/// Base and quote asset of a symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assets {
+    /// Traded asset (BTC in BTCUSDT).
+    pub base: String,
+    /// Pricing asset (USDT in BTCUSDT).
+    pub quote: String,
+}
+
+/// The account.
+#[derive(Debug, Default)]
+pub struct Portfolio {
+    assets: HashMap<String, Assets>,
+    positions: HashMap<String, Position>,
+    balances: HashMap<String, f64>,
+    marks: HashMap<String, f64>,
+    fees: f64,
+}
+
+/// Totals for status lines and summaries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PnlSummary {
+    /// Realised PnL after fees.
+    pub realized: f64,
+    /// Unrealised PnL at the latest marks.
+    pub unrealized: f64,
+    /// Realised + unrealised.
+    pub total: f64,
+    /// Fees paid.
+    pub fees: f64,
+}
+
+impl Portfolio {
+    /// An account with these symbols and starting balances.
+    pub fn new(assets: HashMap<String, Assets>, balances: HashMap<String, f64>) -> Self {
+        Self {
+            assets,
+            balances,
+            ..Self::default()
+        }
+    }
+
+    /// Position in `symbol` (flat if none).
+    pub fn position(&self, symbol: &str) -> Position {
+        self.positions
+            .get(symbol)
+            .cloned()
+            .unwrap_or_else(|| Position {
+                symbol: symbol.to_string(),
+                ..Position::default()
+            })
+    }
+
+    /// All positions ever opened.
+    pub fn positions(&self) -> impl Iterator<Item = &Position> {
+        self.positions.values()
+    }
+
+    /// Balance of `asset` (free; nothing is locked by market orders).
+    pub fn balance(&self, asset: &str) -> Balance {
+        Balance {
+            asset: asset.to_string(),
+            free: self.balances.get(asset).copied().unwrap_or(0.0),
+            locked: 0.0,
+        }
+    }
+
+    /// The assets a fill in `symbol` moves (base and quote).
+    pub fn balance_assets(&self, symbol: &str) -> Vec<String> {
+        self.assets
+            .get(symbol)
+            .map(|a| vec![a.base.clone(), a.quote.clone()])
+            .unwrap_or_default()
+    }
+
+    /// Set the mark price of `symbol` (the mid of the latest quote).
+    pub fn mark(&mut self, symbol: &str, price: f64) {
+        self.marks.insert(symbol.to_string(), price);
+    }
+
+    /// Apply a fill.
+    pub fn apply_fill(&mut self, symbol: &str, side: Side, qty: f64, price: f64, fee: f64) {
+        let pos = self
+            .positions
+            .entry(symbol.to_string())
+            .or_insert_with(|| Position {
+                symbol: symbol.to_string(),
+                ..Position::default()
+            });
+        let signed = side.sign() * qty;
+        let old = pos.quantity;
+        if old == 0.0 || old.signum() == signed.signum() {
+            let new = old + signed;
+            pos.average_price = (pos.average_price * old.abs() + price * qty) / new.abs();
+            pos.quantity = new;
+        } else {
+            let closed = qty.min(old.abs());
+            pos.realized_pnl += (price - pos.average_price) * closed * old.signum();
+            let new = old + signed;
+            pos.quantity = if new.abs() < 1e-12 { 0.0 } else { new };
+            if pos.quantity == 0.0 {
+                pos.average_price = 0.0;
+            } else if pos.quantity.signum() != old.signum() {
+                pos.average_price = price;
+            }
+        }
+        pos.realized_pnl -= fee;
+        self.fees += fee;
+        if let Some(a) = self.assets.get(symbol) {
+            *self.balances.entry(a.base.clone()).or_default() += signed;
+            *self.balances.entry(a.quote.clone()).or_default() -= signed * price + fee;
+        }
+    }
+
+    /// Realised, unrealised and total PnL.
+    pub fn pnl(&self) -> PnlSummary {
+        let realized: f64 = self.positions.values().map(|p| p.realized_pnl).sum();
+        let unrealized: f64 = self
+            .positions
+            .values()
+            .map(|p| {
+                self.marks
+                    .get(&p.symbol)
+                    .map_or(0.0, |m| p.quantity * (m - p.average_price))
+            })
+            .sum();
+        PnlSummary {
+            realized,
+            unrealized,
+            total: realized + unrealized,
+            fees: self.fees,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pf() -> Portfolio {
+        let assets = HashMap::from([(
+            "BTCUSDT".to_string(),
+            Assets {
+                base: "BTC".into(),
+                quote: "USDT".into(),
+            },
+        )]);
+        Portfolio::new(assets, HashMap::from([("USDT".to_string(), 1000.0)]))
+    }
+
+    #[test]
+    fn long_round_trip_realises_pnl_net_of_fees() {
+        let mut p = pf();
+        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 100.0, 0.1);
+        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 110.0, 0.1);
+        assert_eq!(p.position("BTCUSDT").average_price, 105.0);
+        p.apply_fill("BTCUSDT", Side::Sell, 2.0, 120.0, 0.2);
+        let pos = p.position("BTCUSDT");
+        assert_eq!(pos.quantity, 0.0);
+        assert!((pos.realized_pnl - (30.0 - 0.4)).abs() < 1e-9);
+        assert!((p.balance("USDT").free - (1000.0 + 30.0 - 0.4)).abs() < 1e-9);
+        assert_eq!(p.balance("BTC").free, 0.0);
+    }
+
+    #[test]
+    fn short_gains_when_price_falls_and_flip_reopens_at_fill_price() {
+        let mut p = pf();
+        p.apply_fill("BTCUSDT", Side::Sell, 1.0, 100.0, 0.0);
+        p.mark("BTCUSDT", 90.0);
+        assert_eq!(p.pnl().unrealized, 10.0);
+        // Buy 3: closes the short at 95 (+5) and opens a long of 2 at 95.
+        p.apply_fill("BTCUSDT", Side::Buy, 3.0, 95.0, 0.0);
+        let pos = p.position("BTCUSDT");
+        assert_eq!(
+            (pos.quantity, pos.average_price, pos.realized_pnl),
+            (2.0, 95.0, 5.0)
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! Compiled components, cached on disk by content hash.
+//!
+//! Compiling a component takes tens of milliseconds (Rust) to seconds
+//! (Python, JavaScript); loading a compiled one is a memory map. The key is
+//! SHA-256 of the component bytes plus the engine's compatibility hash, so a
+//! different wasmtime or engine configuration never loads a stale artifact.
+//!
+//! Only files this host wrote are deserialised: the cache directory is the
+//! host's own, and wasmtime trusts compiled code completely.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Errors loading a component.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The component file could not be read.
+    #[error("cannot read component `{path}`: {source}; check the agent's `path` in the config")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid component for this engine.
+    #[error(
+        "`{path}` is not a valid WebAssembly component: {source:#}; build it for wasm32-wasip2 against wit/"
+    )]
+    Compile {
+        /// The path.
+        path: PathBuf,
+        /// wasmtime's error.
+        source: wasmtime::Error,
+    },
+}
+
+/// A component loaded through the cache, with its content hash.
+pub struct Loaded {
+    /// The compiled component.
+    pub component: Component,
+    /// Hex SHA-256 of the component file.
+    pub sha256: String,
+    /// True if it came from the cache rather than the compiler.
+    pub from_cache: bool,
+}
+
+/// The on-disk cache of compiled components.
+pub struct ComponentCache {
+    dir: Option<PathBuf>,
+    engine_key: String,
+}
+
+impl ComponentCache {
+    /// A cache in `dir` (created on first write), or none: compile every time.
+    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> Self {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        Self {
+            dir,
+            engine_key: format!("{:016x}", h.finish()),
+        }
+    }
+
+    /// The file a component with this hash is cached in.
+    pub fn path_for(&self, sha256: &str) -> Option<PathBuf> {
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
+    }
+
+    /// Load the component at `path`, compiling only on a cache miss.
+    ///
+    /// # Errors
+    /// [`CacheError`] when the file cannot be read or is not a component.
+    /// A cache that cannot be written is logged and otherwise ignored.
+    pub fn load(&self, engine: &Engine, path: &Path) -> Result<Loaded, CacheError> {
+        let bytes = std::fs::read(path).map_err(|source| CacheError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        if let Some(cached) = self.path_for(&sha256) {
+            if cached.exists() {
+                match deserialize_own(engine, &cached) {
+                    Ok(component) => {
+                        return Ok(Loaded {
+                            component,
+                            sha256,
+                            from_cache: true,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %cached.display(), "recompiling: cached artifact unusable: {e:#}")
+                    }
+                }
+            }
+        }
+        let component = Component::new(engine, &bytes).map_err(|source| CacheError::Compile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if let Some(cached) = self.path_for(&sha256) {
+            if let Err(e) = write_atomically(&cached, &component) {
+                tracing::warn!(path = %cached.display(), "cannot write the compile cache: {e:#}");
+            }
+        }
+        Ok(Loaded {
+            component,
+            sha256,
+            from_cache: false,
+        })
+    }
+}
+
+/// Deserialise a compiled component that this host wrote itself.
+#[allow(unsafe_code)]
+pub fn deserialize_own(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: `path` lies in the host's own cache directory and was written by
+    // `write_atomically` from `Component::serialize` with an engine of the same
+    // compatibility hash (it is part of the file name). wasmtime checks the
+    // header and refuses artifacts from another version or configuration.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+fn write_atomically(path: &Path, component: &Component) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, component.serialize()?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The engine every agent runs on.
+//!
+//! Fuel is on (a budget of instructions per call) and so is epoch
+//! interruption (a wall-clock deadline per call): fuel alone cannot stop a
+//! guest that blocks in a host call, and a deadline alone makes results
+//! depend on machine load. Instances come from the pooling allocator, which
+//! makes instantiation a few microseconds — cheap enough to throw away a
+//! faulted instance and start a fresh one for the next message.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How the engine is sized. Defaults suit a host with up to a few hundred
+/// agent instances; `floor run` takes them from the `[runtime]` config.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Concurrent component instances the pool holds.
+    pub pool_instances: u32,
+    /// Largest linear memory any agent may be granted, bytes.
+    pub max_memory_bytes: usize,
+    /// Epoch tick: the granularity of wall-clock deadlines.
+    pub epoch_tick: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            pool_instances: 256,
+            max_memory_bytes: 256 << 20,
+            epoch_tick: Duration::from_millis(1),
+        }
+    }
+}
+
+/// The host's wasmtime engine and its epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    config: RuntimeConfig,
+    ticker: Option<EpochTicker>,
+}
+
+impl Runtime {
+    /// Build the engine.
+    ///
+    /// # Errors
+    /// When wasmtime refuses the configuration (e.g. the pool cannot be
+    /// reserved: lower `pool_instances` or `max_memory_bytes`).
+    pub fn new(config: RuntimeConfig) -> wasmtime::Result<Self> {
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true);
+        let n = config.pool_instances.max(1);
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(n)
+            .total_core_instances(n * 8)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_core_instances_per_component(16)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_memory_size(config.max_memory_bytes)
+            .table_elements(20_000);
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&cfg)?;
+        let ticker = Some(EpochTicker::start(&engine, config.epoch_tick));
+        Ok(Self {
+            engine,
+            config,
+            ticker,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// Wall-clock deadline expressed in epoch ticks (at least one).
+    pub fn deadline_ticks(&self, deadline: Duration) -> u64 {
+        let tick = self.config.epoch_tick.as_nanos().max(1);
+        (deadline.as_nanos().div_ceil(tick) as u64).max(1)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticker.take() {
+            t.stop();
+        }
+    }
+}
+
+/// A thread that advances the engine's epoch every tick. It holds only a
+/// weak reference, so it never keeps an engine alive.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine, tick: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("floor-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self { stop, handle }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.handle.join();
+    }
+}
