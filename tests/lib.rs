@@ -1,1 +1,152 @@
-//! Test helpers.
+//! Helpers for Floor's integration tests: where the built agents, fixtures
+//! and the `floor` binary are, and a node around one hostile agent.
+//!
+//! `cargo xtask test` builds all of them before it runs the tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use floor_host::config::NodeConfig;
+use floor_host::model::{Payload, TopicPattern};
+use floor_host::node::Node;
+use floor_host::venue::sim::{SimConfig, SimVenue};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+fn built(path: PathBuf) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "`{}` is missing: run the suite with `cargo xtask test`, which builds it",
+        path.display()
+    );
+    path
+}
+
+/// A reference agent, `target/agents/<name>.wasm`.
+pub fn agent(name: &str) -> PathBuf {
+    built(
+        workspace()
+            .join("target/agents")
+            .join(format!("{name}.wasm")),
+    )
+}
+
+/// A test fixture, `target/fixtures/<name>.wasm`.
+pub fn fixture(name: &str) -> PathBuf {
+    built(
+        workspace()
+            .join("target/fixtures")
+            .join(format!("{name}.wasm")),
+    )
+}
+
+/// The debug `floor` binary.
+pub fn floor_bin() -> PathBuf {
+    built(workspace().join("target/debug/floor"))
+}
+
+/// Run `floor` with `args` in the workspace root and `stdin`.
+pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(floor_bin())
+        .args(args)
+        .current_dir(workspace())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("floor starts");
+    {
+        let mut input = child.stdin.take().expect("stdin is piped");
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).expect("writing stdin");
+        }
+    }
+    child.wait_with_output().expect("floor runs")
+}
+
+/// A node with one agent built from the hostile fixture.
+pub struct HostileNode {
+    /// The node.
+    pub node: Node,
+    _data: tempfile::TempDir,
+}
+
+impl HostileNode {
+    /// The hostile agent in `mode`, with `limits` (an inline TOML table body
+    /// such as `fuel = 1000`), `publish` rights and subscribed to `test.#`.
+    pub fn new(mode: &str, limits: &str, publish: &str) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            r#"
+[node]
+data_dir = "{data}"
+
+[runtime]
+pool_instances = 8
+
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 100.0
+
+[[agents]]
+name = "hostile"
+path = "{path}"
+role = "observer"
+subscribe = ["test.#"]
+publish = [{publish}]
+limits = {{ {limits} }}
+config = {{ mode = "{mode}" }}
+"#,
+            data = data.path().display(),
+            path = fixture("hostile").display(),
+        );
+        let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
+        let venue = SimVenue::new(SimConfig {
+            seed: 1,
+            start_time: 0,
+            step: 1_000_000,
+            trade_probability: 0.0,
+            taker_fee_bps: 0.0,
+            maker_fee_bps: 0.0,
+            symbols: cfg.sim_symbols(),
+        });
+        let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
+        node.tap(TopicPattern::parse("fixture.ok.count").expect("valid pattern"));
+        Self { node, _data: data }
+    }
+
+    /// Publish a harmless message.
+    pub fn ping(&mut self) {
+        self.node
+            .publish("test.ping.now", Payload::Custom(b"hello".to_vec()));
+    }
+
+    /// Publish the message that makes the fixture misbehave.
+    pub fn attack(&mut self) {
+        self.node
+            .publish("test.attack.now", Payload::Custom(b"attack".to_vec()));
+    }
+
+    /// The message counts the fixture has published so far (each instance
+    /// counts from 1).
+    pub fn counts(&self) -> Vec<u64> {
+        self.node
+            .tapped()
+            .iter()
+            .map(|e| match &e.payload {
+                Payload::Custom(b) => u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                other => panic!("unexpected payload {other:?}"),
+            })
+            .collect()
+    }
+}

@@ -254,7 +254,8 @@ impl AgentInstance {
     ///
     /// # Errors
     /// [`CallFault`] when the call broke a limit, trapped, returned an
-    /// error, or produced an output it had no right to; the agent has then
+    /// error, or produced an output it had no right to. Except after an
+    /// error the agent returned itself (`agent_error`), the agent has then
     /// already been given a fresh instance (if it could be started).
     pub fn handle(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
         if self.live.is_none() {
@@ -264,7 +265,12 @@ impl AgentInstance {
                 .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
         }
         let result = self.call(msg, in_request);
-        if result.is_err() {
+        // An error the agent returned itself is a business refusal: its
+        // instance is healthy and keeps its state. Anything else restarts it.
+        if result
+            .as_ref()
+            .is_err_and(|f| f.reason != ReasonCode::AgentError)
+        {
             if let Err(e) = self.restart() {
                 tracing::error!(agent = %self.name, "cannot restart after a fault: {e}");
             }

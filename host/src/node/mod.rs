@@ -44,6 +44,8 @@ pub use stats::{Stats, Summary};
 pub use view::SharedView;
 
 const HOST: &str = "host";
+/// Subscriber id of the host's own tap (see [`Node::tap`]).
+const TAP: crate::bus::SubscriberId = usize::MAX;
 
 struct Slot {
     instance: AgentInstance,
@@ -65,6 +67,7 @@ pub struct Node {
     view: Arc<SharedView>,
     stats: Arc<Stats>,
     reject_reasons: BTreeMap<String, u64>,
+    tapped: Vec<Arc<Envelope>>,
     now: Nanos,
     runtime: Runtime,
 }
@@ -145,6 +148,7 @@ impl Node {
             view,
             stats: Arc::new(Stats::default()),
             reject_reasons: BTreeMap::new(),
+            tapped: Vec::new(),
             now: 0,
             runtime,
         })
@@ -255,13 +259,30 @@ impl Node {
     }
 
     fn fault(&mut self, idx: usize, fault: CallFault, envelope: &Envelope) {
-        Stats::bump(&self.stats.agent_faults);
+        if fault.reason != ReasonCode::AgentError {
+            Stats::bump(&self.stats.agent_faults);
+        }
         let name = self.agents[idx].instance.name().to_string();
         self.dead_letter(&name, fault.reason, fault.detail, envelope.clone());
     }
 
+    /// Keep a copy of every message on topics matching `pattern` (for tests
+    /// and tools that watch what agents publish); read them with [`Node::tapped`].
+    pub fn tap(&mut self, pattern: crate::model::TopicPattern) {
+        self.bus.subscribe(TAP, pattern);
+    }
+
+    /// Messages the tap has seen, in delivery order.
+    pub fn tapped(&self) -> &[Arc<Envelope>] {
+        &self.tapped
+    }
+
     fn deliver(&mut self, d: Delivery) {
         let idx = d.subscriber;
+        if idx == TAP {
+            self.tapped.push(d.envelope);
+            return;
+        }
         match self.agents[idx].instance.handle(&d.envelope, false) {
             Ok(outputs) => self.act(idx, &d.envelope, outputs),
             Err(fault) => self.fault(idx, fault, &d.envelope),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use wasmtime::Trap;
+use wasmtime::{Trap, WasmBacktrace};
 
 use super::limits::MemoryLimitExceeded;
 
@@ -40,13 +40,18 @@ impl Fault {
                 _ => FaultKind::Trap,
             }
         };
-        // The first line names the cause; the backtrace that follows is for
-        // debugging and goes to the log, not the DLQ.
-        let detail = format!("{err:#}")
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        // The root cause says what happened; the innermost wasm function
+        // says where. The full backtrace goes to the log, not the DLQ.
+        let mut detail = err.root_cause().to_string();
+        let frame = err.downcast_ref::<WasmBacktrace>().and_then(|bt| {
+            bt.frames()
+                .first()
+                .and_then(|f| f.func_name().map(str::to_string))
+        });
+        if let Some(func) = frame {
+            detail.push_str(&format!(" (in `{func}`)"));
+        }
+        tracing::debug!("guest fault: {err:?}");
         Self { kind, detail }
     }
 }

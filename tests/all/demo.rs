@@ -1,0 +1,89 @@
+//! The demo pipeline end to end through the `floor` binary: strategy →
+//! risk agent → host limits → simulated venue → order manager.
+
+use floor_tests::floor;
+use serde_json::Value;
+
+fn run_demo(extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("s.json");
+    let mut args = vec![
+        "run",
+        "examples/demo.toml",
+        "--summary-json",
+        summary.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = floor(&args, None);
+    assert!(
+        out.status.success(),
+        "floor run failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap()
+}
+
+#[test]
+fn demo_trades_and_risk_rejects_carry_reasons() {
+    let s = run_demo(&["--fast", "--events", "20000"]);
+    for key in [
+        "events",
+        "orders",
+        "fills",
+        "rejects",
+        "pnl",
+        "agent_faults",
+        "dlq",
+    ] {
+        assert!(s.get(key).is_some(), "summary lacks `{key}`: {s}");
+    }
+    assert_eq!(s["events"], 20000);
+    assert!(s["orders"].as_u64().unwrap() >= 1, "{s}");
+    assert!(s["fills"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["agent_faults"], 0, "{s}");
+    assert_eq!(s["dlq"], 0, "{s}");
+    let reasons = s["reject_reasons"].as_object().unwrap();
+    assert!(
+        reasons
+            .keys()
+            .any(|k| k == "risk agent `risk`: max_order_notional"),
+        "meanrev's flips are over the risk agent's notional cap: {reasons:?}"
+    );
+    assert!(s["rejects"].as_u64().unwrap() >= 1);
+    let eth = s["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["symbol"] == "ETHUSDT")
+        .unwrap();
+    assert!(
+        eth["quantity"].as_f64().unwrap().abs() <= 5.0 + 1e-9,
+        "the risk agent resizes ETH to its 5.0 cap: {eth}"
+    );
+}
+
+#[test]
+fn same_seed_same_decisions() {
+    let a = run_demo(&["--fast", "--events", "5000"]);
+    let b = run_demo(&["--fast", "--events", "5000"]);
+    for key in [
+        "orders",
+        "fills",
+        "rejects",
+        "pnl",
+        "positions",
+        "reject_reasons",
+    ] {
+        assert_eq!(
+            a[key], b[key],
+            "`{key}` differs between two runs of the same seed"
+        );
+    }
+}
+
+#[test]
+fn paced_run_stops_after_its_duration() {
+    let s = run_demo(&["--for", "1s"]);
+    assert!(s["events"].as_u64().unwrap() > 0, "{s}");
+}
