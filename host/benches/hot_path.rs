@@ -1,1 +1,39 @@
-fn main() {}
+//! Criterion benchmarks of the hot paths, on the same harness as
+//! `floor bench` (`floor_host::bench`). Build the agents first:
+//! `cargo xtask bench` does both.
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use floor_host::bench::{AgentProbe, TickToOrder};
+
+fn agents_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/agents"))
+}
+
+fn agent(c: &mut Criterion) {
+    let mut probe =
+        AgentProbe::new(&agents_dir()).expect("build the agents with `cargo xtask build`");
+    c.bench_function("agent_call (one tick, fuel + deadline)", |b| {
+        b.iter(|| probe.call())
+    });
+    c.bench_function("instantiate (pooling allocator)", |b| {
+        b.iter(|| probe.instantiate())
+    });
+    c.bench_function("component_load (compiled, from disk)", |b| {
+        b.iter(|| probe.load())
+    });
+}
+
+fn tick_to_order(c: &mut Criterion) {
+    let mut t = TickToOrder::new(&agents_dir()).expect("build the agents with `cargo xtask build`");
+    // Every tick crosses the averages, so every tick sends an order through
+    // strategy → risk agent → host limits → venue.
+    c.bench_function(
+        "tick_to_order (strategy → risk → limits → venue)",
+        |b| b.iter(|| std::hint::black_box(t.tick())),
+    );
+}
+
+criterion_group!(benches, agent, tick_to_order);
+criterion_main!(benches);

@@ -256,6 +256,35 @@ pub fn envelope_to_wit(e: &model::Envelope) -> w::Envelope {
     }
 }
 
+/// Overwrite `dst` with `src`, reusing `dst`'s strings: on the hot path
+/// (a stream of ticks) this converts an envelope without allocating.
+pub fn fill_envelope(dst: &mut w::Envelope, src: &model::Envelope) {
+    dst.id = src.id;
+    dst.topic.clone_from(&src.topic);
+    dst.source.clone_from(&src.source);
+    dst.sequence = src.sequence;
+    dst.event_time = src.event_time;
+    dst.trace_id = src.trace_id;
+    dst.correlation_id = src.correlation_id;
+    match (&mut dst.payload, &src.payload) {
+        (w::Payload::Quote(d), model::Payload::Quote(q)) => {
+            d.symbol.clone_from(&q.symbol);
+            d.bid = q.bid;
+            d.bid_size = q.bid_size;
+            d.ask = q.ask;
+            d.ask_size = q.ask_size;
+        }
+        (w::Payload::Trade(d), model::Payload::Trade(t)) => {
+            d.symbol.clone_from(&t.symbol);
+            d.price = t.price;
+            d.size = t.size;
+            d.aggressor = t.aggressor.into();
+            d.trade_id = t.trade_id;
+        }
+        (d, p) => *d = payload_to_wit(p),
+    }
+}
+
 /// Guest output → host output.
 pub fn output_from_wit(o: w::Output) -> model::Output {
     match o {

@@ -137,6 +137,8 @@ pub struct AgentInstance {
     view: Arc<dyn View>,
     live: Option<Live>,
     starts: u64,
+    /// The last input in guest form, reused so converting a tick allocates nothing.
+    scratch: Option<bindings::floor::agent::types::Envelope>,
 }
 
 impl AgentInstance {
@@ -170,6 +172,7 @@ impl AgentInstance {
             view,
             live: None,
             starts: 0,
+            scratch: None,
         };
         me.restart()?;
         Ok(me)
@@ -281,7 +284,13 @@ impl AgentInstance {
     fn call(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
         let limits = &self.spec.limits;
         let live = self.live.as_mut().expect("checked by handle");
-        let input = bindings::envelope_to_wit(msg);
+        let input = match self.scratch.as_mut() {
+            Some(s) => {
+                bindings::fill_envelope(s, msg);
+                s
+            }
+            None => self.scratch.insert(bindings::envelope_to_wit(msg)),
+        };
         let deadline = self.deadline_ticks;
         live.store.data_mut().begin_call(msg.event_time);
         live.store
@@ -291,7 +300,7 @@ impl AgentInstance {
         let raw = live
             .bindings
             .floor_agent_agent()
-            .call_on_message(&mut live.store, &input)
+            .call_on_message(&mut live.store, input)
             .map_err(|e| CallFault::from(Fault::classify(&e)))?;
         let raw = raw.map_err(|e| {
             CallFault::new(ReasonCode::AgentError, format!("{}: {}", e.code, e.message))
