@@ -83,6 +83,12 @@ impl HostileNode {
     /// The hostile agent in `mode`, with `limits` (an inline TOML table body
     /// such as `fuel = 1000`), `publish` rights and subscribed to `test.#`.
     pub fn new(mode: &str, limits: &str, publish: &str) -> Self {
+        Self::with(mode, limits, publish, "")
+    }
+
+    /// Like [`HostileNode::new`], with `extra` TOML lines added to the
+    /// agent's table (e.g. `read_dirs = { "/data" = "/tmp/x" }`).
+    pub fn with(mode: &str, limits: &str, publish: &str, extra: &str) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let text = format!(
             r#"
@@ -106,6 +112,7 @@ subscribe = ["test.#"]
 publish = [{publish}]
 limits = {{ {limits} }}
 config = {{ mode = "{mode}" }}
+{extra}
 "#,
             data = data.path().display(),
             path = fixture("hostile").display(),
@@ -121,7 +128,7 @@ config = {{ mode = "{mode}" }}
             symbols: cfg.sim_symbols(),
         });
         let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
-        node.tap(TopicPattern::parse("fixture.ok.count").expect("valid pattern"));
+        node.tap(TopicPattern::parse("fixture.ok.#").expect("valid pattern"));
         Self { node, _data: data }
     }
 
@@ -143,8 +150,22 @@ config = {{ mode = "{mode}" }}
         self.node
             .tapped()
             .iter()
+            .filter(|e| e.topic == "fixture.ok.count")
             .map(|e| match &e.payload {
                 Payload::Custom(b) => u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                other => panic!("unexpected payload {other:?}"),
+            })
+            .collect()
+    }
+
+    /// Texts the fixture published on `topic`, in order.
+    pub fn published(&self, topic: &str) -> Vec<String> {
+        self.node
+            .tapped()
+            .iter()
+            .filter(|e| e.topic == topic)
+            .map(|e| match &e.payload {
+                Payload::Custom(b) => String::from_utf8_lossy(b).into_owned(),
                 other => panic!("unexpected payload {other:?}"),
             })
             .collect()

@@ -79,6 +79,7 @@ impl AgentProbe {
                 ("slow".into(), "20".into()),
             ],
             seed: 1,
+            read_dirs: Vec::new(),
         };
         let agent = AgentInstance::start(&runtime, &linker, spec, Arc::new(SharedView::default()))?;
         let envelope = Envelope {

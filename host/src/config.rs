@@ -206,6 +206,9 @@ pub struct AgentSection {
     /// Config handed to the agent (scalars only).
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
+    /// Read-only directories: guest path (absolute) → host directory.
+    #[serde(default)]
+    pub read_dirs: BTreeMap<String, PathBuf>,
 }
 
 /// The file as written.
@@ -254,6 +257,8 @@ pub struct AgentConfig {
     pub limits: Limits,
     /// Config pairs.
     pub config: Vec<(String, String)>,
+    /// Read-only directories: (host directory, guest path).
+    pub read_dirs: Vec<(PathBuf, String)>,
 }
 
 /// The whole config, resolved and checked.
@@ -475,7 +480,26 @@ impl RawConfig {
                 };
                 config.push((k, s));
             }
+            let mut read_dirs = Vec::new();
+            for (guest, host) in a.read_dirs {
+                let host = if host.is_absolute() {
+                    host
+                } else {
+                    base.join(host)
+                };
+                if !guest.starts_with('/') {
+                    p.push(format!("{who}: read_dirs key `{guest}` must be an absolute guest path like `/model`"));
+                }
+                if !host.is_dir() {
+                    p.push(format!(
+                        "{who}: read_dirs `{guest}` = `{}` is not a directory",
+                        host.display()
+                    ));
+                }
+                read_dirs.push((host, guest));
+            }
             agents.push(AgentConfig {
+                read_dirs,
                 name: a.name,
                 path,
                 role: a.role,

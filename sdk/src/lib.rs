@@ -7,7 +7,7 @@
 //! the world through [`host`] (event time, config, positions, balances, quotes,
 //! timers). It sees nothing else: no sockets, no files, no wall clock.
 //!
-//! ```ignore
+//! ```no_run
 //! use floor_sdk::prelude::*;
 //!
 //! #[derive(Default)]

@@ -87,3 +87,38 @@ fn paced_run_stops_after_its_duration() {
     let s = run_demo(&["--for", "1s"]);
     assert!(s["events"].as_u64().unwrap() > 0, "{s}");
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_with_a_summary() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(floor_tests::floor_bin())
+        .args(["run", "examples/demo.toml"])
+        .current_dir(floor_tests::workspace())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first status line: the node is trading.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "floor exited before its first status line"
+        );
+        if line.starts_with("events/s") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("--- summary ---"), "{stdout}");
+}

@@ -4,3 +4,4 @@ mod call;
 mod config;
 mod demo;
 mod hostile;
+mod sandbox;

@@ -51,6 +51,8 @@ pub struct AgentSpec {
     pub config: Vec<(String, String)>,
     /// Seed of the agent's random numbers.
     pub seed: u64,
+    /// Read-only directories the config grants: (host directory, guest path).
+    pub read_dirs: Vec<(std::path::PathBuf, String)>,
 }
 
 /// Why an agent could not be started.
@@ -214,25 +216,30 @@ impl AgentInstance {
         Ok(())
     }
 
+    fn new_state(&self) -> wasmtime::Result<AgentState> {
+        AgentState::new(
+            self.name.clone(),
+            MemoryLimiter::new(&self.spec.limits),
+            self.view.clone(),
+            self.config.clone(),
+            self.spec.seed,
+            &self.spec.read_dirs,
+        )
+    }
+
     /// Throw the current instance away and start a fresh one.
     ///
     /// # Errors
     /// [`StartError`] when instantiation or `init` fails.
     pub fn restart(&mut self) -> Result<(), StartError> {
         self.live = None;
-        let state = AgentState::new(
-            self.name.clone(),
-            MemoryLimiter::new(&self.spec.limits),
-            self.view.clone(),
-            self.config.clone(),
-            self.spec.seed,
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
         let fault = |e: wasmtime::Error| StartError::Fault {
             agent: self.spec.name.clone(),
             fault: Fault::classify(&e).into(),
         };
+        let state = self.new_state().map_err(fault)?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
         self.arm(&mut store, 0).map_err(fault)?;
         let bindings = self.pre.instantiate(&mut store).map_err(fault)?;
         self.arm(&mut store, 0).map_err(fault)?;
@@ -374,13 +381,9 @@ impl AgentInstance {
     /// # Errors
     /// The instantiation fault.
     pub fn instantiate_throwaway(&self) -> Result<(), CallFault> {
-        let state = AgentState::new(
-            self.name.clone(),
-            MemoryLimiter::new(&self.spec.limits),
-            self.view.clone(),
-            self.config.clone(),
-            self.spec.seed,
-        );
+        let state = self
+            .new_state()
+            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store

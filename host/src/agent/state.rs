@@ -1,12 +1,14 @@
 //! What each agent's store holds, and the host imports it answers.
 //!
 //! An agent has no ambient authority. Its WASI context is empty: no
-//! preopened directories, no environment, no arguments, no sockets, no
-//! inherited stdio. Its clocks read the event time of the message being
+//! environment, no arguments, no sockets, no inherited stdio, and no
+//! directories except the read-only ones its config grants (model weights,
+//! say). Its clocks read the event time of the message being
 //! handled, and its random numbers come from a generator seeded by the host,
 //! so the same journal replays to the same decisions.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,7 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{
-    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+    FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
 };
 
 use super::bindings::floor::agent::{host as wh, types as wt};
@@ -103,16 +105,21 @@ impl AgentState {
         view: Arc<dyn View>,
         config: Arc<Vec<(String, String)>>,
         seed: u64,
-    ) -> Self {
+        read_dirs: &[(PathBuf, String)],
+    ) -> wasmtime::Result<Self> {
         let clock = EventClock::default();
-        let wasi = WasiCtxBuilder::new()
+        let mut builder = WasiCtxBuilder::new();
+        builder
             .wall_clock(clock.clone())
             .monotonic_clock(clock.clone())
             .secure_random(StdRng::seed_from_u64(seed))
             .insecure_random(StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15))
-            .insecure_random_seed(u128::from(seed))
-            .build();
-        Self {
+            .insecure_random_seed(u128::from(seed));
+        for (host, guest) in read_dirs {
+            builder.preopened_dir(host, guest, FsPerms::ReadOnly)?;
+        }
+        let wasi = builder.build();
+        Ok(Self {
             name,
             wasi,
             table: ResourceTable::new(),
@@ -123,7 +130,7 @@ impl AgentState {
             timers: BTreeMap::new(),
             log_lines: 0,
             logs_suppressed: 0,
-        }
+        })
     }
 
     /// Set the event time for the next call and reset per-call counters.

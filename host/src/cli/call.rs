@@ -53,6 +53,9 @@ pub struct CallArgs {
     /// Order rights (repeatable); default `*` (every symbol).
     #[arg(long)]
     order_symbol: Vec<String>,
+    /// Grant a read-only directory, `GUEST=HOST` (repeatable): `--dir /model=./weights`.
+    #[arg(long = "dir", value_parser = parse_kv)]
+    dirs: Vec<(String, String)>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -100,6 +103,11 @@ pub(super) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         rights,
         config: args.config.clone(),
         seed: 1,
+        read_dirs: args
+            .dirs
+            .iter()
+            .map(|(g, h)| (PathBuf::from(h), g.clone()))
+            .collect(),
     };
     let mut agent = AgentInstance::start(&runtime, &linker, spec, view.clone())?;
     let reader: Box<dyn BufRead> = match &args.input {

@@ -107,6 +107,7 @@ impl Node {
                 },
                 config: a.config.clone(),
                 seed: i as u64 + 1,
+                read_dirs: a.read_dirs.clone(),
             };
             let instance = AgentInstance::start(&runtime, &linker, spec, view.clone())?;
             for p in &a.subscribe {
