@@ -259,7 +259,11 @@ impl TickToOrder {
     /// boundary, if the tick caused an order.
     pub fn tick(&mut self) -> Option<u64> {
         self.n += 1;
-        let mid = if self.n % 2 == 0 { 100.0 } else { 101.0 };
+        let mid = if self.n.is_multiple_of(2) {
+            100.0
+        } else {
+            101.0
+        };
         let t0 = self.base.elapsed().as_nanos() as u64;
         let orders = self.node.inject(
             MarketEvent::Quote(quote("BTCUSDT", mid)),

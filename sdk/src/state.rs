@@ -19,3 +19,20 @@ pub fn load<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes)
         .map_err(|e| error("bad_snapshot", format!("cannot read snapshot: {e}")))
 }
+
+/// Implement [`crate::Agent::snapshot`] and [`crate::Agent::restore`] with
+/// [`save`] and [`load`] for an agent type that derives `Serialize` and
+/// `Deserialize`: write `floor_sdk::serde_snapshot!();` inside `impl Agent`.
+#[macro_export]
+macro_rules! serde_snapshot {
+    () => {
+        fn snapshot(&self) -> ::std::vec::Vec<u8> {
+            $crate::state::save(self)
+        }
+
+        fn restore(&mut self, bytes: &[u8]) -> ::std::result::Result<(), $crate::Error> {
+            *self = $crate::state::load(bytes)?;
+            ::std::result::Result::Ok(())
+        }
+    };
+}

@@ -68,7 +68,13 @@ fn memory_past_the_cap_is_refused() {
 
 #[test]
 fn panic_is_a_trap() {
-    survives("panic", "", ALL, ReasonCode::Trap, "unreachable");
+    survives(
+        "panic",
+        "",
+        ALL,
+        ReasonCode::Trap,
+        "hostile agent panics on purpose",
+    );
 }
 
 #[test]

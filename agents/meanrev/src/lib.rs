@@ -8,7 +8,6 @@
 //! `overbought` (70), `quantity` (0.01).
 
 use floor_sdk::prelude::*;
-use floor_sdk::state;
 use serde::{Deserialize, Serialize};
 
 #[derive(Default, Serialize, Deserialize)]
@@ -66,14 +65,7 @@ impl Agent for MeanRev {
         Ok(())
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        state::save(self)
-    }
-
-    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        *self = state::load(bytes)?;
-        Ok(())
-    }
+    floor_sdk::serde_snapshot!();
 }
 
 floor_sdk::export_agent!(MeanRev);

@@ -10,7 +10,6 @@
 //! `allow_short` (true).
 
 use floor_sdk::prelude::*;
-use floor_sdk::state;
 use serde::{Deserialize, Serialize};
 
 #[derive(Default, Serialize, Deserialize)]
@@ -90,14 +89,7 @@ impl Agent for Trend {
         Ok(())
     }
 
-    fn snapshot(&self) -> Vec<u8> {
-        state::save(self)
-    }
-
-    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        *self = state::load(bytes)?;
-        Ok(())
-    }
+    floor_sdk::serde_snapshot!();
 }
 
 floor_sdk::export_agent!(Trend);

@@ -122,6 +122,23 @@ impl From<Fault> for CallFault {
     }
 }
 
+/// Reset the per-call limits: fuel, epoch deadline, event time.
+fn arm(
+    store: &mut Store<AgentState>,
+    fuel: u64,
+    deadline_ticks: u64,
+    event_time: u64,
+) -> wasmtime::Result<()> {
+    store.data_mut().begin_call(event_time);
+    store.set_fuel(fuel)?;
+    store.set_epoch_deadline(deadline_ticks);
+    Ok(())
+}
+
+fn fault_of(e: wasmtime::Error) -> CallFault {
+    Fault::classify(&e).into()
+}
+
 struct Live {
     store: Store<AgentState>,
     bindings: AgentWorld,
@@ -209,11 +226,12 @@ impl AgentInstance {
             .map_or(0, |l| l.store.data().logs_suppressed)
     }
 
-    fn arm(&self, store: &mut Store<AgentState>, event_time: u64) -> wasmtime::Result<()> {
-        store.data_mut().begin_call(event_time);
-        store.set_fuel(self.spec.limits.fuel)?;
-        store.set_epoch_deadline(self.deadline_ticks);
-        Ok(())
+    /// A fresh store with the agent's limiter, armed for one call.
+    fn new_store(&self) -> wasmtime::Result<Store<AgentState>> {
+        let mut store = Store::new(&self.engine, self.new_state()?);
+        store.limiter(|s| &mut s.limiter);
+        arm(&mut store, self.spec.limits.fuel, self.deadline_ticks, 0)?;
+        Ok(store)
     }
 
     fn new_state(&self) -> wasmtime::Result<AgentState> {
@@ -237,12 +255,9 @@ impl AgentInstance {
             agent: self.spec.name.clone(),
             fault: Fault::classify(&e).into(),
         };
-        let state = self.new_state().map_err(fault)?;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        self.arm(&mut store, 0).map_err(fault)?;
+        let mut store = self.new_store().map_err(fault)?;
         let bindings = self.pre.instantiate(&mut store).map_err(fault)?;
-        self.arm(&mut store, 0).map_err(fault)?;
+        arm(&mut store, self.spec.limits.fuel, self.deadline_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
             .call_init(&mut store, &self.config)
@@ -274,16 +289,28 @@ impl AgentInstance {
             self.restart()
                 .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
         }
-        let result = self.call(msg, in_request);
+        let mut result = self.call(msg, in_request);
+        if let Err(fault) = result.as_mut() {
+            // A trap's cause is often only in what the agent printed (a
+            // Rust panic message): keep it before the instance is dropped.
+            let printed = self
+                .live
+                .as_ref()
+                .and_then(|l| l.store.data().output.last_lines(2));
+            if let (Some(text), true) = (printed, matches!(fault.reason, ReasonCode::Trap)) {
+                fault
+                    .detail
+                    .push_str(&format!("; the agent printed: {text}"));
+            }
+        }
         // An error the agent returned itself is a business refusal: its
         // instance is healthy and keeps its state. Anything else restarts it.
         if result
             .as_ref()
             .is_err_and(|f| f.reason != ReasonCode::AgentError)
+            && let Err(e) = self.restart()
         {
-            if let Err(e) = self.restart() {
-                tracing::error!(agent = %self.name, "cannot restart after a fault: {e}");
-            }
+            tracing::error!(agent = %self.name, "cannot restart after a fault: {e}");
         }
         result
     }
@@ -298,17 +325,18 @@ impl AgentInstance {
             }
             None => self.scratch.insert(bindings::envelope_to_wit(msg)),
         };
-        let deadline = self.deadline_ticks;
-        live.store.data_mut().begin_call(msg.event_time);
-        live.store
-            .set_fuel(limits.fuel)
-            .map_err(|e| CallFault::new(ReasonCode::Trap, format!("{e:#}")))?;
-        live.store.set_epoch_deadline(deadline);
+        arm(
+            &mut live.store,
+            limits.fuel,
+            self.deadline_ticks,
+            msg.event_time,
+        )
+        .map_err(fault_of)?;
         let raw = live
             .bindings
             .floor_agent_agent()
             .call_on_message(&mut live.store, input)
-            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
+            .map_err(fault_of)?;
         let raw = raw.map_err(|e| {
             CallFault::new(ReasonCode::AgentError, format!("{}: {}", e.code, e.message))
         })?;
@@ -336,16 +364,16 @@ impl AgentInstance {
                 ));
             }
             let o = bindings::output_from_wit(o);
-            if let Output::Reply { .. } = o {
-                if !in_request {
-                    return Err(CallFault::new(
-                        ReasonCode::ReplyWithoutRequest,
-                        format!(
-                            "agent `{}` replied to a message that was not a request",
-                            self.name
-                        ),
-                    ));
-                }
+            if let Output::Reply { .. } = o
+                && !in_request
+            {
+                return Err(CallFault::new(
+                    ReasonCode::ReplyWithoutRequest,
+                    format!(
+                        "agent `{}` replied to a message that was not a request",
+                        self.name
+                    ),
+                ));
             }
             self.spec
                 .rights
@@ -356,23 +384,59 @@ impl AgentInstance {
         Ok(outputs)
     }
 
+    fn live_armed(&mut self) -> Result<&mut Live, CallFault> {
+        let live = self
+            .live
+            .as_mut()
+            .ok_or_else(|| CallFault::new(ReasonCode::Trap, "agent has no running instance"))?;
+        arm(
+            &mut live.store,
+            self.spec.limits.fuel,
+            self.deadline_ticks,
+            0,
+        )
+        .map_err(fault_of)?;
+        Ok(live)
+    }
+
     /// The agent's state, from `snapshot`.
     ///
     /// # Errors
     /// [`CallFault`] when `snapshot` faults.
     pub fn snapshot(&mut self) -> Result<Vec<u8>, CallFault> {
-        let live = self
-            .live
-            .as_mut()
-            .ok_or_else(|| CallFault::new(ReasonCode::Trap, "agent has no running instance"))?;
-        live.store
-            .set_fuel(self.spec.limits.fuel)
-            .map_err(|e| CallFault::new(ReasonCode::Trap, format!("{e:#}")))?;
-        live.store.set_epoch_deadline(self.deadline_ticks);
+        let live = self.live_armed()?;
         live.bindings
             .floor_agent_agent()
             .call_snapshot(&mut live.store)
-            .map_err(|e| CallFault::from(Fault::classify(&e)))
+            .map_err(fault_of)
+    }
+
+    /// Load state from `snapshot` (of this or another version) into the
+    /// current instance.
+    ///
+    /// # Errors
+    /// [`CallFault`] when `restore` faults (the instance is then restarted)
+    /// or refuses the state (`agent_error`; the instance keeps its state).
+    pub fn restore(&mut self, state: &[u8]) -> Result<(), CallFault> {
+        let live = self.live_armed()?;
+        let result = live
+            .bindings
+            .floor_agent_agent()
+            .call_restore(&mut live.store, state)
+            .map_err(fault_of);
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CallFault::new(
+                ReasonCode::AgentError,
+                format!("{}: {}", e.code, e.message),
+            )),
+            Err(fault) => {
+                if let Err(e) = self.restart() {
+                    tracing::error!(agent = %self.name, "cannot restart after a fault: {e}");
+                }
+                Err(fault)
+            }
+        }
     }
 
     /// Instantiate a throwaway instance (no `init`), to measure or warm the
@@ -381,19 +445,8 @@ impl AgentInstance {
     /// # Errors
     /// The instantiation fault.
     pub fn instantiate_throwaway(&self) -> Result<(), CallFault> {
-        let state = self
-            .new_state()
-            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store
-            .set_fuel(self.spec.limits.fuel)
-            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
-        store.set_epoch_deadline(self.deadline_ticks);
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| CallFault::from(Fault::classify(&e)))?;
+        let mut store = self.new_store().map_err(fault_of)?;
+        let instance = self.pre.instantiate(&mut store).map_err(fault_of)?;
         std::hint::black_box(instance);
         Ok(())
     }

@@ -9,11 +9,13 @@
 //!
 //! - [`bindings`]: generated bindings and the conversions.
 //! - [`state`]: what a store holds, and the host imports.
+//! - [`output`]: the tail of what an agent writes to stdio, for fault reports.
 //! - [`rights`]: publish and order rights.
 //! - [`instance`]: [`AgentInstance`], one agent's instance and its lifecycle.
 
 pub mod bindings;
 pub mod instance;
+pub mod output;
 pub mod rights;
 pub mod state;
 

@@ -21,6 +21,7 @@ use wasmtime_wasi::{
 };
 
 use super::bindings::floor::agent::{host as wh, types as wt};
+use super::output::GuestOutput;
 use crate::model::{Balance, Position, Quote};
 use crate::runtime::MemoryLimiter;
 
@@ -96,6 +97,7 @@ pub struct AgentState {
     pub(crate) timers: BTreeMap<String, u64>,
     log_lines: u32,
     pub(crate) logs_suppressed: u64,
+    pub(crate) output: GuestOutput,
 }
 
 impl AgentState {
@@ -115,6 +117,8 @@ impl AgentState {
             .secure_random(StdRng::seed_from_u64(seed))
             .insecure_random(StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15))
             .insecure_random_seed(u128::from(seed));
+        let output = GuestOutput::new(name.clone());
+        builder.stdout(output.clone()).stderr(output.clone());
         for (host, guest) in read_dirs {
             builder.preopened_dir(host, guest, FsPerms::ReadOnly)?;
         }
@@ -130,6 +134,7 @@ impl AgentState {
             timers: BTreeMap::new(),
             log_lines: 0,
             logs_suppressed: 0,
+            output,
         })
     }
 

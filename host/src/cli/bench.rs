@@ -77,14 +77,14 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut t2o = TickToOrder::new(&args.agents)?;
     let mut h = hist();
     for i in 0..40_000 / scale {
-        if let Some(ns) = t2o.tick() {
-            if i >= 2_000 / scale {
-                let _ = h.record(ns.max(1));
-            }
+        if let Some(ns) = t2o.tick()
+            && i >= 2_000 / scale
+        {
+            let _ = h.record(ns.max(1));
         }
     }
     anyhow::ensure!(
-        h.len() > 0,
+        !h.is_empty(),
         "no tick produced an order; the bench pipeline is broken"
     );
     figures.insert("tick_to_order_ns_p50", h.value_at_quantile(0.5) as f64);

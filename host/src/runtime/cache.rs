@@ -83,19 +83,19 @@ impl ComponentCache {
             source,
         })?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        if let Some(cached) = self.path_for(&sha256) {
-            if cached.exists() {
-                match deserialize_own(engine, &cached) {
-                    Ok(component) => {
-                        return Ok(Loaded {
-                            component,
-                            sha256,
-                            from_cache: true,
-                        });
-                    }
-                    Err(e) => {
-                        tracing::warn!(path = %cached.display(), "recompiling: cached artifact unusable: {e:#}")
-                    }
+        if let Some(cached) = self.path_for(&sha256)
+            && cached.exists()
+        {
+            match deserialize_own(engine, &cached) {
+                Ok(component) => {
+                    return Ok(Loaded {
+                        component,
+                        sha256,
+                        from_cache: true,
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(path = %cached.display(), "recompiling: cached artifact unusable: {e:#}")
                 }
             }
         }
@@ -103,10 +103,10 @@ impl ComponentCache {
             path: path.to_path_buf(),
             source,
         })?;
-        if let Some(cached) = self.path_for(&sha256) {
-            if let Err(e) = write_atomically(&cached, &component) {
-                tracing::warn!(path = %cached.display(), "cannot write the compile cache: {e:#}");
-            }
+        if let Some(cached) = self.path_for(&sha256)
+            && let Err(e) = write_atomically(&cached, &component)
+        {
+            tracing::warn!(path = %cached.display(), "cannot write the compile cache: {e:#}");
         }
         Ok(Loaded {
             component,

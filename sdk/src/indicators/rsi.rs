@@ -26,9 +26,7 @@ impl Rsi {
 
     /// Add a price; returns the RSI once `period` changes were seen.
     pub fn update(&mut self, price: f64) -> Option<f64> {
-        let Some(last) = self.last.replace(price) else {
-            return None;
-        };
+        let last = self.last.replace(price)?;
         let change = price - last;
         let (gain, loss) = (change.max(0.0), (-change).max(0.0));
         self.changes += 1;

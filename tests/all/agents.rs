@@ -1,0 +1,82 @@
+//! The reference agents through the host's API: state carried by
+//! snapshot/restore (what hot swap builds on).
+
+use std::sync::Arc;
+
+use floor_host::agent::{AgentInstance, AgentLinker, AgentSpec, EmptyView, Rights};
+use floor_host::model::{Envelope, Payload, Quote};
+use floor_host::runtime::{ComponentCache, Limits, Runtime, RuntimeConfig};
+use floor_tests::agent;
+
+fn tick(n: u64, mid: f64) -> Envelope {
+    Envelope {
+        id: n,
+        topic: "md.tick.BTCUSDT".into(),
+        source: "venue".into(),
+        sequence: n,
+        event_time: n,
+        trace_id: n,
+        correlation_id: None,
+        payload: Payload::Quote(Quote {
+            symbol: "BTCUSDT".into(),
+            bid: mid - 0.5,
+            bid_size: 1.0,
+            ask: mid + 0.5,
+            ask_size: 1.0,
+        }),
+    }
+}
+
+#[test]
+fn trend_state_survives_snapshot_and_restore_into_a_new_instance() {
+    let runtime = Runtime::new(RuntimeConfig {
+        pool_instances: 8,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let linker = AgentLinker::new(runtime.engine()).unwrap();
+    let component = ComponentCache::new(runtime.engine(), None)
+        .load(runtime.engine(), &agent("trend"))
+        .unwrap()
+        .component;
+    let spec = AgentSpec {
+        name: "trend".into(),
+        component,
+        limits: Limits::default(),
+        rights: Rights::all(),
+        config: vec![
+            ("symbol".into(), "BTCUSDT".into()),
+            ("fast".into(), "2".into()),
+            ("slow".into(), "4".into()),
+        ],
+        seed: 1,
+        read_dirs: Vec::new(),
+    };
+    let start =
+        || AgentInstance::start(&runtime, &linker, spec.clone(), Arc::new(EmptyView)).unwrap();
+    let mut old = start();
+    // Three falling ticks: the averages are not full yet (slow = 4).
+    for (n, mid) in [(1, 104.0), (2, 103.0), (3, 102.0)] {
+        assert!(old.handle(&tick(n, mid), false).unwrap().is_empty());
+    }
+    let state = old.snapshot().unwrap();
+    let mut new = start();
+    new.restore(&state).unwrap();
+    let mut fresh = start();
+    // The fourth tick fills the slow window only for agents that saw the first three.
+    let after_restore = new.handle(&tick(4, 101.0), false).unwrap();
+    let after_old = old.handle(&tick(4, 101.0), false).unwrap();
+    assert_eq!(after_restore, after_old);
+    assert!(
+        !after_old.is_empty(),
+        "the window is full: the regime is set and published"
+    );
+    assert!(
+        fresh.handle(&tick(4, 101.0), false).unwrap().is_empty(),
+        "a fresh instance knows nothing"
+    );
+    assert_eq!(
+        new.restore(b"not json").unwrap_err().reason,
+        floor_host::model::ReasonCode::AgentError
+    );
+}
