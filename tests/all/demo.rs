@@ -83,6 +83,38 @@ fn same_seed_same_decisions() {
 }
 
 #[test]
+fn without_a_config_the_built_in_demo_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("s.json");
+    let out = floor(
+        &[
+            "run",
+            "--fast",
+            "--events",
+            "2000",
+            "-q",
+            "--summary-json",
+            summary.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(s["events"], 2000);
+    let names: Vec<&str> = s["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["trend", "meanrev", "risk"]);
+}
+
+#[test]
 fn paced_run_stops_after_its_duration() {
     let s = run_demo(&["--for", "1s"]);
     assert!(s["events"].as_u64().unwrap() > 0, "{s}");

@@ -30,6 +30,12 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node"])]
+    only: Vec<String>,
+    /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
+    #[arg(long, default_value_t = 1)]
+    repeat: u64,
 }
 
 fn hist() -> Histogram<u64> {
@@ -51,34 +57,62 @@ fn per_call_ns(iters: u64, batch: u64, mut f: impl FnMut()) -> Histogram<u64> {
 
 pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let scale = if args.quick { 10 } else { 1 };
+    let n = |count: u64| (count * args.repeat / scale).max(1);
+    let run = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
     let mut figures: BTreeMap<&str, f64> = BTreeMap::new();
 
     let mut probe = AgentProbe::new(&args.agents)?;
-    for _ in 0..10_000 / scale {
-        probe.call();
+    if run("call") {
+        for _ in 0..n(10_000) {
+            probe.call();
+        }
+        let calls = per_call_ns(n(20_000), 16, || probe.call());
+        figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
+        figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
     }
-    let calls = per_call_ns(20_000 / scale, 16, || probe.call());
-    figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
-    figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
-
-    let inst = per_call_ns(2_000 / scale, 4, || probe.instantiate());
-    figures.insert(
-        "instantiate_us_p50",
-        inst.value_at_quantile(0.5) as f64 / 1e3,
-    );
-
-    let loads = per_call_ns(200 / scale, 1, || probe.load());
-    figures.insert(
-        "component_load_us",
-        loads.value_at_quantile(0.5) as f64 / 1e3,
-    );
+    if run("instantiate") {
+        let inst = per_call_ns(n(2_000), 4, || probe.instantiate());
+        figures.insert(
+            "instantiate_us_p50",
+            inst.value_at_quantile(0.5) as f64 / 1e3,
+        );
+    }
+    if run("load") {
+        let loads = per_call_ns(n(200), 1, || probe.load());
+        figures.insert(
+            "component_load_us",
+            loads.value_at_quantile(0.5) as f64 / 1e3,
+        );
+    }
     drop(probe);
+    if run("tick") {
+        tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
+    }
+    if run("node") {
+        let eps = node_throughput(&args.agents, n(200_000))?;
+        figures.insert("node_events_per_sec", eps.round());
+    }
 
-    let mut t2o = TickToOrder::new(&args.agents)?;
+    for (k, v) in &figures {
+        println!("{k:<24} {v:>14.2}");
+    }
+    if let Some(p) = &args.json {
+        std::fs::write(p, serde_json::to_string_pretty(&figures)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tick_to_order(
+    agents: &std::path::Path,
+    ticks: u64,
+    warmup: u64,
+    figures: &mut BTreeMap<&str, f64>,
+) -> anyhow::Result<()> {
+    let mut t2o = TickToOrder::new(agents)?;
     let mut h = hist();
-    for i in 0..40_000 / scale {
+    for i in 0..ticks {
         if let Some(ns) = t2o.tick()
-            && i >= 2_000 / scale
+            && i >= warmup
         {
             let _ = h.record(ns.max(1));
         }
@@ -90,18 +124,5 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     figures.insert("tick_to_order_ns_p50", h.value_at_quantile(0.5) as f64);
     figures.insert("tick_to_order_ns_p99", h.value_at_quantile(0.99) as f64);
     figures.insert("tick_to_order_samples", h.len() as f64);
-    drop(t2o);
-
-    figures.insert(
-        "node_events_per_sec",
-        node_throughput(&args.agents, 200_000 / scale)?.round(),
-    );
-
-    for (k, v) in &figures {
-        println!("{k:<24} {v:>14.2}");
-    }
-    if let Some(p) = &args.json {
-        std::fs::write(p, serde_json::to_string_pretty(&figures)?)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
