@@ -89,6 +89,17 @@ impl HostileNode {
     /// Like [`HostileNode::new`], with `extra` TOML lines added to the
     /// agent's table (e.g. `read_dirs = { "/data" = "/tmp/x" }`).
     pub fn with(mode: &str, limits: &str, publish: &str, extra: &str) -> Self {
+        Self::with_config(mode, limits, publish, extra, "")
+    }
+
+    /// Like [`HostileNode::with`], with more agent config pairs
+    /// (`connect = "127.0.0.1:80"`, inline-table syntax, after `mode`).
+    pub fn with_config(mode: &str, limits: &str, publish: &str, extra: &str, config: &str) -> Self {
+        let config = if config.is_empty() {
+            String::new()
+        } else {
+            format!(", {config}")
+        };
         let data = tempfile::tempdir().expect("temp dir");
         let text = format!(
             r#"
@@ -111,7 +122,7 @@ role = "observer"
 subscribe = ["test.#"]
 publish = [{publish}]
 limits = {{ {limits} }}
-config = {{ mode = "{mode}" }}
+config = {{ mode = "{mode}"{config} }}
 {extra}
 "#,
             data = data.path().display(),

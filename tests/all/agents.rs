@@ -27,13 +27,46 @@ fn tick(n: u64, mid: f64) -> Envelope {
     }
 }
 
-#[test]
-fn trend_state_survives_snapshot_and_restore_into_a_new_instance() {
-    let runtime = Runtime::new(RuntimeConfig {
+fn runtime() -> Runtime {
+    Runtime::new(RuntimeConfig {
         pool_instances: 8,
         ..RuntimeConfig::default()
     })
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn compiled_components_are_cached_by_content_hash_and_a_corrupt_cache_is_recompiled() {
+    let runtime = runtime();
+    let engine = runtime.engine();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ComponentCache::new(engine, Some(dir.path().to_path_buf()));
+    let first = cache.load(engine, &agent("risk")).unwrap();
+    assert!(!first.from_cache);
+    assert_eq!(first.sha256.len(), 64);
+    let second = cache.load(engine, &agent("risk")).unwrap();
+    assert!(second.from_cache);
+    assert_eq!(first.sha256, second.sha256);
+    // `second` maps the cached file; unmap it before corrupting the file in
+    // place (the host itself only ever replaces cache files by rename).
+    drop(second);
+
+    let artifact = cache.path_for(&first.sha256).unwrap();
+    std::fs::write(&artifact, b"not a compiled component").unwrap();
+    let third = cache.load(engine, &agent("risk")).unwrap();
+    assert!(
+        !third.from_cache,
+        "a corrupt artifact is recompiled, never loaded"
+    );
+    assert!(
+        cache.load(engine, &agent("risk")).unwrap().from_cache,
+        "and rewritten"
+    );
+}
+
+#[test]
+fn trend_state_survives_snapshot_and_restore_into_a_new_instance() {
+    let runtime = runtime();
     let linker = AgentLinker::new(runtime.engine()).unwrap();
     let component = ComponentCache::new(runtime.engine(), None)
         .load(runtime.engine(), &agent("trend"))

@@ -27,6 +27,28 @@ fn without_a_grant_there_are_no_files() {
     assert!(read[0].starts_with("error:"), "{read:?}");
 }
 
+#[test]
+fn no_environment_no_network_no_wall_clock_no_file_system() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut h = HostileNode::with_config("ambient", "", ALL, "", &format!(r#"connect = "{addr}""#));
+    h.node.inject(quote(), 5_000_000);
+    h.attack();
+    let report = h.published("fixture.ok.ambient");
+    assert_eq!(report.len(), 1);
+    let r = &report[0];
+    assert!(r.starts_with("env=0 args=0 connect=denied"), "{r}");
+    // The agent's clock is the event time of the message it handles.
+    assert!(r.contains("clock=5000000 "), "{r}");
+    assert!(r.contains("root=hidden"), "{r}");
+    assert_eq!(
+        listener.accept().unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "no connection reached the listener"
+    );
+}
+
 fn quote() -> MarketEvent {
     MarketEvent::Quote(Quote {
         symbol: "BTCUSDT".into(),

@@ -161,7 +161,8 @@ fn main() -> anyhow::Result<()> {
             build_host(true)?;
             floor(&["bench".into(), "--json".into(), "target/bench.json".into()])?;
             let mut cmd = cargo();
-            cmd.current_dir(root()).args(["bench", "-p", "floor-host"]);
+            cmd.current_dir(root())
+                .args(["bench", "-p", "floor-host", "--bench", "hot_path"]);
             cmd.args(rest);
             run(&mut cmd)
         }

@@ -7,6 +7,11 @@
 //!
 //! Only files this host wrote are deserialised: the cache directory is the
 //! host's own, and wasmtime trusts compiled code completely.
+//!
+//! Loaded artifacts are memory-mapped. The host replaces cache files only by
+//! renaming a new file over the old one, which leaves existing mappings
+//! intact; truncating a cache file in place while a host runs would crash
+//! that host (SIGBUS), so nothing else should write into the directory.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
