@@ -297,3 +297,38 @@ pub fn node_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
     while stats.events.load(Ordering::Relaxed) < events && node.step() {}
     Ok(stats.events.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
 }
+
+/// Messages per second through the in-process bus: one producer, one
+/// subscriber, no WebAssembly, small envelopes published and taken in
+/// batches of 256 (each envelope is cloned from a template, as a producer
+/// would build it).
+pub fn bus_throughput(messages: u64) -> f64 {
+    use crate::bus::{Bus, InProcessBus};
+    use crate::model::TopicPattern;
+    let mut bus = InProcessBus::new();
+    bus.subscribe(0, TopicPattern::parse("md.tick.*").expect("valid pattern"));
+    let template = Envelope {
+        id: 0,
+        topic: "md.tick.BTCUSDT".into(),
+        source: "venue".into(),
+        sequence: 0,
+        event_time: 0,
+        trace_id: 0,
+        correlation_id: None,
+        payload: Payload::Custom(Vec::new()),
+    };
+    let start = Instant::now();
+    let mut taken = 0u64;
+    while taken < messages {
+        for i in 0..256 {
+            let mut e = template.clone();
+            e.id = taken + i;
+            bus.publish(e, None);
+        }
+        while let Some(d) = bus.next() {
+            std::hint::black_box(&d.envelope.id);
+            taken += 1;
+        }
+    }
+    taken as f64 / start.elapsed().as_secs_f64()
+}

@@ -51,6 +51,34 @@ fn demo_trades_and_risk_rejects_carry_reasons() {
         "meanrev's flips are over the risk agent's notional cap: {reasons:?}"
     );
     assert!(s["rejects"].as_u64().unwrap() >= 1);
+    // Per-agent and per-topic counters add up.
+    let agents = s["agents"].as_array().unwrap();
+    let risk = agents.iter().find(|a| a["name"] == "risk").unwrap();
+    let intents: u64 = agents
+        .iter()
+        .map(|a| a["order_intents"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        risk["handled"].as_u64().unwrap(),
+        intents,
+        "every intent asked the risk agent once"
+    );
+    assert_eq!(
+        s["orders"].as_u64().unwrap() + s["rejects"].as_u64().unwrap(),
+        intents,
+        "every intent was either sent or rejected: {s}"
+    );
+    let ticks = s["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "md.tick.BTCUSDT")
+        .unwrap();
+    assert!(ticks["published"].as_u64().unwrap() > 0);
+    assert_eq!(
+        ticks["published"], ticks["delivered"],
+        "one subscriber (trend) per BTC tick"
+    );
     let eth = s["positions"]
         .as_array()
         .unwrap()

@@ -3,16 +3,25 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::{Bus, Delivery, SubscriberId};
+use super::{Bus, Delivery, SubscriberId, TopicStats};
 use crate::model::{Envelope, TopicPattern};
+
+/// Where one topic goes, and its counters.
+#[derive(Debug)]
+struct Route {
+    subscribers: Arc<[SubscriberId]>,
+    published: u64,
+    delivered: u64,
+}
 
 /// In-process bus: one FIFO queue, and a cache of which subscribers a
 /// topic routes to (topics repeat, so matching patterns once per topic
-/// keeps publishing O(subscribers of the topic)).
+/// keeps publishing O(subscribers of the topic)); the cache also holds
+/// the topic's counters.
 #[derive(Debug, Default)]
 pub struct InProcessBus {
     subscriptions: Vec<(TopicPattern, SubscriberId)>,
-    routes: HashMap<String, Arc<[SubscriberId]>>,
+    routes: HashMap<String, Route>,
     queue: VecDeque<Delivery>,
 }
 
@@ -22,10 +31,7 @@ impl InProcessBus {
         Self::default()
     }
 
-    fn route(&mut self, topic: &str) -> Arc<[SubscriberId]> {
-        if let Some(r) = self.routes.get(topic) {
-            return r.clone();
-        }
+    fn subscribers_of(&self, topic: &str) -> Arc<[SubscriberId]> {
         let mut subs: Vec<SubscriberId> = self
             .subscriptions
             .iter()
@@ -34,28 +40,50 @@ impl InProcessBus {
             .collect();
         subs.sort_unstable();
         subs.dedup();
-        let r: Arc<[SubscriberId]> = subs.into();
-        self.routes.insert(topic.to_string(), r.clone());
-        r
+        subs.into()
+    }
+
+    fn route(&mut self, topic: &str) -> &mut Route {
+        if !self.routes.contains_key(topic) {
+            let subscribers = self.subscribers_of(topic);
+            self.routes.insert(
+                topic.to_string(),
+                Route {
+                    subscribers,
+                    published: 0,
+                    delivered: 0,
+                },
+            );
+        }
+        self.routes.get_mut(topic).expect("inserted above")
     }
 }
 
 impl Bus for InProcessBus {
     fn subscribe(&mut self, subscriber: SubscriberId, pattern: TopicPattern) {
         self.subscriptions.push((pattern, subscriber));
-        self.routes.clear();
+        // Re-route known topics, keeping their counters.
+        let topics: Vec<String> = self.routes.keys().cloned().collect();
+        for t in topics {
+            let subs = self.subscribers_of(&t);
+            if let Some(r) = self.routes.get_mut(&t) {
+                r.subscribers = subs;
+            }
+        }
     }
 
     fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
         let route = self.route(&envelope.topic);
+        let subscribers = route.subscribers.clone();
+        let n = subscribers.iter().filter(|s| Some(**s) != exclude).count();
+        route.published += 1;
+        route.delivered += n as u64;
         let envelope = Arc::new(envelope);
-        let mut n = 0;
-        for &subscriber in route.iter().filter(|s| Some(**s) != exclude) {
+        for &subscriber in subscribers.iter().filter(|s| Some(**s) != exclude) {
             self.queue.push_back(Delivery {
                 subscriber,
                 envelope: envelope.clone(),
             });
-            n += 1;
         }
         n
     }
@@ -73,6 +101,20 @@ impl Bus for InProcessBus {
 
     fn pending(&self) -> usize {
         self.queue.len()
+    }
+
+    fn topic_stats(&self) -> Vec<TopicStats> {
+        let mut v: Vec<TopicStats> = self
+            .routes
+            .iter()
+            .map(|(topic, r)| TopicStats {
+                topic: topic.clone(),
+                published: r.published,
+                delivered: r.delivered,
+            })
+            .collect();
+        v.sort_by(|a, b| a.topic.cmp(&b.topic));
+        v
     }
 }
 
@@ -108,5 +150,20 @@ mod tests {
             .map(|d| (d.subscriber, d.envelope.id))
             .collect();
         assert_eq!(got, vec![(0, 1), (1, 1), (0, 2), (0, 3)]);
+        let stats = bus.topic_stats();
+        let btc = stats.iter().find(|t| t.topic == "md.tick.BTCUSDT").unwrap();
+        assert_eq!((btc.published, btc.delivered), (2, 3));
+        let news = stats.iter().find(|t| t.topic == "news.x.y").unwrap();
+        assert_eq!((news.published, news.delivered), (1, 0));
+    }
+
+    #[test]
+    fn a_late_subscription_reroutes_known_topics_and_keeps_counts() {
+        let mut bus = InProcessBus::new();
+        assert_eq!(bus.publish(env("signal.trend.X", 1), None), 0);
+        bus.subscribe(3, TopicPattern::parse("signal.#").unwrap());
+        assert_eq!(bus.publish(env("signal.trend.X", 2), None), 1);
+        let s = &bus.topic_stats()[0];
+        assert_eq!((s.published, s.delivered), (2, 1));
     }
 }

@@ -31,6 +31,17 @@ pub struct Delivery {
     pub envelope: Arc<Envelope>,
 }
 
+/// Counters for one topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TopicStats {
+    /// Topic.
+    pub topic: String,
+    /// Messages published on it.
+    pub published: u64,
+    /// Deliveries queued for subscribers (a message with no subscriber has none).
+    pub delivered: u64,
+}
+
 /// A message bus.
 pub trait Bus: Send {
     /// Deliver messages whose topic matches `pattern` to `subscriber`.
@@ -46,4 +57,6 @@ pub trait Bus: Send {
     fn next(&mut self) -> Option<Delivery>;
     /// Deliveries waiting.
     fn pending(&self) -> usize;
+    /// Counters per topic, sorted by topic.
+    fn topic_stats(&self) -> Vec<TopicStats>;
 }

@@ -6,7 +6,8 @@
 //! allocator), `component_load_us` (median load of the compiled component
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
 //! venue boundary through strategy → risk agent → host limits), and
-//! `node_events_per_sec` (simulated market through a node with two agents).
+//! `node_events_per_sec` (simulated market through a node with two agents),
+//! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::time::Instant;
 use clap::Args;
 use hdrhistogram::Histogram;
 
-use crate::bench::{AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, node_throughput};
+use crate::bench::{AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, bus_throughput, node_throughput};
 
 /// Arguments of `floor bench`.
 #[derive(Debug, Args)]
@@ -30,8 +31,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -87,6 +88,9 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     drop(probe);
     if run("tick") {
         tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
+    }
+    if run("bus") {
+        figures.insert("bus_msgs_per_sec", bus_throughput(n(5_000_000)).round());
     }
     if run("node") {
         let eps = node_throughput(&args.agents, n(200_000))?;

@@ -50,6 +50,15 @@ const TAP: crate::bus::SubscriberId = usize::MAX;
 struct Slot {
     instance: AgentInstance,
     role: Role,
+    counts: SlotCounts,
+}
+
+#[derive(Default)]
+struct SlotCounts {
+    handled: u64,
+    faults: u64,
+    published: u64,
+    order_intents: u64,
 }
 
 /// A running host.
@@ -120,6 +129,7 @@ impl Node {
             agents.push(Slot {
                 instance,
                 role: a.role,
+                counts: SlotCounts::default(),
             });
         }
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
@@ -262,6 +272,7 @@ impl Node {
     fn fault(&mut self, idx: usize, fault: CallFault, envelope: &Envelope) {
         if fault.reason != ReasonCode::AgentError {
             Stats::bump(&self.stats.agent_faults);
+            self.agents[idx].counts.faults += 1;
         }
         let name = self.agents[idx].instance.name().to_string();
         self.dead_letter(&name, fault.reason, fault.detail, envelope.clone());
@@ -284,6 +295,7 @@ impl Node {
             self.tapped.push(d.envelope);
             return;
         }
+        self.agents[idx].counts.handled += 1;
         match self.agents[idx].instance.handle(&d.envelope, false) {
             Ok(outputs) => self.act(idx, &d.envelope, outputs),
             Err(fault) => self.fault(idx, fault, &d.envelope),
@@ -295,12 +307,16 @@ impl Node {
         for o in outputs {
             match o {
                 Output::Publish { topic, payload } => {
+                    self.agents[idx].counts.published += 1;
                     let env =
                         self.stamper
                             .stamp(&name, topic, payload, self.now, cause.trace_id, None);
                     self.bus.publish(env, Some(idx));
                 }
-                Output::Order { intent } => self.place(idx, intent, cause.trace_id),
+                Output::Order { intent } => {
+                    self.agents[idx].counts.order_intents += 1;
+                    self.place(idx, intent, cause.trace_id);
+                }
                 Output::Cancel { order_id } => self.cancel(idx, &order_id, cause),
                 Output::Alert { message } => {
                     Stats::bump(&self.stats.alerts);
@@ -352,6 +368,7 @@ impl Node {
             );
             req.correlation_id = Some(req.id);
             let risk_name = self.agents[r].instance.name().to_string();
+            self.agents[r].counts.handled += 1;
             let outputs = match self.agents[r].instance.handle(&req, true) {
                 Ok(o) => o,
                 Err(fault) => {
@@ -513,10 +530,15 @@ impl Node {
                 .iter()
                 .map(|a| stats::AgentSummary {
                     name: a.instance.name().to_string(),
+                    handled: a.counts.handled,
+                    faults: a.counts.faults,
+                    published: a.counts.published,
+                    order_intents: a.counts.order_intents,
                     starts: a.instance.starts(),
                     logs_suppressed: a.instance.logs_suppressed(),
                 })
                 .collect(),
+            topics: self.bus.topic_stats(),
             wall_seconds,
             events_per_second: if wall_seconds > 0.0 {
                 events as f64 / wall_seconds

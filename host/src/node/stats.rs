@@ -69,6 +69,14 @@ impl Stats {
 pub struct AgentSummary {
     /// Name.
     pub name: String,
+    /// Messages delivered to it (including risk requests).
+    pub handled: u64,
+    /// Calls that faulted (limits, traps, rights; not its own errors).
+    pub faults: u64,
+    /// Messages it published.
+    pub published: u64,
+    /// Order intents it emitted.
+    pub order_intents: u64,
     /// Instances started (1 + restarts after faults).
     pub starts: u64,
     /// Log lines past the per-call cap, counted not written.
@@ -106,6 +114,8 @@ pub struct Summary {
     pub positions: Vec<Position>,
     /// Agents.
     pub agents: Vec<AgentSummary>,
+    /// Bus counters per topic.
+    pub topics: Vec<crate::bus::TopicStats>,
     /// Wall-clock seconds the run took.
     pub wall_seconds: f64,
     /// Market events per wall-clock second.
