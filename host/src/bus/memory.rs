@@ -43,19 +43,31 @@ impl InProcessBus {
         subs.into()
     }
 
-    fn route(&mut self, topic: &str) -> &mut Route {
-        if !self.routes.contains_key(topic) {
-            let subscribers = self.subscribers_of(topic);
-            self.routes.insert(
-                topic.to_string(),
-                Route {
-                    subscribers,
-                    published: 0,
-                    delivered: 0,
-                },
-            );
+    /// The subscribers of `topic` and how many get this publication; counts it.
+    fn route(
+        &mut self,
+        topic: &str,
+        exclude: Option<SubscriberId>,
+    ) -> (Arc<[SubscriberId]>, usize) {
+        let count = |subs: &[SubscriberId]| subs.iter().filter(|s| Some(**s) != exclude).count();
+        // One hash lookup on the hot path (a known topic).
+        if let Some(r) = self.routes.get_mut(topic) {
+            let n = count(&r.subscribers);
+            r.published += 1;
+            r.delivered += n as u64;
+            return (r.subscribers.clone(), n);
         }
-        self.routes.get_mut(topic).expect("inserted above")
+        let subscribers = self.subscribers_of(topic);
+        let n = count(&subscribers);
+        self.routes.insert(
+            topic.to_string(),
+            Route {
+                subscribers: subscribers.clone(),
+                published: 1,
+                delivered: n as u64,
+            },
+        );
+        (subscribers, n)
     }
 }
 
@@ -73,11 +85,7 @@ impl Bus for InProcessBus {
     }
 
     fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
-        let route = self.route(&envelope.topic);
-        let subscribers = route.subscribers.clone();
-        let n = subscribers.iter().filter(|s| Some(**s) != exclude).count();
-        route.published += 1;
-        route.delivered += n as u64;
+        let (subscribers, n) = self.route(&envelope.topic, exclude);
         let envelope = Arc::new(envelope);
         for &subscriber in subscribers.iter().filter(|s| Some(**s) != exclude) {
             self.queue.push_back(Delivery {
