@@ -181,6 +181,58 @@ pub enum Role {
     Observer,
 }
 
+/// How a risk agent votes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteKind {
+    /// On every intent; must approve.
+    #[default]
+    Required,
+    /// Only on intents over `[risk] consensus_notional`; k of n must approve.
+    Consensus,
+}
+
+/// How many consensus agents must approve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quorum {
+    /// More than half.
+    #[default]
+    Majority,
+    /// All of them.
+    Unanimous,
+    /// At least k.
+    Count(usize),
+}
+
+impl<'de> Deserialize<'de> for Quorum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Count(usize),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Name(n) if n == "majority" => Ok(Quorum::Majority),
+            Raw::Name(n) if n == "unanimous" => Ok(Quorum::Unanimous),
+            Raw::Name(n) => Err(serde::de::Error::custom(format!(
+                "quorum `{n}`: use \"majority\", \"unanimous\" or a number of approvals"
+            ))),
+            Raw::Count(k) => Ok(Quorum::Count(k)),
+        }
+    }
+}
+
+/// `[risk]`: the risk stage's policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskPolicy {
+    /// Intents over this notional also need the consensus agents' quorum.
+    pub consensus_notional: Option<f64>,
+    /// How many consensus agents must approve.
+    pub quorum: Quorum,
+}
+
 /// One `[[agents]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +261,9 @@ pub struct AgentSection {
     /// Read-only directories: guest path (absolute) → host directory.
     #[serde(default)]
     pub read_dirs: BTreeMap<String, PathBuf>,
+    /// For risk agents: `required` (every intent) or `consensus`.
+    #[serde(default)]
+    pub vote: VoteKind,
 }
 
 /// The file as written.
@@ -233,6 +288,9 @@ pub struct RawConfig {
     /// `[limits]`: the host's hard limits.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// `[risk]`: the risk stage's policy.
+    #[serde(default)]
+    pub risk: RiskPolicy,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -259,6 +317,8 @@ pub struct AgentConfig {
     pub config: Vec<(String, String)>,
     /// Read-only directories: (host directory, guest path).
     pub read_dirs: Vec<(PathBuf, String)>,
+    /// How it votes, if it is a risk agent.
+    pub vote: VoteKind,
 }
 
 /// The whole config, resolved and checked.
@@ -276,6 +336,8 @@ pub struct NodeConfig {
     pub balances: BTreeMap<String, f64>,
     /// Hard limits.
     pub limits: LimitsConfig,
+    /// Risk-stage policy.
+    pub risk: RiskPolicy,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -498,7 +560,13 @@ impl RawConfig {
                 }
                 read_dirs.push((host, guest));
             }
+            if a.vote == VoteKind::Consensus && a.role != Role::Risk {
+                p.push(format!(
+                    "{who}: vote = \"consensus\" is only for risk agents"
+                ));
+            }
             agents.push(AgentConfig {
+                vote: a.vote,
                 read_dirs,
                 name: a.name,
                 path,
@@ -509,6 +577,31 @@ impl RawConfig {
                 limits,
                 config,
             });
+        }
+        let voters = agents
+            .iter()
+            .filter(|a| a.role == Role::Risk && a.vote == VoteKind::Consensus)
+            .count();
+        match (self.risk.consensus_notional, voters) {
+            (Some(n), _) if !(n.is_finite() && n >= 0.0) => {
+                p.push(format!(
+                    "risk.consensus_notional must be a non-negative number, got {n}"
+                ));
+            }
+            (Some(_), 0) => p.push(
+                "risk.consensus_notional is set but no risk agent has vote = \"consensus\"".into(),
+            ),
+            (None, v) if v > 0 => p.push(format!(
+                "{v} risk agent(s) have vote = \"consensus\" but risk.consensus_notional is not set"
+            )),
+            _ => {}
+        }
+        if let Quorum::Count(k) = self.risk.quorum {
+            if k == 0 || k > voters {
+                p.push(format!(
+                    "risk.quorum = {k} needs between 1 and the {voters} consensus agent(s)"
+                ));
+            }
         }
         let traders = agents.iter().any(|a| !a.order_symbols.is_empty());
         if traders && !agents.iter().any(|a| a.role == Role::Risk) {
@@ -537,6 +630,7 @@ impl RawConfig {
             symbols: self.symbols,
             balances: self.account.balances,
             limits: self.limits,
+            risk: self.risk,
             agents,
         })
     }

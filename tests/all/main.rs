@@ -5,4 +5,5 @@ mod call;
 mod config;
 mod demo;
 mod hostile;
+mod risk;
 mod sandbox;

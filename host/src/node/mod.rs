@@ -13,10 +13,12 @@
 //! and only then the venue sees it. Execution reports update the order
 //! manager and go back to the owning agent and to `order.<status>.<symbol>`.
 //!
+//! - `risk_stage`: risk agents' votes, required and by consensus.
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
 
+mod risk_stage;
 pub mod run;
 pub mod stats;
 pub mod view;
@@ -32,7 +34,7 @@ use crate::config::{NodeConfig, Role, assets_by_symbol};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
     Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
-    ReasonCode, RiskVerdict,
+    ReasonCode,
 };
 use crate::oms::{Oms, Portfolio};
 use crate::risk::HardLimits;
@@ -66,7 +68,9 @@ pub struct Node {
     // Field order matters: agents drop before the runtime that runs them.
     agents: Vec<Slot>,
     by_name: HashMap<String, usize>,
-    risk_agents: Vec<usize>,
+    required_risk: Vec<usize>,
+    consensus_risk: Vec<usize>,
+    risk_policy: crate::config::RiskPolicy,
     bus: Box<dyn Bus>,
     stamper: Stamper,
     venue: Box<dyn Venue>,
@@ -100,7 +104,8 @@ impl Node {
         let mut bus: Box<dyn Bus> = Box::new(InProcessBus::new());
         let mut agents = Vec::new();
         let mut by_name = HashMap::new();
-        let mut risk_agents = Vec::new();
+        let mut required_risk = Vec::new();
+        let mut consensus_risk = Vec::new();
         for (i, a) in cfg.agents.iter().enumerate() {
             let loaded = cache
                 .load(runtime.engine(), &a.path)
@@ -122,8 +127,10 @@ impl Node {
             for p in &a.subscribe {
                 bus.subscribe(i, p.clone());
             }
-            if a.role == Role::Risk {
-                risk_agents.push(i);
+            match (a.role, a.vote) {
+                (Role::Risk, crate::config::VoteKind::Required) => required_risk.push(i),
+                (Role::Risk, crate::config::VoteKind::Consensus) => consensus_risk.push(i),
+                _ => {}
             }
             by_name.insert(a.name.clone(), i);
             agents.push(Slot {
@@ -149,7 +156,9 @@ impl Node {
         Ok(Self {
             agents,
             by_name,
-            risk_agents,
+            required_risk,
+            consensus_risk,
+            risk_policy: cfg.risk.clone(),
             bus,
             stamper: Stamper::new(),
             venue,
@@ -223,6 +232,23 @@ impl Node {
             .stamp(HOST, topic.to_string(), payload, self.now, 0, None);
         self.bus.publish(env, None);
         self.drain();
+    }
+
+    /// Send an order intent on behalf of agent `agent` (operator tools,
+    /// tests). It takes exactly the path an agent's intent takes: risk
+    /// agents, host limits, venue; its events go to `order.*` and to `agent`.
+    ///
+    /// # Errors
+    /// When no agent has that name.
+    pub fn submit(&mut self, agent: &str, intent: OrderIntent) -> anyhow::Result<()> {
+        let idx = *self
+            .by_name
+            .get(agent)
+            .with_context(|| format!("no agent named `{agent}`"))?;
+        let trace = self.stamper.next_id();
+        self.place(idx, intent, trace);
+        self.drain();
+        Ok(())
     }
 
     fn on_market(&mut self, event: MarketEvent) {
@@ -349,71 +375,6 @@ impl Node {
             }
             Err(e) => tracing::info!(agent = %name, "cancel refused by the venue: {e}"),
         }
-    }
-
-    /// Ask every risk agent; `Err` carries the rejection reason.
-    fn risk_stage(&mut self, intent: &mut OrderIntent, trace: u64) -> Result<(), String> {
-        if self.risk_agents.is_empty() {
-            return Err("no risk agent is configured; orders never skip the risk stage".into());
-        }
-        for k in 0..self.risk_agents.len() {
-            let r = self.risk_agents[k];
-            let mut req = self.stamper.stamp(
-                HOST,
-                "risk.check.request".into(),
-                Payload::OrderIntent(intent.clone()),
-                self.now,
-                trace,
-                None,
-            );
-            req.correlation_id = Some(req.id);
-            let risk_name = self.agents[r].instance.name().to_string();
-            self.agents[r].counts.handled += 1;
-            let outputs = match self.agents[r].instance.handle(&req, true) {
-                Ok(o) => o,
-                Err(fault) => {
-                    let detail = fault.detail.clone();
-                    self.fault(r, fault, &req);
-                    return Err(format!(
-                        "{}: risk agent `{risk_name}` faulted: {detail}",
-                        ReasonCode::RiskUnavailable
-                    ));
-                }
-            };
-            let mut verdict = None;
-            let mut rest = Vec::new();
-            for o in outputs {
-                match o {
-                    Output::Reply {
-                        payload: Payload::RiskVerdict(v),
-                    } if verdict.is_none() => verdict = Some(v),
-                    other => rest.push(other),
-                }
-            }
-            self.act(r, &req, rest);
-            match verdict {
-                None => {
-                    return Err(format!(
-                        "{}: risk agent `{risk_name}` did not answer with a verdict",
-                        ReasonCode::RiskUnavailable
-                    ));
-                }
-                Some(RiskVerdict::Approve) => {}
-                Some(RiskVerdict::Resize { quantity }) => {
-                    if !(quantity > 0.0 && quantity <= intent.quantity) {
-                        return Err(format!(
-                            "risk agent `{risk_name}` resized {} to {quantity}; only a smaller positive quantity is accepted",
-                            intent.quantity
-                        ));
-                    }
-                    intent.quantity = quantity;
-                }
-                Some(RiskVerdict::Reject { reason }) => {
-                    return Err(format!("risk agent `{risk_name}`: {reason}"));
-                }
-            }
-        }
-        Ok(())
     }
 
     fn place(&mut self, idx: usize, mut intent: OrderIntent, trace: u64) {

@@ -1,0 +1,214 @@
+//! The risk stage: required risk agents vote on everything; intents over
+//! the consensus notional also need k of n consensus agents; a missing or
+//! faulted vote counts against.
+
+use floor_host::config::NodeConfig;
+use floor_host::model::{
+    MarketEvent, OrderIntent, OrderStatus, OrderType, Payload, Quote, Side, TimeInForce,
+    TopicPattern,
+};
+use floor_host::node::Node;
+use floor_host::venue::sim::{SimConfig, SimVenue};
+use floor_tests::agent;
+
+struct Desk {
+    node: Node,
+    _data: tempfile::TempDir,
+}
+
+/// A node with one strategy (`desk`), a required risk agent that approves
+/// everything (`gate`), and three consensus voters: `yes` approves, `no`
+/// rejects anything over 5,000 notional, `half` resizes to 0.5 BTC.
+fn desk(quorum: &str) -> Desk {
+    let data = tempfile::tempdir().unwrap();
+    let risk = agent("risk");
+    let risk = risk.display();
+    let text = format!(
+        r#"
+[node]
+data_dir = "{data}"
+
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 20000.0
+
+[risk]
+consensus_notional = 10000.0
+quorum = {quorum}
+
+[[agents]]
+name = "desk"
+path = "{trend}"
+role = "strategy"
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT" }}
+
+[[agents]]
+name = "gate"
+path = "{risk}"
+role = "risk"
+config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
+
+[[agents]]
+name = "yes"
+path = "{risk}"
+role = "risk"
+vote = "consensus"
+config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
+
+[[agents]]
+name = "no"
+path = "{risk}"
+role = "risk"
+vote = "consensus"
+config = {{ max_order_notional = 5000.0, max_position = 1000.0 }}
+
+[[agents]]
+name = "half"
+path = "{risk}"
+role = "risk"
+vote = "consensus"
+config = {{ max_order_notional = 1e9, max_position = 0.5 }}
+"#,
+        data = data.path().display(),
+        trend = agent("trend").display(),
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+    let venue = SimVenue::new(SimConfig {
+        seed: 1,
+        start_time: 0,
+        step: 1_000_000,
+        trade_probability: 0.0,
+        taker_fee_bps: 0.0,
+        maker_fee_bps: 0.0,
+        symbols: cfg.sim_symbols(),
+    });
+    let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
+    node.tap(TopicPattern::parse("order.#").unwrap());
+    node.inject(
+        MarketEvent::Quote(Quote {
+            symbol: "BTCUSDT".into(),
+            bid: 19999.0,
+            bid_size: 10.0,
+            ask: 20001.0,
+            ask_size: 10.0,
+        }),
+        1_000_000,
+    );
+    Desk { node, _data: data }
+}
+
+fn buy(quantity: f64) -> OrderIntent {
+    OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        quantity,
+        limit_price: None,
+        time_in_force: TimeInForce::Ioc,
+        tag: "t".into(),
+    }
+}
+
+/// The final status of the last order, and its filled quantity.
+fn outcome(d: &Desk) -> (OrderStatus, f64) {
+    let last = d.node.tapped().last().expect("an order event");
+    match &last.payload {
+        Payload::OrderEvent(e) => (e.status.clone(), e.cumulative_quantity),
+        other => panic!("not an order event: {other:?}"),
+    }
+}
+
+fn handled(d: &Desk, name: &str) -> u64 {
+    d.node
+        .summary(0.0)
+        .agents
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap()
+        .handled
+}
+
+#[test]
+fn small_intents_need_only_the_required_agents() {
+    let mut d = desk("\"unanimous\"");
+    d.node.submit("desk", buy(0.1)).unwrap(); // about 2,000 notional
+    assert_eq!(outcome(&d), (OrderStatus::Filled, 0.1));
+    assert_eq!(handled(&d, "gate"), 1);
+    for voter in ["yes", "no", "half"] {
+        assert_eq!(handled(&d, voter), 0, "{voter} was not asked");
+    }
+}
+
+#[test]
+fn majority_approves_a_large_intent_at_the_smallest_resize() {
+    let mut d = desk("\"majority\"");
+    d.node.submit("desk", buy(1.0)).unwrap(); // about 20,000 notional
+    // `yes` approves, `half` approves at 0.5, `no` rejects: 2 of 3.
+    assert_eq!(outcome(&d), (OrderStatus::Filled, 0.5));
+}
+
+#[test]
+fn unanimity_fails_on_one_rejection_and_says_who_voted_what() {
+    let mut d = desk("\"unanimous\"");
+    d.node.submit("desk", buy(1.0)).unwrap();
+    let (status, filled) = outcome(&d);
+    assert_eq!(filled, 0.0);
+    let OrderStatus::Rejected { reason } = status else {
+        panic!("expected a rejection, got {status:?}");
+    };
+    assert!(
+        reason.starts_with("consensus: 2 of 3 approved, 3 needed"),
+        "{reason}"
+    );
+    assert!(reason.contains("yes approves"), "{reason}");
+    assert!(
+        reason.contains("risk agent `no`: max_order_notional"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_count_quorum_needs_that_many() {
+    let mut d = desk("1");
+    d.node.submit("desk", buy(1.0)).unwrap();
+    assert_eq!(outcome(&d), (OrderStatus::Filled, 0.5));
+}
+
+#[test]
+fn consensus_settings_are_validated() {
+    let base = r#"
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 1.0
+
+[risk]
+quorum = "most"
+"#;
+    let err = NodeConfig::parse(base, "t", std::path::Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("quorum `most`: use \"majority\", \"unanimous\" or a number"),
+        "{err}"
+    );
+    let err = NodeConfig::parse(
+        &base.replace("quorum = \"most\"", "consensus_notional = 5.0\nquorum = 2"),
+        "t",
+        std::path::Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("no risk agent has vote = \"consensus\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("risk.quorum = 2 needs between 1 and the 0 consensus agent(s)"),
+        "{err}"
+    );
+}
