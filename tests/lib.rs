@@ -118,7 +118,7 @@ price = 100.0
 [[agents]]
 name = "hostile"
 path = "{path}"
-role = "observer"
+role = "model"
 subscribe = ["test.#"]
 publish = [{publish}]
 limits = {{ {limits} }}

@@ -177,7 +177,8 @@ pub enum Role {
     Risk,
     /// Publishes signals.
     Model,
-    /// Watches.
+    /// A read-only tap (a compliance shadow, a recorder): sees what it
+    /// subscribes to; may raise alerts and log, but not publish or trade.
     Observer,
 }
 
@@ -498,6 +499,11 @@ impl RawConfig {
                         "{who}: order_symbols names `{s}`, which is not a configured symbol"
                     ));
                 }
+            }
+            if a.role == Role::Observer && (!a.publish.is_empty() || !a.order_symbols.is_empty()) {
+                p.push(format!(
+                    "{who}: observers are read-only taps; remove its publish and order_symbols (or give it another role)"
+                ));
             }
             if a.role == Role::Risk && !a.order_symbols.is_empty() {
                 p.push(format!(

@@ -20,6 +20,11 @@ struct Desk {
 /// everything (`gate`), and three consensus voters: `yes` approves, `no`
 /// rejects anything over 5,000 notional, `half` resizes to 0.5 BTC.
 fn desk(quorum: &str) -> Desk {
+    desk_with(quorum, "")
+}
+
+/// [`desk`] with more `[[agents]]` tables.
+fn desk_with(quorum: &str, extra_agents: &str) -> Desk {
     let data = tempfile::tempdir().unwrap();
     let risk = agent("risk");
     let risk = risk.display();
@@ -71,6 +76,8 @@ path = "{risk}"
 role = "risk"
 vote = "consensus"
 config = {{ max_order_notional = 1e9, max_position = 0.5 }}
+
+{extra_agents}
 "#,
         data = data.path().display(),
         trend = agent("trend").display(),
@@ -209,6 +216,82 @@ quorum = "most"
     );
     assert!(
         err.contains("risk.quorum = 2 needs between 1 and the 0 consensus agent(s)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_tap_sees_all_order_flow_and_may_not_publish() {
+    // The hostile fixture publishes `fixture.ok.count` for every message it
+    // handles: as a tap, each of those publishes is refused.
+    let shadow = format!(
+        r#"
+[[agents]]
+name = "shadow"
+path = "{}"
+role = "observer"
+subscribe = ["order.#"]
+config = {{ mode = "spin" }}
+"#,
+        floor_tests::fixture("hostile").display()
+    );
+    let mut d = desk_with("\"majority\"", &shadow);
+    d.node.submit("desk", buy(0.1)).unwrap();
+    d.node.submit("desk", buy(1.0)).unwrap();
+    let order_events = d.node.tapped().len() as u64;
+    assert!(order_events >= 4, "two orders, accepted and filled each");
+    assert_eq!(
+        handled(&d, "shadow"),
+        order_events,
+        "the tap saw every order event"
+    );
+    let denied: Vec<_> = d
+        .node
+        .dlq()
+        .recent()
+        .filter(|l| l.agent == "shadow")
+        .collect();
+    assert_eq!(denied.len() as u64, order_events);
+    assert!(
+        denied
+            .iter()
+            .all(|l| l.reason == floor_host::model::ReasonCode::PublishDenied)
+    );
+    assert!(
+        denied[0].detail.contains("may publish only on []"),
+        "{}",
+        denied[0].detail
+    );
+    assert_eq!(
+        outcome(&d),
+        (OrderStatus::Filled, 0.5),
+        "trading is unaffected"
+    );
+}
+
+#[test]
+fn an_observer_with_publish_rights_is_a_config_error() {
+    let text = format!(
+        r#"
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 1.0
+
+[[agents]]
+name = "shadow"
+path = "{}"
+role = "observer"
+publish = ["alerts.#"]
+"#,
+        floor_tests::fixture("hostile").display()
+    );
+    let err = NodeConfig::parse(&text, "t", std::path::Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("agent `shadow`: observers are read-only taps"),
         "{err}"
     );
 }
