@@ -262,11 +262,8 @@ config = {{ mode = "spin" }}
         "{}",
         denied[0].detail
     );
-    assert_eq!(
-        outcome(&d),
-        (OrderStatus::Filled, 0.5),
-        "trading is unaffected"
-    );
+    // Trading is unaffected: `half` caps the position at 0.5 and 0.1 is held.
+    assert_eq!(outcome(&d), (OrderStatus::Filled, 0.4));
 }
 
 #[test]
