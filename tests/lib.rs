@@ -76,7 +76,7 @@ pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
 pub struct HostileNode {
     /// The node.
     pub node: Node,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl HostileNode {
@@ -140,7 +140,12 @@ config = {{ mode = "{mode}"{config} }}
         });
         let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
         node.tap(TopicPattern::parse("fixture.ok.#").expect("valid pattern"));
-        Self { node, _data: data }
+        Self { node, data }
+    }
+
+    /// The node's data directory (its `dlq.jsonl` is there).
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// Publish a harmless message.

@@ -2,8 +2,10 @@
 //! its reason code and the original envelope.
 //!
 //! Nothing is dropped silently: each entry is counted by reason, appended
-//! to a JSON-lines file when the node has a data directory, and the most
-//! recent ones are kept in memory for `floor run`'s summary and for tests.
+//! (and flushed) to a JSON-lines file when the node has a data directory,
+//! and the most recent ones are kept in memory for `floor run`'s summary and
+//! for tests. Entries are numbered from 1 per file, in order, across runs:
+//! `floor dlq list` shows them and `floor dlq replay` re-delivers them.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
@@ -20,6 +22,12 @@ pub const KEEP_IN_MEMORY: usize = 10_000;
 /// One dead letter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
+    /// Number within its file, from 1 (assigned by the queue).
+    #[serde(default)]
+    pub id: u64,
+    /// Delivery attempts made before it landed here.
+    #[serde(default = "one")]
+    pub attempts: u32,
     /// Agent that was handling it (or `host`).
     pub agent: String,
     /// Why.
@@ -30,10 +38,53 @@ pub struct DeadLetter {
     pub envelope: Envelope,
 }
 
+fn one() -> u32 {
+    1
+}
+
+/// Why a dead-letter file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("cannot read the dead-letter file `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+}
+
+/// Read every entry of a dead-letter file. Lines that are not entries (a
+/// torn last line after a crash, say) are returned separately with their
+/// line numbers, not dropped.
+///
+/// # Errors
+/// [`ReadError`] when the file cannot be read.
+pub fn read_file(path: &Path) -> Result<(Vec<DeadLetter>, Vec<(usize, String)>), ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut letters = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<DeadLetter>(line) {
+            Ok(l) => letters.push(l),
+            Err(e) => bad.push((i + 1, e.to_string())),
+        }
+    }
+    Ok((letters, bad))
+}
+
 /// The queue.
 #[derive(Debug, Default)]
 pub struct DeadLetterQueue {
     recent: VecDeque<DeadLetter>,
+    next_id: u64,
     total: u64,
     by_reason: BTreeMap<&'static str, u64>,
     file: Option<BufWriter<File>>,
@@ -53,18 +104,26 @@ impl DeadLetterQueue {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        // Number on from the entries already in the file.
+        let existing = match read_file(path) {
+            Ok((letters, _)) => letters.iter().map(|l| l.id).max().unwrap_or(0),
+            Err(_) => 0,
+        };
         let f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)?;
         Ok(Self {
             file: Some(BufWriter::new(f)),
+            next_id: existing,
             ..Self::default()
         })
     }
 
-    /// Record a dead letter.
-    pub fn push(&mut self, letter: DeadLetter) {
+    /// Record a dead letter; it gets the next id.
+    pub fn push(&mut self, mut letter: DeadLetter) {
+        self.next_id += 1;
+        letter.id = self.next_id;
         tracing::warn!(
             agent = %letter.agent,
             reason = %letter.reason,
@@ -76,7 +135,9 @@ impl DeadLetterQueue {
         self.total += 1;
         *self.by_reason.entry(letter.reason.as_str()).or_default() += 1;
         if let Some(f) = self.file.as_mut() {
-            let ok = serde_json::to_writer(&mut *f, &letter).is_ok() && f.write_all(b"\n").is_ok();
+            let ok = serde_json::to_writer(&mut *f, &letter).is_ok()
+                && f.write_all(b"\n").is_ok()
+                && f.flush().is_ok();
             if !ok {
                 tracing::error!("cannot append to the dead-letter file; entry kept in memory only");
             }

@@ -4,6 +4,7 @@ mod agents;
 mod call;
 mod config;
 mod demo;
+mod dlq;
 mod hostile;
 mod risk;
 mod sandbox;

@@ -3,9 +3,11 @@
 //! - `floor run [CONFIG] [--for DURATION] [--summary-json PATH]`
 //! - `floor call AGENT.wasm [--config KEY=VALUE…] [--input FILE]`
 //! - `floor bench [--json PATH]`
+//! - `floor dlq list [CONFIG] | replay [CONFIG] --id N…|--all`
 
 mod bench;
 mod call;
+mod dlq;
 mod run;
 
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ enum Command {
     Call(call::CallArgs),
     /// Measure the hot paths and print (or write) the figures.
     Bench(bench::BenchArgs),
+    /// List or replay the dead-letter queue of a data directory.
+    Dlq(dlq::DlqArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -46,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Call(a) => call::call(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Dlq(a) => dlq::dlq(a),
     };
     match result {
         Ok(code) => code,

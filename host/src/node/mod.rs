@@ -251,6 +251,34 @@ impl Node {
         Ok(())
     }
 
+    /// Deliver `envelope` to agent `agent` again (a dead letter, after a
+    /// fix), acting on its outputs as on any delivery. Returns the number of
+    /// outputs; a fault is also recorded as a new dead letter.
+    ///
+    /// # Errors
+    /// When no agent has that name, or the call faulted again.
+    pub fn redeliver(&mut self, agent: &str, envelope: &Envelope) -> anyhow::Result<usize> {
+        let idx = *self
+            .by_name
+            .get(agent)
+            .with_context(|| format!("no agent named `{agent}` in this config"))?;
+        self.agents[idx].counts.handled += 1;
+        let result = match self.agents[idx].instance.handle(envelope, false) {
+            Ok(outputs) => {
+                let n = outputs.len();
+                self.act(idx, envelope, outputs);
+                Ok(n)
+            }
+            Err(fault) => {
+                let e = anyhow::anyhow!("{}: {}", fault.reason, fault.detail);
+                self.fault(idx, fault, envelope);
+                Err(e)
+            }
+        };
+        self.drain();
+        result
+    }
+
     fn on_market(&mut self, event: MarketEvent) {
         Stats::bump(&self.stats.events);
         let (topic, payload) = match event {
@@ -288,6 +316,8 @@ impl Node {
     fn dead_letter(&mut self, agent: &str, reason: ReasonCode, detail: String, envelope: Envelope) {
         Stats::bump(&self.stats.dlq);
         self.dlq.push(DeadLetter {
+            id: 0,
+            attempts: 1,
             agent: agent.to_string(),
             reason,
             detail,

@@ -1,0 +1,162 @@
+//! `floor dlq list | replay`: the dead-letter file of a data directory.
+//!
+//! `list` shows what was dead-lettered and why. `replay` re-delivers chosen
+//! entries to their agents as the config defines them *now* — after the
+//! agent or its rights were fixed — and says, entry by entry, whether they
+//! went through; what fails again is dead-lettered again, with a new id.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::config::NodeConfig;
+use crate::dlq::{DeadLetter, read_file};
+use crate::node::Node;
+
+/// Arguments of `floor dlq`.
+#[derive(Debug, Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    command: DlqCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// List the dead letters in a data directory.
+    List {
+        /// Config whose `data_dir` to read (default: the built-in demo's).
+        config: Option<PathBuf>,
+        /// Read this data directory instead.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// One JSON object per line (the file's own form).
+        #[arg(long)]
+        json: bool,
+        /// Only this agent's.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only this reason code (e.g. `publish_denied`).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Re-deliver dead letters to their agents as CONFIG defines them now.
+    Replay {
+        /// The config (default: the built-in demo).
+        config: Option<PathBuf>,
+        /// Entries to replay (repeatable).
+        #[arg(long = "id", required_unless_present = "all")]
+        ids: Vec<u64>,
+        /// Replay every entry (of `--agent`, if given).
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// Only this agent's.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+}
+
+fn load(config: Option<&PathBuf>) -> anyhow::Result<NodeConfig> {
+    Ok(match config {
+        Some(p) => NodeConfig::load(p)?,
+        None => NodeConfig::demo()?,
+    })
+}
+
+fn read(dir: &std::path::Path) -> anyhow::Result<Vec<DeadLetter>> {
+    let path = dir.join("dlq.jsonl");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let (letters, bad) = read_file(&path)?;
+    for (line, why) in bad {
+        eprintln!(
+            "floor: {}:{line} is not a dead letter ({why}); left as it is",
+            path.display()
+        );
+    }
+    Ok(letters)
+}
+
+pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DlqCommand::List {
+            config,
+            data_dir,
+            json,
+            agent,
+            reason,
+        } => {
+            let dir = match data_dir {
+                Some(d) => d,
+                None => load(config.as_ref())?.data_dir,
+            };
+            let letters = read(&dir)?;
+            let shown = letters.iter().filter(|l| {
+                agent.as_ref().is_none_or(|a| &l.agent == a)
+                    && reason.as_ref().is_none_or(|r| l.reason.as_str() == r)
+            });
+            for l in shown {
+                if json {
+                    println!("{}", serde_json::to_string(l)?);
+                } else {
+                    println!(
+                        "{:>6}  {:<12} {:<20} {:>2}×  {:<24} {}",
+                        l.id, l.agent, l.reason, l.attempts, l.envelope.topic, l.detail
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Replay {
+            config,
+            ids,
+            all,
+            agent,
+        } => {
+            let cfg = load(config.as_ref())?;
+            let letters = read(&cfg.data_dir)?;
+            let chosen: Vec<DeadLetter> = letters
+                .into_iter()
+                .filter(|l| all || ids.contains(&l.id))
+                .filter(|l| agent.as_ref().is_none_or(|a| &l.agent == a))
+                .collect();
+            for id in &ids {
+                if !chosen.iter().any(|l| l.id == *id) {
+                    anyhow::bail!(
+                        "no dead letter with id {id} in `{}`; `floor dlq list` shows them",
+                        cfg.data_dir.join("dlq.jsonl").display()
+                    );
+                }
+            }
+            let mut node = Node::new(&cfg, Box::new(super::run::venue_for(&cfg)))
+                .context("starting the node to replay into")?;
+            let mut failed = 0;
+            for l in &chosen {
+                let line = if l.envelope.correlation_id.is_some() {
+                    json!({"id": l.id, "agent": l.agent, "outcome": "skipped",
+                           "detail": "a request is not replayed: nobody waits for its reply any more"})
+                } else {
+                    match node.redeliver(&l.agent, &l.envelope) {
+                        Ok(n) => {
+                            json!({"id": l.id, "agent": l.agent, "outcome": "ok", "outputs": n})
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            json!({"id": l.id, "agent": l.agent, "outcome": "fault", "detail": format!("{e:#}")})
+                        }
+                    }
+                };
+                println!("{line}");
+            }
+            node.flush();
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
+    }
+}
