@@ -72,6 +72,43 @@ pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("floor runs")
 }
 
+/// A node over a config made of one BTCUSDT symbol and `agents` (TOML
+/// `[[agents]]` tables; `{hostile}` stands for the hostile fixture's path),
+/// with a data directory of its own and a tap on `fixture.ok.#`.
+pub fn node_with(agents: &str) -> (Node, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "[node]\ndata_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = 100.0\n\n{}",
+        data.path().display(),
+        agents.replace("{hostile}", &fixture("hostile").display().to_string())
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
+    let venue = SimVenue::new(SimConfig {
+        seed: 1,
+        start_time: 0,
+        step: 1_000_000,
+        trade_probability: 0.0,
+        taker_fee_bps: 0.0,
+        maker_fee_bps: 0.0,
+        symbols: cfg.sim_symbols(),
+    });
+    let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
+    node.tap(TopicPattern::parse("fixture.ok.#").expect("valid pattern"));
+    (node, data)
+}
+
+/// The texts published on `topic` that the node's tap saw.
+pub fn published(node: &Node, topic: &str) -> Vec<String> {
+    node.tapped()
+        .iter()
+        .filter(|e| e.topic == topic)
+        .map(|e| match &e.payload {
+            Payload::Custom(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("unexpected payload {other:?}"),
+        })
+        .collect()
+}
+
 /// A node with one agent built from the hostile fixture.
 pub struct HostileNode {
     /// The node.
@@ -176,14 +213,6 @@ config = {{ mode = "{mode}"{config} }}
 
     /// Texts the fixture published on `topic`, in order.
     pub fn published(&self, topic: &str) -> Vec<String> {
-        self.node
-            .tapped()
-            .iter()
-            .filter(|e| e.topic == topic)
-            .map(|e| match &e.payload {
-                Payload::Custom(b) => String::from_utf8_lossy(b).into_owned(),
-                other => panic!("unexpected payload {other:?}"),
-            })
-            .collect()
+        published(&self.node, topic)
     }
 }

@@ -90,6 +90,7 @@ impl AgentProbe {
             event_time: 1,
             trace_id: 1,
             correlation_id: None,
+            attempt: 1,
             payload: Payload::Quote(quote("BTCUSDT", 100.0)),
         };
         Ok(Self {
@@ -315,6 +316,7 @@ pub fn bus_throughput(messages: u64) -> f64 {
         event_time: 0,
         trace_id: 0,
         correlation_id: None,
+        attempt: 1,
         payload: Payload::Custom(Vec::new()),
     };
     let start = Instant::now();

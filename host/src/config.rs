@@ -602,12 +602,12 @@ impl RawConfig {
             )),
             _ => {}
         }
-        if let Quorum::Count(k) = self.risk.quorum {
-            if k == 0 || k > voters {
-                p.push(format!(
-                    "risk.quorum = {k} needs between 1 and the {voters} consensus agent(s)"
-                ));
-            }
+        if let Quorum::Count(k) = self.risk.quorum
+            && (k == 0 || k > voters)
+        {
+            p.push(format!(
+                "risk.quorum = {k} needs between 1 and the {voters} consensus agent(s)"
+            ));
         }
         let traders = agents.iter().any(|a| !a.order_symbols.is_empty());
         if traders && !agents.iter().any(|a| a.role == Role::Risk) {

@@ -55,13 +55,21 @@ pub enum ReadError {
     },
 }
 
-/// Read every entry of a dead-letter file. Lines that are not entries (a
-/// torn last line after a crash, say) are returned separately with their
-/// line numbers, not dropped.
+/// What a dead-letter file holds.
+#[derive(Debug, Default)]
+pub struct DlqFile {
+    /// The entries, in file order.
+    pub letters: Vec<DeadLetter>,
+    /// Lines that are not entries (a torn last line after a crash, say):
+    /// line number and why, reported rather than dropped.
+    pub bad_lines: Vec<(usize, String)>,
+}
+
+/// Read every entry of a dead-letter file.
 ///
 /// # Errors
 /// [`ReadError`] when the file cannot be read.
-pub fn read_file(path: &Path) -> Result<(Vec<DeadLetter>, Vec<(usize, String)>), ReadError> {
+pub fn read_file(path: &Path) -> Result<DlqFile, ReadError> {
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -77,7 +85,10 @@ pub fn read_file(path: &Path) -> Result<(Vec<DeadLetter>, Vec<(usize, String)>),
             Err(e) => bad.push((i + 1, e.to_string())),
         }
     }
-    Ok((letters, bad))
+    Ok(DlqFile {
+        letters,
+        bad_lines: bad,
+    })
 }
 
 /// The queue.
@@ -106,7 +117,7 @@ impl DeadLetterQueue {
         }
         // Number on from the entries already in the file.
         let existing = match read_file(path) {
-            Ok((letters, _)) => letters.iter().map(|l| l.id).max().unwrap_or(0),
+            Ok(file) => file.letters.iter().map(|l| l.id).max().unwrap_or(0),
             Err(_) => 0,
         };
         let f = std::fs::OpenOptions::new()

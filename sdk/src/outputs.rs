@@ -1,6 +1,6 @@
 //! [`Outputs`]: what an agent asks the host to do after one message.
 
-use crate::bindings::floor::agent::types::{Output, Publication};
+use crate::bindings::floor::agent::types::{Output, Publication, Request};
 use crate::{OrderIntent, OrderType, Payload, Side, TimeInForce};
 
 /// The outputs of one call, in order. The host checks every output against
@@ -56,6 +56,25 @@ impl Outputs {
     /// Answer the request being handled.
     pub fn reply(&mut self, payload: Payload) {
         self.0.push(Output::Reply(payload));
+    }
+
+    /// Ask the agent that serves `topic`. One answer comes back later as a
+    /// message on `topic` whose `correlation_id` is `reference`: the reply,
+    /// or [`Payload::NoReply`] with the reason. The responder gets at most
+    /// `timeout_ns` of wall-clock time (and never more than its own deadline).
+    pub fn request(
+        &mut self,
+        reference: u64,
+        topic: impl Into<String>,
+        payload: Payload,
+        timeout_ns: u64,
+    ) {
+        self.0.push(Output::Request(Request {
+            ref_: reference,
+            topic: topic.into(),
+            payload,
+            timeout_ns,
+        }));
     }
 
     /// Raise an alert for operators.

@@ -17,6 +17,7 @@ fn tick(n: u64, mid: f64) -> Envelope {
         event_time: n,
         trace_id: n,
         correlation_id: None,
+        attempt: 1,
         payload: Payload::Quote(Quote {
             symbol: "BTCUSDT".into(),
             bid: mid - 0.5,

@@ -6,5 +6,6 @@ mod config;
 mod demo;
 mod dlq;
 mod hostile;
+mod request;
 mod risk;
 mod sandbox;

@@ -177,6 +177,7 @@ pub fn payload_to_wit(p: &model::Payload) -> w::Payload {
             id: t.id.clone(),
             due: t.due,
         }),
+        P::NoReply(why) => w::Payload::NoReply(why.clone()),
         P::Custom(bytes) => w::Payload::Custom(bytes.clone()),
     }
 }
@@ -238,6 +239,7 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
             id: t.id,
             due: t.due,
         }),
+        w::Payload::NoReply(why) => P::NoReply(why),
         w::Payload::Custom(bytes) => P::Custom(bytes),
     }
 }
@@ -252,6 +254,7 @@ pub fn envelope_to_wit(e: &model::Envelope) -> w::Envelope {
         event_time: e.event_time,
         trace_id: e.trace_id,
         correlation_id: e.correlation_id,
+        attempt: e.attempt,
         payload: payload_to_wit(&e.payload),
     }
 }
@@ -266,6 +269,7 @@ pub fn fill_envelope(dst: &mut w::Envelope, src: &model::Envelope) {
     dst.event_time = src.event_time;
     dst.trace_id = src.trace_id;
     dst.correlation_id = src.correlation_id;
+    dst.attempt = src.attempt;
     match (&mut dst.payload, &src.payload) {
         (w::Payload::Quote(d), model::Payload::Quote(q)) => {
             d.symbol.clone_from(&q.symbol);
@@ -300,6 +304,12 @@ pub fn output_from_wit(o: w::Output) -> model::Output {
             payload: payload_from_wit(payload),
         },
         w::Output::Alert(message) => model::Output::Alert { message },
+        w::Output::Request(r) => model::Output::Request {
+            reference: r.ref_,
+            topic: r.topic,
+            payload: payload_from_wit(r.payload),
+            timeout_ns: r.timeout_ns,
+        },
     }
 }
 
@@ -311,6 +321,7 @@ pub fn wit_output_size(o: &w::Output) -> usize {
         w::Output::Order(i) => 64 + i.symbol.len() + i.tag.len(),
         w::Output::Cancel(id) => id.len(),
         w::Output::Reply(p) => wit_payload_size(p),
+        w::Output::Request(r) => r.topic.len() + wit_payload_size(&r.payload),
         w::Output::Alert(m) => m.len(),
     }
 }
@@ -327,6 +338,7 @@ fn wit_payload_size(p: &w::Payload) -> usize {
             e.order_id.len() + e.agent.len() + e.tag.len() + e.symbol.len()
         }
         w::Payload::Timer(t) => t.id.len(),
+        w::Payload::NoReply(why) => why.len(),
         _ => 32,
     }
 }

@@ -153,6 +153,7 @@ pub struct AgentInstance {
     engine: Engine,
     pre: AgentWorldPre<AgentState>,
     deadline_ticks: u64,
+    tick: std::time::Duration,
     view: Arc<dyn View>,
     live: Option<Live>,
     starts: u64,
@@ -185,6 +186,7 @@ impl AgentInstance {
             name: Arc::from(spec.name.as_str()),
             config: Arc::new(spec.config.clone()),
             deadline_ticks: runtime.deadline_ticks(spec.limits.deadline),
+            tick: runtime.config().epoch_tick,
             engine: runtime.engine().clone(),
             spec,
             pre,
@@ -283,13 +285,31 @@ impl AgentInstance {
     /// error the agent returned itself (`agent_error`), the agent has then
     /// already been given a fresh instance (if it could be started).
     pub fn handle(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
+        self.handle_within(msg, in_request, None)
+    }
+
+    /// [`AgentInstance::handle`] with a shorter wall-clock deadline for this
+    /// one call (a request's timeout); the agent's own deadline still caps it.
+    ///
+    /// # Errors
+    /// As [`AgentInstance::handle`].
+    pub fn handle_within(
+        &mut self,
+        msg: &Envelope,
+        in_request: bool,
+        deadline: Option<std::time::Duration>,
+    ) -> Result<Vec<Output>, CallFault> {
+        let ticks = deadline.map_or(self.deadline_ticks, |d| {
+            let tick = self.tick.as_nanos().max(1);
+            (d.as_nanos().div_ceil(tick) as u64).clamp(1, self.deadline_ticks)
+        });
         if self.live.is_none() {
             // The last restart failed: try again, so a transient fault in
             // `init` does not take the agent down for good.
             self.restart()
                 .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
         }
-        let mut result = self.call(msg, in_request);
+        let mut result = self.call(msg, in_request, ticks);
         if let Err(fault) = result.as_mut() {
             // A trap's cause is often only in what the agent printed (a
             // Rust panic message): keep it before the instance is dropped.
@@ -315,7 +335,12 @@ impl AgentInstance {
         result
     }
 
-    fn call(&mut self, msg: &Envelope, in_request: bool) -> Result<Vec<Output>, CallFault> {
+    fn call(
+        &mut self,
+        msg: &Envelope,
+        in_request: bool,
+        ticks: u64,
+    ) -> Result<Vec<Output>, CallFault> {
         let limits = &self.spec.limits;
         let live = self.live.as_mut().expect("checked by handle");
         let input = match self.scratch.as_mut() {
@@ -325,13 +350,7 @@ impl AgentInstance {
             }
             None => self.scratch.insert(bindings::envelope_to_wit(msg)),
         };
-        arm(
-            &mut live.store,
-            limits.fuel,
-            self.deadline_ticks,
-            msg.event_time,
-        )
-        .map_err(fault_of)?;
+        arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;
         let raw = live
             .bindings
             .floor_agent_agent()

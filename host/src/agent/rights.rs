@@ -35,7 +35,7 @@ impl Rights {
     /// Check one output; the reason code and a message saying what to do.
     pub fn check(&self, agent: &str, output: &Output) -> Result<(), (ReasonCode, String)> {
         match output {
-            Output::Publish { topic, .. } => {
+            Output::Publish { topic, .. } | Output::Request { topic, .. } => {
                 if let Err(e) = validate_topic(topic) {
                     return Err((ReasonCode::PublishDenied, e.to_string()));
                 }

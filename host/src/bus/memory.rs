@@ -111,6 +111,13 @@ impl Bus for InProcessBus {
         self.queue.len()
     }
 
+    fn subscribers(&mut self, topic: &str) -> Arc<[SubscriberId]> {
+        match self.routes.get(topic) {
+            Some(r) => r.subscribers.clone(),
+            None => self.subscribers_of(topic),
+        }
+    }
+
     fn topic_stats(&self) -> Vec<TopicStats> {
         let mut v: Vec<TopicStats> = self
             .routes
@@ -140,6 +147,7 @@ mod tests {
             event_time: 0,
             trace_id: id,
             correlation_id: None,
+            attempt: 1,
             payload: Payload::Custom(vec![]),
         }
     }

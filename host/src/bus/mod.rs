@@ -57,6 +57,9 @@ pub trait Bus: Send {
     fn next(&mut self) -> Option<Delivery>;
     /// Deliveries waiting.
     fn pending(&self) -> usize;
+    /// Who subscribes to `topic`, in subscriber order (for request/reply:
+    /// the first one serves a request).
+    fn subscribers(&mut self, topic: &str) -> Arc<[SubscriberId]>;
     /// Counters per topic, sorted by topic.
     fn topic_stats(&self) -> Vec<TopicStats>;
 }

@@ -53,6 +53,7 @@ impl Stamper {
             event_time,
             trace_id: if trace_id == 0 { id } else { trace_id },
             correlation_id,
+            attempt: 1,
             payload,
         }
     }

@@ -70,14 +70,14 @@ fn read(dir: &std::path::Path) -> anyhow::Result<Vec<DeadLetter>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let (letters, bad) = read_file(&path)?;
-    for (line, why) in bad {
+    let file = read_file(&path)?;
+    for (line, why) in file.bad_lines {
         eprintln!(
             "floor: {}:{line} is not a dead letter ({why}); left as it is",
             path.display()
         );
     }
-    Ok(letters)
+    Ok(file.letters)
 }
 
 pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {

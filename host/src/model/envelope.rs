@@ -64,6 +64,8 @@ pub enum Payload {
     RiskVerdict(RiskVerdict),
     /// A fired timer.
     Timer(Timer),
+    /// A request got no reply; why.
+    NoReply(String),
     /// Opaque bytes.
     Custom(Vec<u8>),
 }
@@ -90,6 +92,7 @@ impl Payload {
                 Payload::RiskVerdict(RiskVerdict::Reject { reason }) => reason.len(),
                 Payload::RiskVerdict(_) => 0,
                 Payload::Timer(t) => t.id.len(),
+                Payload::NoReply(why) => why.len(),
                 Payload::Custom(bytes) => bytes.len(),
             }
     }
@@ -119,8 +122,15 @@ pub struct Envelope {
     /// Request/reply pairing.
     #[serde(default)]
     pub correlation_id: Option<u64>,
+    /// Delivery attempt to the receiving agent, from 1.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
     /// Content.
     pub payload: Payload,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// One thing an agent asks the host to do.
@@ -150,6 +160,19 @@ pub enum Output {
         /// Content.
         payload: Payload,
     },
+    /// Ask the agent that serves `topic`; one answer comes back with
+    /// correlation id `reference`.
+    Request {
+        /// The requester's number for it.
+        #[serde(rename = "ref")]
+        reference: u64,
+        /// Topic.
+        topic: String,
+        /// Content.
+        payload: Payload,
+        /// Wall-clock time the responder may take, ns.
+        timeout_ns: u64,
+    },
     /// Alert operators.
     Alert {
         /// Text.
@@ -165,6 +188,7 @@ impl Output {
             Output::Order { intent } => 64 + intent.symbol.len() + intent.tag.len(),
             Output::Cancel { order_id } => order_id.len(),
             Output::Reply { payload } => payload.size_hint(),
+            Output::Request { topic, payload, .. } => topic.len() + payload.size_hint(),
             Output::Alert { message } => message.len(),
         }
     }

@@ -378,11 +378,97 @@ impl Node {
                     Stats::bump(&self.stats.alerts);
                     tracing::warn!(agent = %name, "alert: {message}");
                 }
-                // Replies are taken by the request/reply stage; `handle` has
+                Output::Request {
+                    reference,
+                    topic,
+                    payload,
+                    timeout_ns,
+                } => self.request(idx, reference, topic, payload, timeout_ns, cause),
+                // Replies are taken by whoever sent the request; `handle` has
                 // already refused replies outside a request.
                 Output::Reply { .. } => {}
             }
         }
+    }
+
+    /// Serve agent `idx`'s request: the first other subscriber of `topic`
+    /// answers within `timeout_ns`; the requester gets exactly one message
+    /// back on `topic` with correlation id `reference`: the reply, or
+    /// `no-reply` with the reason.
+    fn request(
+        &mut self,
+        idx: usize,
+        reference: u64,
+        topic: String,
+        payload: Payload,
+        timeout_ns: u64,
+        cause: &Envelope,
+    ) {
+        let name = self.agents[idx].instance.name().to_string();
+        let mut req = self.stamper.stamp(
+            &name,
+            topic.clone(),
+            payload,
+            self.now,
+            cause.trace_id,
+            None,
+        );
+        req.correlation_id = Some(req.id);
+        let responder = self
+            .bus
+            .subscribers(&topic)
+            .iter()
+            .copied()
+            .find(|&s| s != idx && s != TAP);
+        let (source, answer) = match responder {
+            None => (
+                HOST.to_string(),
+                Payload::NoReply(format!("no agent subscribes to `{topic}`")),
+            ),
+            Some(r) => {
+                let who = self.agents[r].instance.name().to_string();
+                self.agents[r].counts.handled += 1;
+                let timeout = std::time::Duration::from_nanos(timeout_ns);
+                match self.agents[r]
+                    .instance
+                    .handle_within(&req, true, Some(timeout))
+                {
+                    Ok(outputs) => {
+                        let mut reply = None;
+                        let mut rest = Vec::new();
+                        for o in outputs {
+                            match o {
+                                Output::Reply { payload } if reply.is_none() => {
+                                    reply = Some(payload)
+                                }
+                                other => rest.push(other),
+                            }
+                        }
+                        self.act(r, &req, rest);
+                        let answer = reply.unwrap_or_else(|| {
+                            Payload::NoReply(format!(
+                                "`{who}` handled the request without replying"
+                            ))
+                        });
+                        (who, answer)
+                    }
+                    Err(fault) => {
+                        let why = format!("`{who}` faulted ({}): {}", fault.reason, fault.detail);
+                        self.fault(r, fault, &req);
+                        (who, Payload::NoReply(why))
+                    }
+                }
+            }
+        };
+        let back = self.stamper.stamp(
+            &source,
+            topic,
+            answer,
+            self.now,
+            cause.trace_id,
+            Some(reference),
+        );
+        self.bus.send_to(idx, back);
     }
 
     fn cancel(&mut self, idx: usize, order_id: &str, cause: &Envelope) {
