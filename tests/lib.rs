@@ -46,6 +46,12 @@ pub fn fixture(name: &str) -> PathBuf {
     )
 }
 
+/// The compile cache every test node shares, so each component is compiled
+/// once per test run rather than once per test.
+pub fn test_cache() -> PathBuf {
+    workspace().join("target/test-cache")
+}
+
 /// The debug `floor` binary.
 pub fn floor_bin() -> PathBuf {
     built(workspace().join("target/debug/floor"))
@@ -78,8 +84,9 @@ pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
 pub fn node_with(agents: &str) -> (Node, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temp dir");
     let text = format!(
-        "[node]\ndata_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = 100.0\n\n{}",
+        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = 100.0\n\n{}",
         data.path().display(),
+        test_cache().display(),
         agents.replace("{hostile}", &fixture("hostile").display().to_string())
     );
     let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
@@ -142,6 +149,7 @@ impl HostileNode {
             r#"
 [node]
 data_dir = "{data}"
+cache_dir = "{cache}"
 
 [runtime]
 pool_instances = 8
@@ -163,6 +171,7 @@ config = {{ mode = "{mode}"{config} }}
 {extra}
 "#,
             data = data.path().display(),
+            cache = test_cache().display(),
             path = fixture("hostile").display(),
         );
         let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");

@@ -57,6 +57,9 @@ pub struct NodeSection {
     /// Directory for the compile cache and the dead-letter file; default
     /// `.floor` next to the config.
     pub data_dir: Option<PathBuf>,
+    /// Compiled-component cache; default `<data_dir>/cache`. Several nodes
+    /// may share one.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `[runtime]`.
@@ -327,6 +330,8 @@ pub struct AgentConfig {
 pub struct NodeConfig {
     /// Data directory.
     pub data_dir: PathBuf,
+    /// Compiled-component cache directory.
+    pub cache_dir: PathBuf,
     /// Engine settings.
     pub runtime: RuntimeConfig,
     /// Venue settings.
@@ -625,8 +630,14 @@ impl RawConfig {
         } else {
             base.join(data_dir)
         };
+        let cache_dir = match self.node.cache_dir {
+            Some(c) if c.is_absolute() => c,
+            Some(c) => base.join(c),
+            None => data_dir.join("cache"),
+        };
         Ok(NodeConfig {
             data_dir,
+            cache_dir,
             runtime: RuntimeConfig {
                 pool_instances: self.runtime.pool_instances,
                 max_memory_bytes: (self.runtime.max_memory_mb as usize) << 20,

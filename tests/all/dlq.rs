@@ -20,6 +20,7 @@ fn config(dir: &std::path::Path, name: &str, publish: &str) -> String {
             r#"
 [node]
 data_dir = "."
+cache_dir = "{cache}"
 
 [[symbols]]
 symbol = "BTCUSDT"
@@ -35,7 +36,8 @@ subscribe = ["test.#"]
 publish = [{publish}]
 config = {{ mode = "trespass" }}
 "#,
-            fixture("hostile").display()
+            fixture("hostile").display(),
+            cache = floor_tests::test_cache().display(),
         ),
     )
     .unwrap();

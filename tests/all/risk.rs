@@ -32,6 +32,7 @@ fn desk_with(quorum: &str, extra_agents: &str) -> Desk {
         r#"
 [node]
 data_dir = "{data}"
+cache_dir = "{cache}"
 
 [[symbols]]
 symbol = "BTCUSDT"
@@ -80,6 +81,7 @@ config = {{ max_order_notional = 1e9, max_position = 0.5 }}
 {extra_agents}
 "#,
         data = data.path().display(),
+        cache = floor_tests::test_cache().display(),
         trend = agent("trend").display(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();

@@ -96,7 +96,7 @@ impl Node {
         let runtime = Runtime::new(cfg.runtime.clone())
             .map_err(anyhow::Error::from)
             .context("cannot start the WebAssembly engine")?;
-        let cache = ComponentCache::new(runtime.engine(), Some(cfg.data_dir.join("cache")));
+        let cache = ComponentCache::new(runtime.engine(), Some(cfg.cache_dir.clone()));
         let linker = AgentLinker::new(runtime.engine())
             .map_err(anyhow::Error::from)
             .context("cannot link the host interface")?;

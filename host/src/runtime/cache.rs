@@ -134,7 +134,11 @@ pub fn deserialize_own(engine: &Engine, path: &Path) -> wasmtime::Result<Compone
 fn write_atomically(path: &Path, component: &Component) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per writer, so hosts (or threads) sharing a cache never write
+    // the same temporary file; the rename makes the result appear whole.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
     std::fs::write(&tmp, component.serialize()?)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
