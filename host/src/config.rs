@@ -146,6 +146,26 @@ pub struct SymbolSection {
     pub tick_size: Option<f64>,
 }
 
+/// `[bus]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusSection {
+    /// Topic patterns delivered at least once, retried when the subscriber
+    /// faults; other topics are dead-lettered at the first fault.
+    pub reliable: Vec<String>,
+    /// Retry policy for reliable topics.
+    pub retry: crate::bus::RetryPolicy,
+}
+
+impl Default for BusSection {
+    fn default() -> Self {
+        Self {
+            reliable: vec!["order.#".into(), "signal.#".into(), "risk.#".into()],
+            retry: crate::bus::RetryPolicy::default(),
+        }
+    }
+}
+
 /// `[account]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -283,6 +303,9 @@ pub struct RawConfig {
     /// `[venue]`.
     #[serde(default)]
     pub venue: VenueSection,
+    /// `[bus]`.
+    #[serde(default)]
+    pub bus: BusSection,
     /// `[[symbols]]`.
     #[serde(default)]
     pub symbols: Vec<SymbolSection>,
@@ -336,6 +359,10 @@ pub struct NodeConfig {
     pub runtime: RuntimeConfig,
     /// Venue settings.
     pub venue: VenueSection,
+    /// Reliable topic patterns.
+    pub reliable: Vec<TopicPattern>,
+    /// Retry policy for reliable topics.
+    pub retry: crate::bus::RetryPolicy,
     /// Symbols.
     pub symbols: Vec<SymbolSection>,
     /// Starting balances.
@@ -429,6 +456,16 @@ impl RawConfig {
         }
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
+        }
+        let mut reliable = Vec::new();
+        for r in &self.bus.reliable {
+            match TopicPattern::parse(r) {
+                Ok(t) => reliable.push(t),
+                Err(e) => p.push(format!("bus.reliable: {e}")),
+            }
+        }
+        if self.bus.retry.max_attempts == 0 {
+            p.push("bus.retry.max_attempts must be at least 1".into());
         }
         if self.symbols.is_empty() {
             p.push("no [[symbols]]: configure at least one symbol to trade".into());
@@ -644,6 +681,8 @@ impl RawConfig {
                 epoch_tick: Duration::from_millis(self.runtime.epoch_tick_ms),
             },
             venue: self.venue,
+            reliable,
+            retry: self.bus.retry,
             symbols: self.symbols,
             balances: self.account.balances,
             limits: self.limits,

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod dlq;
 mod hostile;
+mod reliable;
 mod request;
 mod risk;
 mod sandbox;

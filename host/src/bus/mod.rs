@@ -6,15 +6,20 @@
 //! per-source sequence, event time, trace and correlation ids — an agent
 //! cannot forge any of them. Delivery is FIFO across the whole bus, which
 //! gives per-source order and makes a run a function of its inputs.
+//! Reliable topics are retried when their subscriber faults ([`retry`]);
+//! the node parks that subscriber's later messages meanwhile, so the order
+//! still holds.
 //! At-least-once delivery with retries, bounded inboxes with backpressure
 //! and a Kafka backend implement this same trait later.
 
 mod memory;
+pub mod retry;
 mod stamp;
 
 use std::sync::Arc;
 
 pub use memory::InProcessBus;
+pub use retry::RetryPolicy;
 pub use stamp::Stamper;
 
 use crate::model::{Envelope, TopicPattern};

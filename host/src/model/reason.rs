@@ -33,6 +33,9 @@ pub enum ReasonCode {
     RiskUnavailable,
     /// The input could not be decoded.
     DecodeError,
+    /// A reliable message faulted its subscriber on every attempt the retry
+    /// policy allows; the detail names the last fault.
+    RetriesExhausted,
 }
 
 impl ReasonCode {
@@ -51,6 +54,7 @@ impl ReasonCode {
             ReasonCode::ReplyWithoutRequest => "reply_without_request",
             ReasonCode::RiskUnavailable => "risk_unavailable",
             ReasonCode::DecodeError => "decode_error",
+            ReasonCode::RetriesExhausted => "retries_exhausted",
         }
     }
 }

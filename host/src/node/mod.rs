@@ -13,11 +13,13 @@
 //! and only then the venue sees it. Execution reports update the order
 //! manager and go back to the owning agent and to `order.<status>.<symbol>`.
 //!
+//! - `delivery`: delivering to agents, at least once for reliable topics.
 //! - `risk_stage`: risk agents' votes, required and by consensus.
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
 
+mod delivery;
 mod risk_stage;
 pub mod run;
 pub mod stats;
@@ -29,7 +31,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::agent::{AgentInstance, AgentLinker, AgentSpec, CallFault, Rights};
-use crate::bus::{Bus, Delivery, InProcessBus, Stamper};
+use crate::bus::{Bus, InProcessBus, Stamper};
 use crate::config::{NodeConfig, Role, assets_by_symbol};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
@@ -81,6 +83,9 @@ pub struct Node {
     stats: Arc<Stats>,
     reject_reasons: BTreeMap<String, u64>,
     tapped: Vec<Arc<Envelope>>,
+    parked: std::collections::BTreeMap<usize, delivery::Parked>,
+    reliable: Vec<crate::model::TopicPattern>,
+    retry: crate::bus::RetryPolicy,
     now: Nanos,
     runtime: Runtime,
 }
@@ -169,6 +174,9 @@ impl Node {
             stats: Arc::new(Stats::default()),
             reject_reasons: BTreeMap::new(),
             tapped: Vec::new(),
+            parked: std::collections::BTreeMap::new(),
+            reliable: cfg.reliable.clone(),
+            retry: cfg.retry.clone(),
             now: 0,
             runtime,
         })
@@ -206,6 +214,7 @@ impl Node {
             VenueEvent::Execution(r) => self.on_execution(&r, 0),
         }
         self.fire_timers();
+        self.fire_parked();
         self.drain();
         true
     }
@@ -221,6 +230,7 @@ impl Node {
         }
         self.on_market(event);
         self.fire_timers();
+        self.fire_parked();
         self.drain();
         self.stats.orders.load(std::sync::atomic::Ordering::Relaxed) - before
     }
@@ -313,11 +323,18 @@ impl Node {
         }
     }
 
-    fn dead_letter(&mut self, agent: &str, reason: ReasonCode, detail: String, envelope: Envelope) {
+    fn dead_letter(
+        &mut self,
+        agent: &str,
+        reason: ReasonCode,
+        detail: String,
+        envelope: Envelope,
+        attempts: u32,
+    ) {
         Stats::bump(&self.stats.dlq);
         self.dlq.push(DeadLetter {
             id: 0,
-            attempts: 1,
+            attempts,
             agent: agent.to_string(),
             reason,
             detail,
@@ -331,7 +348,13 @@ impl Node {
             self.agents[idx].counts.faults += 1;
         }
         let name = self.agents[idx].instance.name().to_string();
-        self.dead_letter(&name, fault.reason, fault.detail, envelope.clone());
+        self.dead_letter(
+            &name,
+            fault.reason,
+            fault.detail,
+            envelope.clone(),
+            envelope.attempt,
+        );
     }
 
     /// Keep a copy of every message on topics matching `pattern` (for tests
@@ -343,19 +366,6 @@ impl Node {
     /// Messages the tap has seen, in delivery order.
     pub fn tapped(&self) -> &[Arc<Envelope>] {
         &self.tapped
-    }
-
-    fn deliver(&mut self, d: Delivery) {
-        let idx = d.subscriber;
-        if idx == TAP {
-            self.tapped.push(d.envelope);
-            return;
-        }
-        self.agents[idx].counts.handled += 1;
-        match self.agents[idx].instance.handle(&d.envelope, false) {
-            Ok(outputs) => self.act(idx, &d.envelope, outputs),
-            Err(fault) => self.fault(idx, fault, &d.envelope),
-        }
     }
 
     fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
@@ -480,6 +490,7 @@ impl Node {
                 ReasonCode::OrderDenied,
                 format!("agent `{name}` tried to cancel order `{order_id}`, which is not one of its orders"),
                 cause.clone(),
+                1,
             );
             return;
         }
@@ -600,6 +611,8 @@ impl Node {
                 .collect(),
             alerts: s.alerts.load(Relaxed),
             oms_errors: s.oms_errors.load(Relaxed),
+            retried: s.retried.load(Relaxed),
+            awaiting_retry: self.parked_messages(),
             reject_reasons: self.reject_reasons.clone(),
             positions,
             agents: self

@@ -28,6 +28,8 @@ pub struct Stats {
     pub alerts: AtomicU64,
     /// Reports the order manager could not apply.
     pub oms_errors: AtomicU64,
+    /// Reliable deliveries tried again after a fault.
+    pub retried: AtomicU64,
     /// Total PnL, f64 bits.
     pnl_bits: AtomicU64,
 }
@@ -108,6 +110,10 @@ pub struct Summary {
     pub alerts: u64,
     /// Reports the order manager refused.
     pub oms_errors: u64,
+    /// Reliable deliveries tried again after a fault.
+    pub retried: u64,
+    /// Messages still waiting behind a retry when the summary was taken.
+    pub awaiting_retry: u64,
     /// Rejection reasons and how often each occurred.
     pub reject_reasons: BTreeMap<String, u64>,
     /// Positions at the end.

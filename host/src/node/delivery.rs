@@ -1,0 +1,170 @@
+//! Delivering a message to an agent, at least once for reliable topics.
+//!
+//! When an agent faults on a message of a reliable topic (orders, fills,
+//! signals, verdicts by default), the message is tried again on the agent's
+//! fresh instance after a backoff in event time ([`RetryPolicy`]), with its
+//! `attempt` number raised. Meanwhile the agent is *parked*: later messages
+//! for it wait behind the retrying one, so each source's order still holds
+//! for that agent, and every other agent carries on. A message that faults
+//! on every attempt allowed is dead-lettered as `retries_exhausted` with the
+//! attempt count and the last fault.
+//!
+//! Only faults are retried — a trap, fuel, the deadline, memory. Refusals
+//! that would happen again the same way (rights, the agent's own error) go
+//! to the dead-letter queue at once.
+//!
+//! [`RetryPolicy`]: crate::bus::RetryPolicy
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::{Node, Stats, TAP};
+use crate::agent::CallFault;
+use crate::bus::Delivery;
+use crate::model::{Envelope, Nanos, ReasonCode};
+
+/// An agent waiting for a retry, and what queued up behind it.
+#[derive(Debug)]
+pub(super) struct Parked {
+    /// When the head may be tried again.
+    due: Nanos,
+    /// When the head was first tried.
+    first_tried: Nanos,
+    /// The head (with its next attempt number), then later messages.
+    queue: VecDeque<(Arc<Envelope>, u32)>,
+}
+
+impl Parked {
+    /// Messages waiting.
+    pub(super) fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+fn retryable(reason: ReasonCode) -> bool {
+    matches!(
+        reason,
+        ReasonCode::Trap
+            | ReasonCode::FuelExhausted
+            | ReasonCode::DeadlineExceeded
+            | ReasonCode::MemoryLimit
+    )
+}
+
+impl Node {
+    pub(super) fn deliver(&mut self, d: Delivery) {
+        let idx = d.subscriber;
+        if idx == TAP {
+            self.tapped.push(d.envelope);
+            return;
+        }
+        if let Some(p) = self.parked.get_mut(&idx) {
+            p.queue.push_back((d.envelope, 1));
+            return;
+        }
+        let now = self.now;
+        self.try_deliver(idx, d.envelope, 1, now);
+    }
+
+    fn is_reliable(&self, topic: &str) -> bool {
+        self.reliable.iter().any(|p| p.matches(topic))
+    }
+
+    /// Deliver attempt `attempt` of `env` to agent `idx`. False if the agent
+    /// was parked for a retry (the message is then at the head of its queue).
+    fn try_deliver(
+        &mut self,
+        idx: usize,
+        env: Arc<Envelope>,
+        attempt: u32,
+        first_tried: Nanos,
+    ) -> bool {
+        let msg = if attempt == 1 {
+            env.clone()
+        } else {
+            let mut e = (*env).clone();
+            e.attempt = attempt;
+            Arc::new(e)
+        };
+        self.agents[idx].counts.handled += 1;
+        let fault = match self.agents[idx].instance.handle(&msg, false) {
+            Ok(outputs) => {
+                self.act(idx, &msg, outputs);
+                return true;
+            }
+            Err(fault) => fault,
+        };
+        if !(retryable(fault.reason) && self.is_reliable(&msg.topic)) {
+            self.fault(idx, fault, &msg);
+            return true;
+        }
+        Stats::bump(&self.stats.agent_faults);
+        self.agents[idx].counts.faults += 1;
+        match self.retry.next_due(attempt + 1, first_tried, self.now) {
+            Some(due) => {
+                Stats::bump(&self.stats.retried);
+                tracing::info!(
+                    agent = %self.agents[idx].instance.name(),
+                    id = msg.id,
+                    attempt,
+                    "reliable delivery faulted ({}), retrying at event time {due}",
+                    fault.reason
+                );
+                let parked = self.parked.entry(idx).or_insert_with(|| Parked {
+                    due,
+                    first_tried,
+                    queue: VecDeque::new(),
+                });
+                parked.due = due;
+                parked.first_tried = first_tried;
+                parked.queue.push_front((env, attempt + 1));
+                false
+            }
+            None => {
+                let CallFault { reason, detail } = fault;
+                let name = self.agents[idx].instance.name().to_string();
+                self.dead_letter(
+                    &name,
+                    ReasonCode::RetriesExhausted,
+                    format!("{attempt} attempt(s); the last: {reason}: {detail}"),
+                    (*msg).clone(),
+                    attempt,
+                );
+                true
+            }
+        }
+    }
+
+    /// Retry parked agents whose backoff is over, in agent order, and hand
+    /// them what queued up behind.
+    pub(super) fn fire_parked(&mut self) {
+        let due: Vec<usize> = self
+            .parked
+            .iter()
+            .filter(|(_, p)| p.due <= self.now)
+            .map(|(i, _)| *i)
+            .collect();
+        for idx in due {
+            let Some(mut p) = self.parked.remove(&idx) else {
+                continue;
+            };
+            let mut head = true;
+            while let Some((env, attempt)) = p.queue.pop_front() {
+                let first = if head { p.first_tried } else { self.now };
+                head = false;
+                if !self.try_deliver(idx, env, attempt, first) {
+                    // Parked again: what is left waits behind the new head.
+                    if let Some(again) = self.parked.get_mut(&idx) {
+                        again.queue.extend(p.queue.drain(..));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Messages waiting behind retries, for the summary.
+    pub(super) fn parked_messages(&self) -> u64 {
+        self.parked.values().map(|p| p.len() as u64).sum()
+    }
+}

@@ -1,0 +1,125 @@
+//! At-least-once delivery on reliable topics: a faulting subscriber gets
+//! the message again after a backoff, later messages wait behind it, and a
+//! message that never goes through is dead-lettered as `retries_exhausted`.
+
+use floor_host::model::{MarketEvent, Payload, Quote, ReasonCode};
+use floor_host::node::Node;
+use floor_tests::{node_with, published};
+
+const MS: u64 = 1_000_000;
+
+fn agent(mode: &str, retry: &str) -> String {
+    format!(
+        r#"
+[bus]
+reliable = ["test.#"]
+retry = {{ {retry} }}
+
+[[agents]]
+name = "hostile"
+path = "{{hostile}}"
+role = "model"
+subscribe = ["test.#"]
+publish = ["fixture.#"]
+config = {{ mode = "{mode}" }}
+"#
+    )
+}
+
+/// Move event time to `at` (a quote nobody subscribes to).
+fn advance(node: &mut Node, at: u64) {
+    let q = Quote {
+        symbol: "BTCUSDT".into(),
+        bid: 99.0,
+        bid_size: 1.0,
+        ask: 101.0,
+        ask_size: 1.0,
+    };
+    node.inject(MarketEvent::Quote(q), at);
+}
+
+fn send(node: &mut Node, what: &str) {
+    let topic = if what == "attack" {
+        "test.attack.now"
+    } else {
+        "test.ping.now"
+    };
+    node.publish(topic, Payload::Custom(what.as_bytes().to_vec()));
+}
+
+#[test]
+fn a_subscriber_that_faults_twice_gets_the_message_once_and_order_holds() {
+    let (mut node, _dir) = node_with(&agent("flaky", ""));
+    send(&mut node, "ping");
+    send(&mut node, "attack"); // attempt 1 panics: retry at 100 ms
+    send(&mut node, "ping"); // waits behind the retry
+    assert_eq!(published(&node, "fixture.ok.count").len(), 1);
+    advance(&mut node, 50 * MS);
+    assert!(
+        published(&node, "fixture.ok.flaky").is_empty(),
+        "not due yet"
+    );
+    advance(&mut node, 100 * MS); // attempt 2 panics: retry 200 ms later
+    assert!(published(&node, "fixture.ok.flaky").is_empty());
+    advance(&mut node, 300 * MS); // attempt 3 goes through, then the waiting ping
+    assert_eq!(
+        published(&node, "fixture.ok.flaky"),
+        ["attempt=3"],
+        "processed once"
+    );
+    let topics: Vec<&str> = node.tapped().iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        ["fixture.ok.count", "fixture.ok.flaky", "fixture.ok.count"],
+        "the second ping after the retried message"
+    );
+    let s = node.summary(0.0);
+    assert_eq!(
+        (s.retried, s.agent_faults, s.dlq, s.awaiting_retry),
+        (2, 2, 0, 0)
+    );
+}
+
+#[test]
+fn a_message_that_always_faults_is_dead_lettered_after_the_last_attempt() {
+    let (mut node, _dir) = node_with(&agent("panic", "max_attempts = 3"));
+    send(&mut node, "attack");
+    send(&mut node, "ping");
+    for at in [100, 300, 700] {
+        advance(&mut node, at * MS);
+    }
+    let letters: Vec<_> = node.dlq().recent().collect();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, ReasonCode::RetriesExhausted);
+    assert_eq!(letters[0].attempts, 3);
+    assert!(
+        letters[0]
+            .detail
+            .starts_with("3 attempt(s); the last: trap"),
+        "{}",
+        letters[0].detail
+    );
+    assert_eq!(
+        letters[0].envelope.payload,
+        Payload::Custom(b"attack".to_vec())
+    );
+    assert_eq!(letters[0].envelope.attempt, 3);
+    assert_eq!(
+        published(&node, "fixture.ok.count").len(),
+        1,
+        "the ping behind it went through"
+    );
+    assert_eq!(node.summary(0.0).awaiting_retry, 0);
+}
+
+#[test]
+fn no_retry_outside_the_window() {
+    let (mut node, _dir) = node_with(&agent("panic", "window_ms = 50"));
+    send(&mut node, "attack"); // the first retry would be at 100 ms: past the window
+    let letters: Vec<_> = node.dlq().recent().collect();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        (letters[0].reason, letters[0].attempts),
+        (ReasonCode::RetriesExhausted, 1)
+    );
+}
