@@ -123,3 +123,45 @@ fn no_retry_outside_the_window() {
         (ReasonCode::RetriesExhausted, 1)
     );
 }
+
+#[test]
+fn per_source_order_holds_with_four_producers_and_four_consumers() {
+    let mut agents = String::new();
+    for i in 0..4 {
+        agents += &format!(
+            r#"
+[[agents]]
+name = "producer{i}"
+path = "{{hostile}}"
+role = "model"
+subscribe = ["test.ping.*"]
+publish = ["test.stream.*"]
+limits = {{ max_outputs = 64 }}
+config = {{ mode = "producer", burst = 25 }}
+
+[[agents]]
+name = "checker{i}"
+path = "{{hostile}}"
+role = "model"
+subscribe = ["test.stream.*"]
+publish = ["fixture.#"]
+config = {{ mode = "checker" }}
+"#
+        );
+    }
+    let (mut node, _dir) = node_with(&agents);
+    for _ in 0..50 {
+        send(&mut node, "ping");
+    }
+    assert!(
+        published(&node, "fixture.ok.violation").is_empty(),
+        "{:?}",
+        published(&node, "fixture.ok.violation")
+    );
+    let s = node.summary(0.0);
+    for a in s.agents.iter().filter(|a| a.name.starts_with("checker")) {
+        // 4 producers × 50 pings × 25 messages, every one delivered once.
+        assert_eq!(a.handled, 5_000, "{}", a.name);
+    }
+    assert_eq!(s.dlq, 0);
+}

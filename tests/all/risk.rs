@@ -55,12 +55,14 @@ config = {{ symbol = "BTCUSDT" }}
 name = "gate"
 path = "{risk}"
 role = "risk"
+limits = {{ deadline_ms = 2000 }}
 config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 
 [[agents]]
 name = "yes"
 path = "{risk}"
 role = "risk"
+limits = {{ deadline_ms = 2000 }}
 vote = "consensus"
 config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 
@@ -68,6 +70,7 @@ config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 name = "no"
 path = "{risk}"
 role = "risk"
+limits = {{ deadline_ms = 2000 }}
 vote = "consensus"
 config = {{ max_order_notional = 5000.0, max_position = 1000.0 }}
 
@@ -75,6 +78,7 @@ config = {{ max_order_notional = 5000.0, max_position = 1000.0 }}
 name = "half"
 path = "{risk}"
 role = "risk"
+limits = {{ deadline_ms = 2000 }}
 vote = "consensus"
 config = {{ max_order_notional = 1e9, max_position = 0.5 }}
 
