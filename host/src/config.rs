@@ -288,6 +288,18 @@ pub struct AgentSection {
     /// For risk agents: `required` (every intent) or `consensus`.
     #[serde(default)]
     pub vote: VoteKind,
+    /// Messages that may wait for the agent (behind a retry) before the
+    /// node applies backpressure.
+    #[serde(default = "default_inbox_capacity")]
+    pub inbox_capacity: usize,
+    /// Topic patterns whose waiting messages are conflated: only the latest
+    /// per topic waits. Never applies to reliable topics.
+    #[serde(default)]
+    pub conflate: Vec<String>,
+}
+
+fn default_inbox_capacity() -> usize {
+    10_000
 }
 
 /// The file as written.
@@ -346,6 +358,10 @@ pub struct AgentConfig {
     pub read_dirs: Vec<(PathBuf, String)>,
     /// How it votes, if it is a risk agent.
     pub vote: VoteKind,
+    /// Inbox capacity (backlog behind a retry).
+    pub inbox_capacity: usize,
+    /// Conflated topic patterns.
+    pub conflate: Vec<TopicPattern>,
 }
 
 /// The whole config, resolved and checked.
@@ -534,6 +550,7 @@ impl RawConfig {
                     .collect()
             };
             let subscribe = patterns(&a.subscribe, "subscribe");
+            let conflate = patterns(&a.conflate, "conflate");
             let publish = patterns(&a.publish, "publish");
             for s in &a.order_symbols {
                 if s != "*" && !symbols.contains(s.as_str()) {
@@ -613,8 +630,16 @@ impl RawConfig {
                     "{who}: vote = \"consensus\" is only for risk agents"
                 ));
             }
+            if a.inbox_capacity < 4 {
+                p.push(format!(
+                    "{who}: inbox_capacity must be at least 4, got {}",
+                    a.inbox_capacity
+                ));
+            }
             agents.push(AgentConfig {
                 vote: a.vote,
+                inbox_capacity: a.inbox_capacity,
+                conflate,
                 read_dirs,
                 name: a.name,
                 path,

@@ -1,6 +1,7 @@
 //! Floor's integration tests, one module per topic (run with `cargo xtask test`).
 
 mod agents;
+mod backpressure;
 mod call;
 mod config;
 mod demo;

@@ -13,6 +13,14 @@
 //! that would happen again the same way (rights, the agent's own error) go
 //! to the dead-letter queue at once.
 //!
+//! The backlog behind a retry is the agent's inbox, and it is bounded: at
+//! high water (75% of `inbox_capacity`) the node applies backpressure — it
+//! takes no new input and moves event time to the next retry instead — and
+//! releases it at low water (50%). Nothing is dropped: producers wait. For
+//! topics the agent asked to conflate (market data, never a reliable
+//! topic), only the newest waiting message per topic is kept, moved to the
+//! back so each source's order still holds; each replacement is counted.
+//!
 //! [`RetryPolicy`]: crate::bus::RetryPolicy
 
 use std::collections::VecDeque;
@@ -21,7 +29,25 @@ use std::sync::Arc;
 use super::{Node, Stats, TAP};
 use crate::agent::CallFault;
 use crate::bus::Delivery;
-use crate::model::{Envelope, Nanos, ReasonCode};
+use crate::model::{Envelope, Nanos, ReasonCode, TopicPattern};
+
+/// An agent's inbox bounds and conflated topics.
+#[derive(Debug, Clone)]
+pub(super) struct InboxPolicy {
+    high: usize,
+    low: usize,
+    conflate: Vec<TopicPattern>,
+}
+
+impl InboxPolicy {
+    pub(super) fn new(capacity: usize, conflate: Vec<TopicPattern>) -> Self {
+        Self {
+            high: capacity * 3 / 4,
+            low: capacity / 2,
+            conflate,
+        }
+    }
+}
 
 /// An agent waiting for a retry, and what queued up behind it.
 #[derive(Debug)]
@@ -58,12 +84,78 @@ impl Node {
             self.tapped.push(d.envelope);
             return;
         }
-        if let Some(p) = self.parked.get_mut(&idx) {
-            p.queue.push_back((d.envelope, 1));
+        if self.parked.contains_key(&idx) {
+            self.enqueue(idx, d.envelope);
             return;
         }
         let now = self.now;
         self.try_deliver(idx, d.envelope, 1, now);
+    }
+
+    /// Queue `env` behind agent `idx`'s retry, conflating where asked.
+    fn enqueue(&mut self, idx: usize, env: Arc<Envelope>) {
+        let conflate = !self.is_reliable(&env.topic)
+            && self.agents[idx]
+                .inbox
+                .conflate
+                .iter()
+                .any(|p| p.matches(&env.topic));
+        let Some(p) = self.parked.get_mut(&idx) else {
+            return;
+        };
+        if conflate {
+            // Never the head: it is the message being retried.
+            if let Some(pos) = p
+                .queue
+                .iter()
+                .skip(1)
+                .position(|(e, _)| e.topic == env.topic)
+            {
+                p.queue.remove(pos + 1);
+                self.agents[idx].counts.conflated += 1;
+            }
+        }
+        p.queue.push_back((env, 1));
+        let len = p.queue.len();
+        self.note_depth(idx, len);
+    }
+
+    /// Track the backlog of agent `idx` against its water marks.
+    fn note_depth(&mut self, idx: usize, len: usize) {
+        let now = self.now;
+        let slot = &mut self.agents[idx];
+        slot.counts.max_queue = slot.counts.max_queue.max(len as u64);
+        match slot.counts.above_high_since {
+            None if len >= slot.inbox.high => {
+                slot.counts.above_high_since = Some(now);
+                slot.counts.backpressure_engaged += 1;
+                tracing::warn!(agent = %slot.instance.name(), backlog = len, "backpressure: inbox at high water");
+            }
+            Some(since) if len <= slot.inbox.low => {
+                slot.counts.above_high_since = None;
+                slot.counts.above_high_ns += now.saturating_sub(since);
+                tracing::info!(agent = %slot.instance.name(), backlog = len, "backpressure released");
+            }
+            _ => {}
+        }
+    }
+
+    /// True while some agent's backlog is above its high water mark.
+    pub fn backpressured(&self) -> bool {
+        self.agents
+            .iter()
+            .any(|a| a.counts.above_high_since.is_some())
+    }
+
+    /// Move event time to the earliest retry and run due retries; false if
+    /// nothing is waiting for a retry.
+    pub(super) fn advance_to_next_retry(&mut self) -> bool {
+        let Some(due) = self.parked.values().map(|p| p.due).min() else {
+            return false;
+        };
+        self.now = self.now.max(due);
+        self.fire_parked();
+        true
     }
 
     fn is_reliable(&self, topic: &str) -> bool {
@@ -152,6 +244,8 @@ impl Node {
             while let Some((env, attempt)) = p.queue.pop_front() {
                 let first = if head { p.first_tried } else { self.now };
                 head = false;
+                let left = p.queue.len();
+                self.note_depth(idx, left);
                 if !self.try_deliver(idx, env, attempt, first) {
                     // Parked again: what is left waits behind the new head.
                     if let Some(again) = self.parked.get_mut(&idx) {

@@ -55,6 +55,7 @@ struct Slot {
     instance: AgentInstance,
     role: Role,
     counts: SlotCounts,
+    inbox: delivery::InboxPolicy,
 }
 
 #[derive(Default)]
@@ -63,6 +64,11 @@ struct SlotCounts {
     faults: u64,
     published: u64,
     order_intents: u64,
+    conflated: u64,
+    max_queue: u64,
+    backpressure_engaged: u64,
+    above_high_since: Option<Nanos>,
+    above_high_ns: u64,
 }
 
 /// A running host.
@@ -142,6 +148,7 @@ impl Node {
                 instance,
                 role: a.role,
                 counts: SlotCounts::default(),
+                inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
             });
         }
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
@@ -205,6 +212,12 @@ impl Node {
     /// Take the venue's next event and handle everything it causes.
     /// Returns false when the venue's feed has ended.
     pub fn step(&mut self) -> bool {
+        if self.backpressured() && self.advance_to_next_retry() {
+            // Producers wait: no new input until the backlog is below low
+            // water; event time moves to the retry instead.
+            self.drain();
+            return true;
+        }
         let Some((t, event)) = self.venue.poll() else {
             return false;
         };
@@ -619,6 +632,10 @@ impl Node {
                 .agents
                 .iter()
                 .map(|a| stats::AgentSummary {
+                    conflated: a.counts.conflated,
+                    max_queue: a.counts.max_queue,
+                    backpressure_engaged: a.counts.backpressure_engaged,
+                    above_high_water_ns: a.counts.above_high_ns,
                     name: a.instance.name().to_string(),
                     handled: a.counts.handled,
                     faults: a.counts.faults,

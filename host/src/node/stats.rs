@@ -79,6 +79,14 @@ pub struct AgentSummary {
     pub published: u64,
     /// Order intents it emitted.
     pub order_intents: u64,
+    /// Waiting messages replaced by a newer one on the same topic.
+    pub conflated: u64,
+    /// Most messages that waited for it at once.
+    pub max_queue: u64,
+    /// Times its backlog reached high water.
+    pub backpressure_engaged: u64,
+    /// Event time its backlog spent above high water, ns.
+    pub above_high_water_ns: u64,
     /// Instances started (1 + restarts after faults).
     pub starts: u64,
     /// Log lines past the per-call cap, counted not written.
