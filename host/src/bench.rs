@@ -302,8 +302,9 @@ pub fn node_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
 /// Messages per second through the in-process bus: one producer, one
 /// subscriber, no WebAssembly, small envelopes published and taken in
 /// batches of 256 (each envelope is cloned from a template, as a producer
-/// would build it).
-pub fn bus_throughput(messages: u64) -> f64 {
+/// would build it). With `dedup`, the subscriber checks every id against
+/// its window, as reliable delivery does.
+pub fn bus_throughput(messages: u64, dedup: bool) -> f64 {
     use crate::bus::{Bus, InProcessBus};
     use crate::model::TopicPattern;
     let mut bus = InProcessBus::new();
@@ -319,6 +320,7 @@ pub fn bus_throughput(messages: u64) -> f64 {
         attempt: 1,
         payload: Payload::Custom(Vec::new()),
     };
+    let mut window = crate::bus::DedupWindow::default();
     let start = Instant::now();
     let mut taken = 0u64;
     while taken < messages {
@@ -328,7 +330,9 @@ pub fn bus_throughput(messages: u64) -> f64 {
             bus.publish(e, None);
         }
         while let Some(d) = bus.next() {
-            std::hint::black_box(&d.envelope.id);
+            if !dedup || window.insert(d.envelope.id) {
+                std::hint::black_box(&d.envelope.id);
+            }
             taken += 1;
         }
     }

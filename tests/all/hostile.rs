@@ -164,3 +164,14 @@ fn repeated_attacks_never_take_the_host_down() {
     assert_eq!(h.node.dlq().total(), 20);
     assert_eq!(h.node.summary(0.0).agents[0].starts, 21);
 }
+
+#[test]
+fn replying_to_a_message_that_is_no_request_is_refused() {
+    survives(
+        "replier",
+        "",
+        ALL,
+        ReasonCode::ReplyWithoutRequest,
+        "not a request",
+    );
+}

@@ -165,3 +165,28 @@ config = {{ mode = "checker" }}
     }
     assert_eq!(s.dlq, 0);
 }
+
+#[test]
+fn a_duplicate_id_is_processed_once() {
+    let (mut node, _dir) = node_with(&agent("spin", ""));
+    let env = |id: u64| floor_host::model::Envelope {
+        id,
+        topic: "test.fill.now".into(),
+        source: "peer".into(),
+        sequence: id,
+        event_time: 0,
+        trace_id: id,
+        correlation_id: None,
+        attempt: 1,
+        payload: Payload::Custom(b"fill".to_vec()),
+    };
+    node.publish_envelope(env(1_000_001));
+    node.publish_envelope(env(1_000_001)); // the same fill again
+    node.publish_envelope(env(1_000_002));
+    assert_eq!(
+        published(&node, "fixture.ok.count"),
+        vec!["\u{1}\0\0\0\0\0\0\0", "\u{2}\0\0\0\0\0\0\0"]
+    );
+    let a = &node.summary(0.0).agents[0];
+    assert_eq!((a.handled, a.deduplicated), (2, 1));
+}

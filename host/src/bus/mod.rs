@@ -12,12 +12,14 @@
 //! At-least-once delivery with retries, bounded inboxes with backpressure
 //! and a Kafka backend implement this same trait later.
 
+pub mod dedup;
 mod memory;
 pub mod retry;
 mod stamp;
 
 use std::sync::Arc;
 
+pub use dedup::DedupWindow;
 pub use memory::InProcessBus;
 pub use retry::RetryPolicy;
 pub use stamp::Stamper;

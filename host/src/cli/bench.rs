@@ -7,7 +7,8 @@
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
 //! venue boundary through strategy → risk agent → host limits), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
-//! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM).
+//! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
+//! and `reliable_msgs_per_sec` (the same with the consumer's dedup window).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -90,7 +91,8 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
     }
     if run("bus") {
-        figures.insert("bus_msgs_per_sec", bus_throughput(n(5_000_000)).round());
+        figures.insert("bus_msgs_per_sec", bus_throughput(n(5_000_000), false).round());
+        figures.insert("reliable_msgs_per_sec", bus_throughput(n(5_000_000), true).round());
     }
     if run("node") {
         let eps = node_throughput(&args.agents, n(200_000))?;

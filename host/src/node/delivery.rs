@@ -21,6 +21,10 @@
 //! topic), only the newest waiting message per topic is kept, moved to the
 //! back so each source's order still holds; each replacement is counted.
 //!
+//! Reliable messages are de-duplicated per agent by id (the last 2,000):
+//! at-least-once transports and replays may hand one over twice, and a fill
+//! must never count twice.
+//!
 //! [`RetryPolicy`]: crate::bus::RetryPolicy
 
 use std::collections::VecDeque;
@@ -82,6 +86,11 @@ impl Node {
         let idx = d.subscriber;
         if idx == TAP {
             self.tapped.push(d.envelope);
+            return;
+        }
+        // Consumer-side deduplication of reliable messages, by id.
+        if self.is_reliable(&d.envelope.topic) && !self.agents[idx].seen.insert(d.envelope.id) {
+            self.agents[idx].counts.deduplicated += 1;
             return;
         }
         if self.parked.contains_key(&idx) {

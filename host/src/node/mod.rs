@@ -56,6 +56,7 @@ struct Slot {
     role: Role,
     counts: SlotCounts,
     inbox: delivery::InboxPolicy,
+    seen: crate::bus::DedupWindow,
 }
 
 #[derive(Default)]
@@ -65,6 +66,7 @@ struct SlotCounts {
     published: u64,
     order_intents: u64,
     conflated: u64,
+    deduplicated: u64,
     max_queue: u64,
     backpressure_engaged: u64,
     above_high_since: Option<Nanos>,
@@ -149,6 +151,7 @@ impl Node {
                 role: a.role,
                 counts: SlotCounts::default(),
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
+                seen: crate::bus::DedupWindow::default(),
             });
         }
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
@@ -246,6 +249,14 @@ impl Node {
         self.fire_parked();
         self.drain();
         self.stats.orders.load(std::sync::atomic::Ordering::Relaxed) - before
+    }
+
+    /// Publish an envelope that already carries its id and stamp: one from
+    /// another host (over Kafka), or a replay. Reliable subscribers that
+    /// already had a message with this id skip it (and count it).
+    pub fn publish_envelope(&mut self, envelope: Envelope) {
+        self.bus.publish(envelope, None);
+        self.drain();
     }
 
     /// Publish a message from the host (operator commands, tests).
@@ -633,6 +644,7 @@ impl Node {
                 .iter()
                 .map(|a| stats::AgentSummary {
                     conflated: a.counts.conflated,
+                    deduplicated: a.counts.deduplicated,
                     max_queue: a.counts.max_queue,
                     backpressure_engaged: a.counts.backpressure_engaged,
                     above_high_water_ns: a.counts.above_high_ns,

@@ -81,6 +81,8 @@ pub struct AgentSummary {
     pub order_intents: u64,
     /// Waiting messages replaced by a newer one on the same topic.
     pub conflated: u64,
+    /// Reliable messages not delivered again because their id was seen.
+    pub deduplicated: u64,
     /// Most messages that waited for it at once.
     pub max_queue: u64,
     /// Times its backlog reached high water.
