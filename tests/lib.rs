@@ -78,6 +78,20 @@ pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("floor runs")
 }
 
+/// A quiet simulated venue for `cfg`'s symbols: seed 1, event time from 0
+/// in 1 ms steps, no trades, no fees.
+pub fn test_venue(cfg: &NodeConfig) -> SimVenue {
+    SimVenue::new(SimConfig {
+        seed: 1,
+        start_time: 0,
+        step: 1_000_000,
+        trade_probability: 0.0,
+        taker_fee_bps: 0.0,
+        maker_fee_bps: 0.0,
+        symbols: cfg.sim_symbols(),
+    })
+}
+
 /// A node over a config made of one BTCUSDT symbol and `agents` (TOML
 /// `[[agents]]` tables; `{hostile}` stands for the hostile fixture's path),
 /// with a data directory of its own and a tap on `fixture.ok.#`.
@@ -90,15 +104,7 @@ pub fn node_with(agents: &str) -> (Node, tempfile::TempDir) {
         agents.replace("{hostile}", &fixture("hostile").display().to_string())
     );
     let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
-    let venue = SimVenue::new(SimConfig {
-        seed: 1,
-        start_time: 0,
-        step: 1_000_000,
-        trade_probability: 0.0,
-        taker_fee_bps: 0.0,
-        maker_fee_bps: 0.0,
-        symbols: cfg.sim_symbols(),
-    });
+    let venue = test_venue(&cfg);
     let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
     node.tap(TopicPattern::parse("fixture.ok.#").expect("valid pattern"));
     (node, data)
@@ -175,15 +181,7 @@ config = {{ mode = "{mode}"{config} }}
             path = fixture("hostile").display(),
         );
         let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
-        let venue = SimVenue::new(SimConfig {
-            seed: 1,
-            start_time: 0,
-            step: 1_000_000,
-            trade_probability: 0.0,
-            taker_fee_bps: 0.0,
-            maker_fee_bps: 0.0,
-            symbols: cfg.sim_symbols(),
-        });
+        let venue = test_venue(&cfg);
         let mut node = Node::new(&cfg, Box::new(venue)).expect("node starts");
         node.tap(TopicPattern::parse("fixture.ok.#").expect("valid pattern"));
         Self { node, data }

@@ -8,7 +8,6 @@ use floor_host::model::{
     TopicPattern,
 };
 use floor_host::node::Node;
-use floor_host::venue::sim::{SimConfig, SimVenue};
 use floor_tests::agent;
 
 struct Desk {
@@ -89,15 +88,7 @@ config = {{ max_order_notional = 1e9, max_position = 0.5 }}
         trend = agent("trend").display(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
-    let venue = SimVenue::new(SimConfig {
-        seed: 1,
-        start_time: 0,
-        step: 1_000_000,
-        trade_probability: 0.0,
-        taker_fee_bps: 0.0,
-        maker_fee_bps: 0.0,
-        symbols: cfg.sim_symbols(),
-    });
+    let venue = floor_tests::test_venue(&cfg);
     let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
     node.tap(TopicPattern::parse("order.#").unwrap());
     node.inject(

@@ -91,8 +91,14 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
     }
     if run("bus") {
-        figures.insert("bus_msgs_per_sec", bus_throughput(n(5_000_000), false).round());
-        figures.insert("reliable_msgs_per_sec", bus_throughput(n(5_000_000), true).round());
+        figures.insert(
+            "bus_msgs_per_sec",
+            bus_throughput(n(5_000_000), false).round(),
+        );
+        figures.insert(
+            "reliable_msgs_per_sec",
+            bus_throughput(n(5_000_000), true).round(),
+        );
     }
     if run("node") {
         let eps = node_throughput(&args.agents, n(200_000))?;
