@@ -78,6 +78,31 @@ pub fn floor(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("floor runs")
 }
 
+/// The one symbol test configs trade.
+pub const BTCUSDT: &str = r#"
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 100.0
+"#;
+
+/// An `[[agents]]` table for the hostile fixture named `name`: `config` is
+/// the body of its config table (`mode = "flaky"`), `subscribe` and
+/// `publish` the bodies of those lists, `extra` more lines for the table.
+pub fn hostile_agent(
+    name: &str,
+    config: &str,
+    subscribe: &str,
+    publish: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "\n[[agents]]\nname = \"{name}\"\npath = \"{}\"\nrole = \"model\"\nsubscribe = [{subscribe}]\npublish = [{publish}]\nconfig = {{ {config} }}\n{extra}\n",
+        fixture("hostile").display()
+    )
+}
+
 /// A quiet simulated venue for `cfg`'s symbols: seed 1, event time from 0
 /// in 1 ms steps, no trades, no fees.
 pub fn test_venue(cfg: &NodeConfig) -> SimVenue {
@@ -98,7 +123,7 @@ pub fn test_venue(cfg: &NodeConfig) -> SimVenue {
 pub fn node_with(agents: &str) -> (Node, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temp dir");
     let text = format!(
-        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = 100.0\n\n{}",
+        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n{BTCUSDT}\n{}",
         data.path().display(),
         test_cache().display(),
         agents.replace("{hostile}", &fixture("hostile").display().to_string())
@@ -152,33 +177,16 @@ impl HostileNode {
         };
         let data = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            r#"
-[node]
-data_dir = "{data}"
-cache_dir = "{cache}"
-
-[runtime]
-pool_instances = 8
-
-[[symbols]]
-symbol = "BTCUSDT"
-base = "BTC"
-quote = "USDT"
-price = 100.0
-
-[[agents]]
-name = "hostile"
-path = "{path}"
-role = "model"
-subscribe = ["test.#"]
-publish = [{publish}]
-limits = {{ {limits} }}
-config = {{ mode = "{mode}"{config} }}
-{extra}
-"#,
-            data = data.path().display(),
-            cache = test_cache().display(),
-            path = fixture("hostile").display(),
+            "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[runtime]\npool_instances = 8\n{BTCUSDT}{}",
+            data.path().display(),
+            test_cache().display(),
+            hostile_agent(
+                "hostile",
+                &format!(r#"mode = "{mode}"{config}"#),
+                r#""test.#""#,
+                publish,
+                &format!("limits = {{ {limits} }}\n{extra}"),
+            ),
         );
         let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
         let venue = test_venue(&cfg);

@@ -1,6 +1,6 @@
 //! `floor dlq list | replay`: dead letters on disk, re-delivered after a fix.
 
-use floor_tests::{HostileNode, fixture, floor};
+use floor_tests::{BTCUSDT, HostileNode, floor, hostile_agent};
 use serde_json::Value;
 
 fn json_lines(out: &[u8]) -> Vec<Value> {
@@ -17,27 +17,15 @@ fn config(dir: &std::path::Path, name: &str, publish: &str) -> String {
     std::fs::write(
         &path,
         format!(
-            r#"
-[node]
-data_dir = "."
-cache_dir = "{cache}"
-
-[[symbols]]
-symbol = "BTCUSDT"
-base = "BTC"
-quote = "USDT"
-price = 100.0
-
-[[agents]]
-name = "hostile"
-path = "{}"
-role = "model"
-subscribe = ["test.#"]
-publish = [{publish}]
-config = {{ mode = "trespass" }}
-"#,
-            fixture("hostile").display(),
-            cache = floor_tests::test_cache().display(),
+            "[node]\ndata_dir = \".\"\ncache_dir = \"{}\"\n{BTCUSDT}{}",
+            floor_tests::test_cache().display(),
+            hostile_agent(
+                "hostile",
+                r#"mode = "trespass""#,
+                r#""test.#""#,
+                publish,
+                ""
+            ),
         ),
     )
     .unwrap();

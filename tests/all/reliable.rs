@@ -4,26 +4,19 @@
 
 use floor_host::model::{MarketEvent, Payload, Quote, ReasonCode};
 use floor_host::node::Node;
-use floor_tests::{node_with, published};
+use floor_tests::{hostile_agent, node_with, published};
 
 const MS: u64 = 1_000_000;
 
 fn agent(mode: &str, retry: &str) -> String {
-    format!(
-        r#"
-[bus]
-reliable = ["test.#"]
-retry = {{ {retry} }}
-
-[[agents]]
-name = "hostile"
-path = "{{hostile}}"
-role = "model"
-subscribe = ["test.#"]
-publish = ["fixture.#"]
-config = {{ mode = "{mode}" }}
-"#
-    )
+    let table = hostile_agent(
+        "hostile",
+        &format!(r#"mode = "{mode}""#),
+        r#""test.#""#,
+        r#""fixture.#""#,
+        "",
+    );
+    format!("\n[bus]\nreliable = [\"test.#\"]\nretry = {{ {retry} }}\n{table}")
 }
 
 /// Move event time to `at` (a quote nobody subscribes to).
