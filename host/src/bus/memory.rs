@@ -10,6 +10,7 @@ use crate::model::{Envelope, TopicPattern};
 #[derive(Debug)]
 struct Route {
     subscribers: Arc<[SubscriberId]>,
+    reliable: bool,
     published: u64,
     delivered: u64,
 }
@@ -21,14 +22,27 @@ struct Route {
 #[derive(Debug, Default)]
 pub struct InProcessBus {
     subscriptions: Vec<(TopicPattern, SubscriberId)>,
+    reliable: Vec<TopicPattern>,
     routes: HashMap<String, Route>,
     queue: VecDeque<Delivery>,
 }
 
 impl InProcessBus {
-    /// An empty bus.
+    /// An empty bus on which every topic is best effort.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty bus whose topics matching `reliable` are delivered reliably.
+    pub fn with_reliable(reliable: Vec<TopicPattern>) -> Self {
+        Self {
+            reliable,
+            ..Self::default()
+        }
+    }
+
+    fn classify(&self, topic: &str) -> bool {
+        self.reliable.iter().any(|p| p.matches(topic))
     }
 
     fn subscribers_of(&self, topic: &str) -> Arc<[SubscriberId]> {
@@ -43,31 +57,35 @@ impl InProcessBus {
         subs.into()
     }
 
-    /// The subscribers of `topic` and how many get this publication; counts it.
+    /// The subscribers of `topic`, how many get this publication, and the
+    /// topic's delivery class (decided once, when the topic is first seen);
+    /// counts the publication.
     fn route(
         &mut self,
         topic: &str,
         exclude: Option<SubscriberId>,
-    ) -> (Arc<[SubscriberId]>, usize) {
+    ) -> (Arc<[SubscriberId]>, usize, bool) {
         let count = |subs: &[SubscriberId]| subs.iter().filter(|s| Some(**s) != exclude).count();
         // One hash lookup on the hot path (a known topic).
         if let Some(r) = self.routes.get_mut(topic) {
             let n = count(&r.subscribers);
             r.published += 1;
             r.delivered += n as u64;
-            return (r.subscribers.clone(), n);
+            return (r.subscribers.clone(), n, r.reliable);
         }
         let subscribers = self.subscribers_of(topic);
         let n = count(&subscribers);
+        let reliable = self.classify(topic);
         self.routes.insert(
             topic.to_string(),
             Route {
                 subscribers: subscribers.clone(),
+                reliable,
                 published: 1,
                 delivered: n as u64,
             },
         );
-        (subscribers, n)
+        (subscribers, n, reliable)
     }
 }
 
@@ -85,21 +103,27 @@ impl Bus for InProcessBus {
     }
 
     fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
-        let (subscribers, n) = self.route(&envelope.topic, exclude);
+        let (subscribers, n, reliable) = self.route(&envelope.topic, exclude);
         let envelope = Arc::new(envelope);
         for &subscriber in subscribers.iter().filter(|s| Some(**s) != exclude) {
             self.queue.push_back(Delivery {
                 subscriber,
                 envelope: envelope.clone(),
+                reliable,
             });
         }
         n
     }
 
     fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope) {
+        let reliable = match self.routes.get(&envelope.topic) {
+            Some(r) => r.reliable,
+            None => self.classify(&envelope.topic),
+        };
         self.queue.push_back(Delivery {
             subscriber,
             envelope: Arc::new(envelope),
+            reliable,
         });
     }
 
@@ -171,6 +195,19 @@ mod tests {
         assert_eq!((btc.published, btc.delivered), (2, 3));
         let news = stats.iter().find(|t| t.topic == "news.x.y").unwrap();
         assert_eq!((news.published, news.delivered), (1, 0));
+    }
+
+    #[test]
+    fn the_delivery_class_is_decided_per_topic() {
+        let mut bus = InProcessBus::with_reliable(vec![TopicPattern::parse("order.#").unwrap()]);
+        bus.subscribe(0, TopicPattern::parse("#").unwrap());
+        bus.publish(env("order.filled.X", 1), None);
+        bus.publish(env("md.tick.X", 2), None);
+        bus.send_to(0, env("order.filled.Y", 3));
+        let classes: Vec<bool> = std::iter::from_fn(|| bus.next())
+            .map(|d| d.reliable)
+            .collect();
+        assert_eq!(classes, [true, false, true]);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Delivery {
     pub subscriber: SubscriberId,
     /// What they get (shared between all subscribers of one publication).
     pub envelope: Arc<Envelope>,
+    /// The topic's delivery class: reliable (at least once, de-duplicated,
+    /// retried, never conflated) or best effort. Decided once per topic.
+    pub reliable: bool,
 }
 
 /// Counters for one topic.

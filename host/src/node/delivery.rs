@@ -60,8 +60,9 @@ pub(super) struct Parked {
     due: Nanos,
     /// When the head was first tried.
     first_tried: Nanos,
-    /// The head (with its next attempt number), then later messages.
-    queue: VecDeque<(Arc<Envelope>, u32)>,
+    /// The head (with its next attempt number), then later messages, each
+    /// with its delivery class.
+    queue: VecDeque<(Arc<Envelope>, u32, bool)>,
 }
 
 impl Parked {
@@ -89,21 +90,21 @@ impl Node {
             return;
         }
         // Consumer-side deduplication of reliable messages, by id.
-        if self.is_reliable(&d.envelope.topic) && !self.agents[idx].seen.insert(d.envelope.id) {
+        if d.reliable && !self.agents[idx].seen.insert(d.envelope.id) {
             self.agents[idx].counts.deduplicated += 1;
             return;
         }
         if self.parked.contains_key(&idx) {
-            self.enqueue(idx, d.envelope);
+            self.enqueue(idx, d.envelope, d.reliable);
             return;
         }
         let now = self.now;
-        self.try_deliver(idx, d.envelope, 1, now);
+        self.try_deliver(idx, d.envelope, d.reliable, 1, now);
     }
 
     /// Queue `env` behind agent `idx`'s retry, conflating where asked.
-    fn enqueue(&mut self, idx: usize, env: Arc<Envelope>) {
-        let conflate = !self.is_reliable(&env.topic)
+    fn enqueue(&mut self, idx: usize, env: Arc<Envelope>, reliable: bool) {
+        let conflate = !reliable
             && self.agents[idx]
                 .inbox
                 .conflate
@@ -118,13 +119,13 @@ impl Node {
                 .queue
                 .iter()
                 .skip(1)
-                .position(|(e, _)| e.topic == env.topic)
+                .position(|(e, _, _)| e.topic == env.topic)
             {
                 p.queue.remove(pos + 1);
                 self.agents[idx].counts.conflated += 1;
             }
         }
-        p.queue.push_back((env, 1));
+        p.queue.push_back((env, 1, reliable));
         let len = p.queue.len();
         self.note_depth(idx, len);
     }
@@ -167,16 +168,13 @@ impl Node {
         true
     }
 
-    fn is_reliable(&self, topic: &str) -> bool {
-        self.reliable.iter().any(|p| p.matches(topic))
-    }
-
     /// Deliver attempt `attempt` of `env` to agent `idx`. False if the agent
     /// was parked for a retry (the message is then at the head of its queue).
     fn try_deliver(
         &mut self,
         idx: usize,
         env: Arc<Envelope>,
+        reliable: bool,
         attempt: u32,
         first_tried: Nanos,
     ) -> bool {
@@ -195,7 +193,7 @@ impl Node {
             }
             Err(fault) => fault,
         };
-        if !(retryable(fault.reason) && self.is_reliable(&msg.topic)) {
+        if !(retryable(fault.reason) && reliable) {
             self.fault(idx, fault, &msg);
             return true;
         }
@@ -218,7 +216,7 @@ impl Node {
                 });
                 parked.due = due;
                 parked.first_tried = first_tried;
-                parked.queue.push_front((env, attempt + 1));
+                parked.queue.push_front((env, attempt + 1, true));
                 false
             }
             None => {
@@ -250,12 +248,12 @@ impl Node {
                 continue;
             };
             let mut head = true;
-            while let Some((env, attempt)) = p.queue.pop_front() {
+            while let Some((env, attempt, reliable)) = p.queue.pop_front() {
                 let first = if head { p.first_tried } else { self.now };
                 head = false;
                 let left = p.queue.len();
                 self.note_depth(idx, left);
-                if !self.try_deliver(idx, env, attempt, first) {
+                if !self.try_deliver(idx, env, reliable, attempt, first) {
                     // Parked again: what is left waits behind the new head.
                     if let Some(again) = self.parked.get_mut(&idx) {
                         again.queue.extend(p.queue.drain(..));

@@ -92,7 +92,6 @@ pub struct Node {
     reject_reasons: BTreeMap<String, u64>,
     tapped: Vec<Arc<Envelope>>,
     parked: std::collections::BTreeMap<usize, delivery::Parked>,
-    reliable: Vec<crate::model::TopicPattern>,
     retry: crate::bus::RetryPolicy,
     now: Nanos,
     runtime: Runtime,
@@ -114,7 +113,7 @@ impl Node {
             .map_err(anyhow::Error::from)
             .context("cannot link the host interface")?;
         let view = Arc::new(SharedView::default());
-        let mut bus: Box<dyn Bus> = Box::new(InProcessBus::new());
+        let mut bus: Box<dyn Bus> = Box::new(InProcessBus::with_reliable(cfg.reliable.clone()));
         let mut agents = Vec::new();
         let mut by_name = HashMap::new();
         let mut required_risk = Vec::new();
@@ -185,7 +184,6 @@ impl Node {
             reject_reasons: BTreeMap::new(),
             tapped: Vec::new(),
             parked: std::collections::BTreeMap::new(),
-            reliable: cfg.reliable.clone(),
             retry: cfg.retry.clone(),
             now: 0,
             runtime,
