@@ -19,6 +19,8 @@
 //! - [`oms`]: orders and the portfolio.
 //! - [`risk`]: the host's hard limits, applied after the risk agents.
 //! - [`dlq`]: the dead-letter queue.
+//! - [`exchange`]: the simulated exchange (matching engine, accounts,
+//!   Binance's order types and error codes; no WASM, no agents).
 //! - [`config`]: the TOML config, validated as a whole.
 //! - [`node`]: wires it all into a running host.
 //! - [`cli`]: `floor run | call | bench`.
@@ -30,6 +32,7 @@ pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod dlq;
+pub mod exchange;
 pub mod model;
 pub mod node;
 pub mod oms;

@@ -20,6 +20,14 @@ impl Side {
             Side::Sell => -1.0,
         }
     }
+
+    /// The other side.
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
 }
 
 /// Market or limit.
