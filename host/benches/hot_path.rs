@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use floor_host::bench::{AgentProbe, TickToOrder};
+use floor_host::bench::{AgentProbe, OrderFlow, TickToOrder};
 
 fn agents_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/agents"))
@@ -35,5 +35,13 @@ fn tick_to_order(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, agent, tick_to_order);
+fn matching(c: &mut Criterion) {
+    let mut flow = OrderFlow::new();
+    c.bench_function(
+        "sim_order (matching engine: limit, market, cancel mix)",
+        |b| b.iter(|| std::hint::black_box(flow.step())),
+    );
+}
+
+criterion_group!(benches, agent, tick_to_order, matching);
 criterion_main!(benches);

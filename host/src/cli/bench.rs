@@ -18,7 +18,10 @@ use std::time::Instant;
 use clap::Args;
 use hdrhistogram::Histogram;
 
-use crate::bench::{AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, bus_throughput, node_throughput};
+use crate::bench::{
+    AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, bus_throughput, exchange_throughput,
+    node_throughput,
+};
 
 /// Arguments of `floor bench`.
 #[derive(Debug, Args)]
@@ -32,8 +35,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -63,30 +66,31 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let run = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
     let mut figures: BTreeMap<&str, f64> = BTreeMap::new();
 
-    let mut probe = AgentProbe::new(&args.agents)?;
-    if run("call") {
-        for _ in 0..n(10_000) {
-            probe.call();
+    if run("call") || run("instantiate") || run("load") {
+        let mut probe = AgentProbe::new(&args.agents)?;
+        if run("call") {
+            for _ in 0..n(10_000) {
+                probe.call();
+            }
+            let calls = per_call_ns(n(20_000), 16, || probe.call());
+            figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
+            figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
         }
-        let calls = per_call_ns(n(20_000), 16, || probe.call());
-        figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
-        figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
+        if run("instantiate") {
+            let inst = per_call_ns(n(2_000), 4, || probe.instantiate());
+            figures.insert(
+                "instantiate_us_p50",
+                inst.value_at_quantile(0.5) as f64 / 1e3,
+            );
+        }
+        if run("load") {
+            let loads = per_call_ns(n(200), 1, || probe.load());
+            figures.insert(
+                "component_load_us",
+                loads.value_at_quantile(0.5) as f64 / 1e3,
+            );
+        }
     }
-    if run("instantiate") {
-        let inst = per_call_ns(n(2_000), 4, || probe.instantiate());
-        figures.insert(
-            "instantiate_us_p50",
-            inst.value_at_quantile(0.5) as f64 / 1e3,
-        );
-    }
-    if run("load") {
-        let loads = per_call_ns(n(200), 1, || probe.load());
-        figures.insert(
-            "component_load_us",
-            loads.value_at_quantile(0.5) as f64 / 1e3,
-        );
-    }
-    drop(probe);
     if run("tick") {
         tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
     }
@@ -98,6 +102,12 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert(
             "reliable_msgs_per_sec",
             bus_throughput(n(5_000_000), true).round(),
+        );
+    }
+    if run("sim") {
+        figures.insert(
+            "sim_orders_per_sec",
+            exchange_throughput(n(2_000_000)).round(),
         );
     }
     if run("node") {

@@ -7,21 +7,28 @@
 //! turns into `executionReport`, `trade` and `outboundAccountPosition`
 //! messages. Matching itself is in [`matching`](super::matching).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::account::{Account, Balance};
-use super::book::{Book, DepthDiff, Handle};
+use super::book::{Book, DepthDiff};
 use super::error::{ApiError, reject};
 use super::fixed::Fixed;
 use super::order::{
     Event, ExecKind, Execution, Fill, NewOrder, Order, OrderKind, OrderState, StpMode,
 };
+use super::store::OrderStore;
 use super::symbol::SymbolSpec;
 use crate::model::{Side, TimeInForce};
 
 /// How many closed orders and trades each account keeps for
 /// `allOrders` / `myTrades` (oldest go first).
 pub const DEFAULT_RETAIN: usize = 100_000;
+
+/// Client order ids the exchange makes start with this (`sim-42`).
+pub const GENERATED_PREFIX: &str = "sim-";
 
 /// A price level: price and total quantity.
 pub type Level = (Fixed, Fixed);
@@ -48,7 +55,7 @@ pub struct OrderAck {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountTrade {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Arc<str>,
     /// Trade id.
     pub id: u64,
     /// The account's order.
@@ -62,7 +69,7 @@ pub struct AccountTrade {
     /// Fee.
     pub commission: Fixed,
     /// Fee asset.
-    pub commission_asset: String,
+    pub commission_asset: Arc<str>,
     /// Time, ms.
     pub time: u64,
     /// The account bought.
@@ -73,6 +80,7 @@ pub struct AccountTrade {
 
 pub(super) struct Market {
     pub(super) spec: SymbolSpec,
+    pub(super) name: Arc<str>,
     pub(super) base: usize,
     pub(super) quote: usize,
     pub(super) book: Book,
@@ -84,21 +92,23 @@ pub(super) struct Market {
 
 pub(super) struct Ledger {
     pub(super) account: Account,
-    pub(super) open: BTreeSet<u64>,
+    pub(super) open: FxHashSet<u64>,
     pub(super) closed: VecDeque<u64>,
     pub(super) trades: VecDeque<AccountTrade>,
+    /// Client-supplied order ids of open and retained orders (the latest
+    /// holder); generated ids (`sim-<id>`) are found by parsing instead.
+    client_ids: FxHashMap<Arc<str>, u64>,
 }
 
 /// The simulated exchange's state.
 pub struct Exchange {
-    pub(super) assets: Vec<String>,
-    asset_ids: HashMap<String, usize>,
+    pub(super) assets: Vec<Arc<str>>,
+    asset_ids: FxHashMap<String, usize>,
     pub(super) markets: Vec<Market>,
-    market_ids: HashMap<String, usize>,
+    market_ids: FxHashMap<String, usize>,
     pub(super) ledgers: Vec<Ledger>,
-    pub(super) orders: HashMap<u64, Order>,
-    pub(super) resting: HashMap<u64, Handle>,
-    client_ids: HashMap<(u32, String), u64>,
+    pub(super) orders: OrderStore,
+    retired: Vec<Order>,
     next_order_id: u64,
     pub(super) events: Vec<Event>,
     pub(super) dirty: Vec<u32>,
@@ -122,13 +132,12 @@ impl Exchange {
     pub fn new(symbols: Vec<SymbolSpec>) -> Result<Exchange, String> {
         let mut ex = Exchange {
             assets: Vec::new(),
-            asset_ids: HashMap::new(),
+            asset_ids: FxHashMap::default(),
             markets: Vec::new(),
-            market_ids: HashMap::new(),
+            market_ids: FxHashMap::default(),
             ledgers: Vec::new(),
-            orders: HashMap::new(),
-            resting: HashMap::new(),
-            client_ids: HashMap::new(),
+            orders: OrderStore::new(1, DEFAULT_RETAIN),
+            retired: Vec::new(),
             next_order_id: 1,
             events: Vec::new(),
             dirty: Vec::new(),
@@ -146,6 +155,7 @@ impl Exchange {
             let quote = ex.asset_id(&spec.quote_asset);
             ex.market_ids.insert(spec.symbol.clone(), ex.markets.len());
             ex.markets.push(Market {
+                name: spec.symbol.as_str().into(),
                 spec,
                 base,
                 quote,
@@ -158,17 +168,29 @@ impl Exchange {
         Ok(ex)
     }
 
-    /// Keep at most `n` closed orders and `n` trades per account.
+    /// Keep about `n` closed orders (in all) and `n` trades per account
+    /// for queries; open orders are always kept. Call before trading.
     pub fn retain(mut self, n: usize) -> Exchange {
         self.retain = n.max(1);
+        self.orders = OrderStore::new(self.next_order_id, self.retain);
         self
+    }
+
+    /// The order a client order id names for this account.
+    fn find_client(&self, account: u32, client: &str) -> Option<u64> {
+        if let Some(id) = self.ledgers[account as usize].client_ids.get(client) {
+            return Some(*id);
+        }
+        let id = client.strip_prefix(GENERATED_PREFIX)?.parse().ok()?;
+        let o = self.orders.get(&id)?;
+        (o.account == account && &*o.client_order_id == client).then_some(id)
     }
 
     fn asset_id(&mut self, name: &str) -> usize {
         if let Some(id) = self.asset_ids.get(name) {
             return *id;
         }
-        self.assets.push(name.to_string());
+        self.assets.push(name.into());
         self.asset_ids
             .insert(name.to_string(), self.assets.len() - 1);
         self.assets.len() - 1
@@ -178,9 +200,10 @@ impl Exchange {
     pub fn open_account(&mut self, name: &str, maker_bps: i64, taker_bps: i64) -> u32 {
         self.ledgers.push(Ledger {
             account: Account::new(name, maker_bps, taker_bps),
-            open: BTreeSet::new(),
+            open: FxHashSet::default(),
             closed: VecDeque::new(),
             trades: VecDeque::new(),
+            client_ids: FxHashMap::default(),
         });
         (self.ledgers.len() - 1) as u32
     }
@@ -201,7 +224,7 @@ impl Exchange {
         self.ledgers[account as usize]
             .account
             .balances()
-            .map(|(id, b)| (self.assets[id].as_str(), b))
+            .map(|(id, b)| (&*self.assets[id], b))
             .collect()
     }
 
@@ -281,24 +304,27 @@ impl Exchange {
         self.market(symbol)?;
         let id = match which {
             OrderRef::Id(id) => *id,
-            OrderRef::Client(c) => *self
-                .client_ids
-                .get(&(account, c.clone()))
+            OrderRef::Client(c) => self
+                .find_client(account, c)
                 .ok_or_else(ApiError::no_such_order)?,
         };
         self.orders
             .get(&id)
-            .filter(|o| o.account == account && o.symbol == symbol)
+            .filter(|o| o.account == account && &*o.symbol == symbol)
             .ok_or_else(ApiError::no_such_order)
     }
 
     /// The account's open orders (of one symbol, or all), oldest first.
     pub fn open_orders(&self, account: u32, symbol: Option<&str>) -> Vec<&Order> {
-        self.ledgers[account as usize]
+        let mut ids: Vec<u64> = self.ledgers[account as usize]
             .open
             .iter()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.iter()
             .filter_map(|id| self.orders.get(id))
-            .filter(|o| symbol.is_none_or(|s| o.symbol == s))
+            .filter(|o| symbol.is_none_or(|s| &*o.symbol == s))
             .collect()
     }
 
@@ -314,7 +340,7 @@ impl Exchange {
         ids.sort_unstable();
         ids.iter()
             .filter_map(|id| self.orders.get(id))
-            .filter(|o| o.symbol == symbol)
+            .filter(|o| &*o.symbol == symbol)
             .collect()
     }
 
@@ -323,7 +349,7 @@ impl Exchange {
         self.ledgers[account as usize]
             .trades
             .iter()
-            .filter(|t| t.symbol == symbol)
+            .filter(|t| &*t.symbol == symbol)
             .collect()
     }
 
@@ -344,12 +370,12 @@ impl Exchange {
         let plan = self.check(account, m, &req)?;
         let order_id = self.next_order_id;
         self.next_order_id += 1;
-        let client_order_id = req
-            .client_order_id
-            .clone()
-            .unwrap_or_else(|| format!("sim-{order_id}"));
+        let client_order_id: Arc<str> = match &req.client_order_id {
+            Some(c) => c.as_str().into(),
+            None => format!("{GENERATED_PREFIX}{order_id}").into(),
+        };
         let order = Order {
-            symbol: req.symbol,
+            symbol: self.markets[m].name.clone(),
             order_id,
             client_order_id: client_order_id.clone(),
             account,
@@ -370,13 +396,24 @@ impl Exchange {
             working_time: if req.kind.has_stop() { 0 } else { now_ms },
             is_working: !req.kind.has_stop(),
             locked: plan.lock,
+            slot: None,
         };
         let ledger = &mut self.ledgers[account as usize];
         let locked = ledger.account.lock(plan.lock_asset, plan.lock);
         debug_assert!(locked, "check() saw the funds");
         ledger.open.insert(order_id);
-        self.client_ids.insert((account, client_order_id), order_id);
-        self.orders.insert(order_id, order);
+        if req.client_order_id.is_some() {
+            ledger.client_ids.insert(client_order_id, order_id);
+        }
+        let mut retired = std::mem::take(&mut self.retired);
+        self.orders.insert(order, &mut retired);
+        for o in retired.drain(..) {
+            let ids = &mut self.ledgers[o.account as usize].client_ids;
+            if ids.get(&o.client_order_id) == Some(&o.order_id) {
+                ids.remove(&o.client_order_id);
+            }
+        }
+        self.retired = retired;
         self.report(order_id, ExecKind::New, "NONE", now_ms);
         self.touch(account);
         let mut fills = Vec::new();
@@ -405,19 +442,18 @@ impl Exchange {
         let m = self.market(symbol)?;
         let id = match which {
             OrderRef::Id(id) => *id,
-            OrderRef::Client(c) => *self
-                .client_ids
-                .get(&(account, c.clone()))
+            OrderRef::Client(c) => self
+                .find_client(account, c)
                 .ok_or_else(ApiError::unknown_order)?,
         };
         let open = self
             .orders
             .get(&id)
-            .is_some_and(|o| o.account == account && o.symbol == symbol && !o.state.is_final());
+            .is_some_and(|o| o.account == account && &*o.symbol == symbol && !o.state.is_final());
         if !open {
             return Err(ApiError::unknown_order());
         }
-        if let Some(h) = self.resting.remove(&id) {
+        if let Some(h) = self.orders.get_mut(&id).and_then(|o| o.slot.take()) {
             self.markets[m].book.remove(h);
         } else {
             self.markets[m].stops.retain(|s| *s != id);
@@ -464,7 +500,7 @@ impl Exchange {
             last_qty: Fixed::ZERO,
             last_price: Fixed::ZERO,
             commission: Fixed::ZERO,
-            commission_asset: String::new(),
+            commission_asset: None,
             trade_id: -1,
             is_maker: false,
             time: now_ms,
@@ -503,7 +539,7 @@ impl Exchange {
             o.update_time = now_ms;
             o.is_working = false;
             let locked = std::mem::take(&mut o.locked);
-            let m = self.market_ids[&o.symbol];
+            let m = self.market_ids[&*o.symbol];
             let market = &self.markets[m];
             let asset = if o.side == Side::Buy {
                 market.quote
@@ -526,15 +562,10 @@ impl Exchange {
         let ledger = &mut self.ledgers[account as usize];
         ledger.open.remove(&id);
         ledger.closed.push_back(id);
-        while ledger.closed.len() > retain {
-            let old = ledger.closed.pop_front().expect("non-empty");
-            if let Some(o) = self.orders.remove(&old) {
-                let key = (account, o.client_order_id);
-                if self.client_ids.get(&key) == Some(&old) {
-                    self.client_ids.remove(&key);
-                }
-            }
+        if ledger.closed.len() > retain {
+            ledger.closed.pop_front();
         }
+        self.orders.closed(id);
     }
 
     pub(super) fn record_trade(&mut self, account: u32, trade: AccountTrade) {
@@ -615,8 +646,16 @@ impl Exchange {
             if !valid_client_id(c) {
                 return Err(ApiError::illegal_chars("newClientOrderId"));
             }
-            if let Some(id) = self.client_ids.get(&(account, c.clone()))
-                && self.orders.get(id).is_some_and(|o| !o.state.is_final())
+            if c.starts_with(GENERATED_PREFIX) {
+                return Err(ApiError::new(
+                    -1100,
+                    format!(
+                        "Illegal characters found in parameter 'newClientOrderId'; the prefix `{GENERATED_PREFIX}` is reserved for ids the simulator makes."
+                    ),
+                ));
+            }
+            if let Some(id) = self.find_client(account, c)
+                && self.orders.get(&id).is_some_and(|o| !o.state.is_final())
             {
                 return Err(ApiError::rejected(reject::DUPLICATE));
             }

@@ -137,10 +137,11 @@ impl Exchange {
             if o.working_time == 0 {
                 o.working_time = now_ms;
             }
+            let price = o.price;
             let h = self.markets[m]
                 .book
-                .insert(side, o.price, id, account, leaves);
-            self.resting.insert(id, h);
+                .insert(side, price, id, account, leaves);
+            self.orders.get_mut(&id).expect("the taker exists").slot = Some(h);
         } else {
             self.finish(id, OrderState::Expired, ExecKind::Expired, "NONE", now_ms);
         }
@@ -165,7 +166,10 @@ impl Exchange {
         market.last_price = Some(price);
         let (base, quote, step) = (market.base, market.quote, market.spec.step_size);
         if market.book.reduce(h, qty) {
-            self.resting.remove(&maker);
+            self.orders
+                .get_mut(&maker)
+                .expect("resting orders are known")
+                .slot = None;
         }
         let notional = price.times(qty);
         let mut taker_fill = None;
@@ -254,7 +258,7 @@ impl Exchange {
                 last_qty: qty,
                 last_price: price,
                 commission,
-                commission_asset: fee_asset,
+                commission_asset: Some(fee_asset),
                 trade_id: trade_id as i64,
                 is_maker,
                 time: now_ms,
@@ -265,7 +269,7 @@ impl Exchange {
             }
         }
         self.events.push(Event::Trade(PublicTrade {
-            symbol: self.markets[m].spec.symbol.clone(),
+            symbol: self.markets[m].name.clone(),
             id: trade_id,
             price,
             qty,
@@ -299,8 +303,8 @@ impl Exchange {
     /// Self-trade prevention expires a resting order.
     fn prevent_maker(&mut self, m: usize, h: Handle, id: u64, now_ms: u64) {
         let node = self.markets[m].book.remove(h);
-        self.resting.remove(&id);
         let o = self.orders.get_mut(&id).expect("resting orders are known");
+        o.slot = None;
         o.prevented_qty += node.leaves;
         self.finish(
             id,
@@ -324,7 +328,10 @@ impl Exchange {
         now_ms: u64,
     ) {
         if self.markets[m].book.reduce(h, d) {
-            self.resting.remove(&maker);
+            self.orders
+                .get_mut(&maker)
+                .expect("resting orders are known")
+                .slot = None;
         }
         let (base, quote) = (self.markets[m].base, self.markets[m].quote);
         for id in [maker, taker] {

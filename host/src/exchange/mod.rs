@@ -22,6 +22,7 @@ pub mod error;
 pub mod fixed;
 mod matching;
 pub mod order;
+pub mod store;
 pub mod symbol;
 
 pub use engine::{Exchange, OrderAck, OrderRef};

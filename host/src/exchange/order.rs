@@ -4,6 +4,8 @@
 //! serialise exactly as Binance writes them, so the protocol layer prints
 //! these types as they are.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::fixed::Fixed;
@@ -260,11 +262,11 @@ impl NewOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Arc<str>,
     /// Exchange order id (unique across symbols here; Binance's is per symbol).
     pub order_id: u64,
     /// Client order id.
-    pub client_order_id: String,
+    pub client_order_id: Arc<str>,
     /// Owner.
     pub account: u32,
     /// Side.
@@ -301,6 +303,8 @@ pub struct Order {
     pub is_working: bool,
     /// Funds still locked for it (quote for buys, base for sells).
     pub locked: Fixed,
+    /// Its place in the book while it rests.
+    pub(super) slot: Option<super::book::Handle>,
 }
 
 impl Order {
@@ -321,7 +325,7 @@ pub struct Fill {
     /// Fee.
     pub commission: Fixed,
     /// Fee asset.
-    pub commission_asset: String,
+    pub commission_asset: Arc<str>,
     /// Trade id.
     pub trade_id: u64,
 }
@@ -341,8 +345,8 @@ pub struct Execution {
     pub last_price: Fixed,
     /// This fill's fee.
     pub commission: Fixed,
-    /// Asset of the fee (empty without a fill).
-    pub commission_asset: String,
+    /// Asset of the fee (none without a fill; Binance's `"N": null`).
+    pub commission_asset: Option<Arc<str>>,
     /// Trade id, or -1.
     pub trade_id: i64,
     /// This side was the maker.
@@ -355,7 +359,7 @@ pub struct Execution {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicTrade {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Arc<str>,
     /// Trade id (per symbol).
     pub id: u64,
     /// Price.

@@ -47,7 +47,7 @@ fn a_crossing_limit_fills_at_the_resting_price_and_refunds_the_improvement() {
     assert_eq!(buy.fills.len(), 1);
     assert_eq!(buy.fills[0].price, f("30000"));
     assert_eq!(buy.fills[0].commission, f("0.001"));
-    assert_eq!(buy.fills[0].commission_asset, "BTC");
+    assert_eq!(&*buy.fills[0].commission_asset, "BTC");
     // Bob paid 30,000 (not 30,100) and received 1 BTC less 0.1 %.
     assert_eq!(ex.balance(b, "USDT").free, f("970000"));
     assert_eq!(ex.balance(b, "USDT").locked, Fixed::ZERO);
@@ -511,7 +511,7 @@ impl Exchange {
         let fees = |asset: &str| -> Fixed {
             self.my_trades(account, S)
                 .iter()
-                .filter(|t| t.commission_asset == asset)
+                .filter(|t| &*t.commission_asset == asset)
                 .fold(Fixed::ZERO, |acc, t| acc + t.commission)
         };
         let total = |asset: &str| {
@@ -627,7 +627,7 @@ fn random_order_flow_conserves_money_and_keeps_the_book_sound() {
         let fees = accounts.iter().fold(Fixed::ZERO, |acc, &a| {
             ex.my_trades(a, S)
                 .iter()
-                .filter(|t| t.commission_asset == asset)
+                .filter(|t| &*t.commission_asset == asset)
                 .fold(acc, |acc, t| acc + t.commission)
         });
         let deposited = if asset == "BTC" {
@@ -654,4 +654,71 @@ fn random_order_flow_conserves_money_and_keeps_the_book_sound() {
     if let (Some((b, _)), Some((a, _))) = (bid, ask) {
         assert!(b < a, "book crossed: bid {b} ask {a}");
     }
+}
+
+#[test]
+fn history_is_bounded_but_open_orders_are_always_kept() {
+    let mut ex = Exchange::new(vec![SymbolSpec::spot(S, "BTC", "USDT")])
+        .unwrap()
+        .retain(10);
+    let a = ex.open_account("alice", 0, 0);
+    ex.deposit(a, "USDT", f("1000000"));
+    let old = ex
+        .new_order(a, limit(Side::Buy, "1", "50").client_id("keep-me"), 0)
+        .unwrap()
+        .order;
+    let first_closed = ex
+        .new_order(a, limit(Side::Buy, "1", "60"), 1)
+        .unwrap()
+        .order
+        .order_id;
+    ex.cancel(a, S, &OrderRef::Id(first_closed), 1).unwrap();
+    for t in 2..40 {
+        let id = ex
+            .new_order(a, limit(Side::Buy, "1", "60"), t)
+            .unwrap()
+            .order
+            .order_id;
+        ex.cancel(a, S, &OrderRef::Id(id), t).unwrap();
+    }
+    assert_eq!(
+        ex.order(a, S, &OrderRef::Id(first_closed))
+            .unwrap_err()
+            .code,
+        -2013
+    );
+    assert_eq!(
+        ex.order(a, S, &OrderRef::Client(format!("sim-{first_closed}")))
+            .unwrap_err()
+            .code,
+        -2013
+    );
+    // The old open order survives eviction, by id and by client id.
+    assert_eq!(
+        ex.order(a, S, &OrderRef::Client("keep-me".into()))
+            .unwrap()
+            .order_id,
+        old.order_id
+    );
+    let c = ex
+        .cancel(a, S, &OrderRef::Client("keep-me".into()), 41)
+        .unwrap();
+    assert_eq!(c.state, OrderState::Canceled);
+    assert_eq!(ex.balance(a, "USDT").locked, Fixed::ZERO);
+    assert!(ex.all_orders(a, S).len() <= 11);
+    // Generated ids are found by their text too, and their prefix is reserved.
+    let last = ex
+        .new_order(a, limit(Side::Buy, "1", "60"), 42)
+        .unwrap()
+        .order;
+    assert_eq!(
+        ex.order(a, S, &OrderRef::Client(last.client_order_id.to_string()))
+            .unwrap()
+            .order_id,
+        last.order_id
+    );
+    let err = ex
+        .new_order(a, limit(Side::Buy, "1", "60").client_id("sim-7"), 43)
+        .unwrap_err();
+    assert_eq!(err.code, -1100);
 }

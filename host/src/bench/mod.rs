@@ -4,6 +4,10 @@
 //! Each probe does one unit of work; callers time it (hdrhistogram in
 //! `floor bench`, criterion in `cargo bench`). Nothing here asserts on time.
 
+mod exchange;
+
+pub use exchange::{OrderFlow, exchange_throughput};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
