@@ -10,12 +10,15 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A refused request: Binance's code and message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Binance's (negative) error code.
     pub code: i32,
     /// Human-readable message.
     pub msg: String,
+    /// Details some errors carry (cancel-replace's two outcomes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
 }
 
 impl fmt::Display for ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
         ApiError {
             code,
             msg: msg.into(),
+            data: None,
         }
     }
 

@@ -16,6 +16,7 @@
 //! error codes).
 
 pub mod account;
+pub mod api;
 pub mod book;
 pub mod engine;
 pub mod error;

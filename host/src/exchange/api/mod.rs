@@ -1,0 +1,213 @@
+//! Binance's spot protocol on the simulated exchange, on loopback.
+//!
+//! [`SimServer`] serves the REST API (`/api/v3/...`) with Binance's
+//! signing, error bodies, weights and rate-limit headers, so that a client
+//! written for Binance — Floor's connector, or a library such as
+//! python-binance — works against it with only the base URL changed. The
+//! HTTP layer is axum (hyper underneath; its WebSocket support is
+//! tokio-tungstenite), chosen because it is the maintained, widely used
+//! server on the tokio stack the host already runs on.
+//!
+//! One `std::sync::Mutex` guards the [`Exchange`]: a request holds it for
+//! the microseconds the matching engine needs and never across an await, so
+//! requests are applied in one total order, as at a real matching engine.
+
+pub mod auth;
+pub mod json;
+pub mod limits;
+pub mod params;
+mod rest;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::broadcast;
+
+pub use auth::{ApiKey, Secret};
+pub use limits::{LimitKind, RateLimit};
+
+use super::engine::Exchange;
+use super::order::Event;
+use limits::Usage;
+
+/// A fault the server injects into the next matching request (tests,
+/// `floor venue sim --config`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this 5xx status. With `applied`, the request is carried
+    /// out first — the client cannot know whether its order exists, as
+    /// with a real gateway timeout.
+    ServerError {
+        /// HTTP status (500–599).
+        status: u16,
+        /// Carry the request out before failing.
+        applied: bool,
+    },
+    /// Answer 429 with this `Retry-After` without counting weight.
+    TooManyRequests {
+        /// Seconds.
+        retry_after_s: u64,
+    },
+}
+
+/// A fault waiting for a request: method and path it applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingFault {
+    /// `GET`, `POST`, `DELETE`.
+    pub method: String,
+    /// Path, e.g. `/api/v3/order`.
+    pub path: String,
+    /// What to do.
+    pub fault: Fault,
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Keys and the accounts they trade for.
+    pub keys: Vec<ApiKey>,
+    /// Rate limits (Binance's by default).
+    pub limits: Vec<RateLimit>,
+    /// How long a client that ignored a 429 is banned, ms.
+    pub ban_ms: u64,
+    /// Delay before each request is handled.
+    pub latency: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            keys: Vec::new(),
+            limits: RateLimit::binance_defaults(),
+            ban_ms: 120_000,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// State shared by the server's tasks.
+pub struct Shared {
+    /// The exchange.
+    pub exchange: Mutex<Exchange>,
+    keys: HashMap<String, ApiKey>,
+    usage: Mutex<Usage>,
+    faults: Mutex<VecDeque<PendingFault>>,
+    latency: Duration,
+    cancel_ids: AtomicU64,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+/// Milliseconds since the Unix epoch (the server's clock).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Shared {
+    /// Run `f` on the exchange, then publish what it reported.
+    pub fn with_exchange<T>(&self, f: impl FnOnce(&mut Exchange) -> T) -> T {
+        let mut ex = self.exchange.lock().unwrap_or_else(|p| p.into_inner());
+        let out = f(&mut ex);
+        for e in ex.drain_events() {
+            // No receiver is fine: nobody is streaming.
+            let _ = self.events.send(Arc::new(e));
+        }
+        out
+    }
+
+    /// Events as they happen (execution reports, trades, balances).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    /// Queue a fault for the next request to `method path`.
+    pub fn inject(&self, fault: PendingFault) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(fault);
+    }
+
+    /// The first queued fault for `method path` that `pred` accepts.
+    fn take_fault_if(
+        &self,
+        method: &str,
+        path: &str,
+        pred: impl Fn(&Fault) -> bool,
+    ) -> Option<Fault> {
+        let mut q = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let i = q
+            .iter()
+            .position(|f| f.method == method && f.path == path && pred(&f.fault))?;
+        q.remove(i).map(|f| f.fault)
+    }
+}
+
+/// A running simulator server.
+pub struct SimServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimServer {
+    /// Serve `exchange` on `addr` (port 0 picks a free one). Must be called
+    /// inside a tokio runtime.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(
+        exchange: Exchange,
+        config: ApiConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<SimServer> {
+        let (events, _) = broadcast::channel(65_536);
+        let shared = Arc::new(Shared {
+            exchange: Mutex::new(exchange),
+            keys: config
+                .keys
+                .into_iter()
+                .map(|k| (k.key.clone(), k))
+                .collect(),
+            usage: Mutex::new(Usage::new(config.limits, config.ban_ms)),
+            faults: Mutex::new(VecDeque::new()),
+            latency: config.latency,
+            cancel_ids: AtomicU64::new(1),
+            events,
+        });
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = rest::router(shared.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("simulator server stopped: {e}");
+            }
+        });
+        Ok(SimServer { addr, shared, task })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of the REST API (`http://127.0.0.1:PORT`).
+    pub fn rest_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared state (inject faults, look at the exchange).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
