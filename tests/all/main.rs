@@ -11,3 +11,4 @@ mod reliable;
 mod request;
 mod risk;
 mod sandbox;
+mod venue_sim;

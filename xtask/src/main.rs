@@ -35,6 +35,25 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The Python packages the suite drives the simulator with (a real
+/// Binance client library), pinned in `tests/python/requirements.txt`.
+fn python_test_deps() -> anyhow::Result<()> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut cmd = Command::new(&python);
+    cmd.current_dir(root()).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        "tests/python/requirements.txt",
+    ]);
+    run(&mut cmd).with_context(|| {
+        format!("the test suite needs {python} with pip (Python 3.9 or newer); set PYTHON to use another interpreter")
+    })
+}
+
 /// The guest crates in `dir`: (package name, short name).
 fn guests(dir: &Path, prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -145,6 +164,7 @@ fn main() -> anyhow::Result<()> {
             build_guests()?;
             // The CLI tests run the debug `floor` binary.
             build_host(false)?;
+            python_test_deps()?;
             let mut cmd = cargo();
             cmd.current_dir(root())
                 .args(["test", "--workspace", "--exclude", "xtask"]);

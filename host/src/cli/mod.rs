@@ -4,11 +4,13 @@
 //! - `floor call AGENT.wasm [--config KEY=VALUE…] [--input FILE]`
 //! - `floor bench [--json PATH]`
 //! - `floor dlq list [CONFIG] | replay [CONFIG] --id N…|--all`
+//! - `floor venue sim [--port P] [--api-key K --api-secret S] [--config FILE]`
 
 mod bench;
 mod call;
 mod dlq;
 mod run;
+mod venue;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List or replay the dead-letter queue of a data directory.
     Dlq(dlq::DlqArgs),
+    /// Venues: `floor venue sim` serves the simulated exchange.
+    Venue(venue::VenueArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Call(a) => call::call(a),
         Command::Bench(a) => bench::bench(a),
         Command::Dlq(a) => dlq::dlq(a),
+        Command::Venue(a) => venue::venue(a),
     };
     match result {
         Ok(code) => code,

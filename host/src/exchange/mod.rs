@@ -23,6 +23,7 @@ pub mod error;
 pub mod fixed;
 mod matching;
 pub mod order;
+pub mod setup;
 pub mod store;
 pub mod symbol;
 

@@ -1,0 +1,337 @@
+//! The simulated exchange over Binance's protocol, on loopback: a real
+//! Binance client library (python-binance, from PyPI) against `floor venue
+//! sim`, and raw signed requests against an in-process server for what a
+//! library hides (signatures, limits, injected faults).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use floor_host::exchange::api::auth::hmac_hex;
+use floor_host::exchange::api::{ApiConfig, Fault, LimitKind, PendingFault, RateLimit, SimServer};
+use floor_host::exchange::setup::SimSetup;
+use floor_tests::{floor_bin, workspace};
+use serde_json::Value;
+
+const TWO_ACCOUNTS: &str = r#"
+[[symbols]]
+symbol = "BTCUSDT"
+base_asset = "BTC"
+quote_asset = "USDT"
+tick_size = 0.01
+min_price = 0.01
+step_size = 0.00001
+min_qty = 0.00001
+min_notional = 5
+
+[[accounts]]
+name = "maker"
+api_key = "maker-key"
+api_secret = "maker-secret"
+balances = { BTC = 10, USDT = 1000000 }
+
+[[accounts]]
+name = "taker"
+api_key = "taker-key"
+api_secret = "taker-secret"
+balances = { BTC = 10, USDT = 1000000 }
+"#;
+
+/// `floor venue sim` as a child process, killed on drop.
+struct SimProcess {
+    child: Child,
+    url: String,
+}
+
+impl SimProcess {
+    fn start(config: &std::path::Path) -> SimProcess {
+        let mut child = Command::new(floor_bin())
+            .args(["venue", "sim", "--config"])
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("floor venue sim starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Keep reading (and discarding) after the URL so the pipe stays open.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(u) = line.strip_prefix("rest ") {
+                    let _ = tx.send(u.to_string());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("floor venue sim prints its REST URL");
+        SimProcess { child, url }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn python_binance_trades_on_the_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sim.toml");
+    std::fs::write(&config, TWO_ACCOUNTS).unwrap();
+    let sim = SimProcess::start(&config);
+    let out = Command::new("python3")
+        .arg(workspace().join("tests/python/binance_client.py"))
+        .args([
+            &sim.url,
+            "maker-key",
+            "maker-secret",
+            "taker-key",
+            "taker-secret",
+        ])
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "python-binance against the simulator failed:\n{stderr}\n\
+         (it needs `pip install -r tests/python/requirements.txt`, which `cargo xtask test` runs)"
+    );
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let summary: Value = serde_json::from_str(&last).expect("a JSON summary line");
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["trades"], 1);
+}
+
+/// A signed-request client as a Binance connector builds one.
+struct Signed {
+    http: reqwest::Client,
+    base: String,
+    key: &'static str,
+    secret: &'static [u8],
+}
+
+impl Signed {
+    fn query(&self, params: &str) -> String {
+        let ts = floor_host::exchange::api::now_ms();
+        let payload = if params.is_empty() {
+            format!("timestamp={ts}")
+        } else {
+            format!("{params}&timestamp={ts}")
+        };
+        let sig = hmac_hex(self.secret, &payload);
+        format!("{payload}&signature={sig}")
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        params: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let url = format!("{}{path}?{}", self.base, self.query(params));
+        let r = self
+            .http
+            .request(method, url)
+            .header("X-MBX-APIKEY", self.key)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.json().await.expect("a JSON body"))
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn server(limits: Vec<RateLimit>) -> SimServer {
+    let setup: SimSetup = SimSetup::parse(TWO_ACCOUNTS).unwrap();
+    let (exchange, mut api): (_, ApiConfig) = setup.build().unwrap();
+    if !limits.is_empty() {
+        api.limits = limits;
+    }
+    SimServer::start(exchange, api, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+fn maker(server: &SimServer) -> Signed {
+    Signed {
+        http: reqwest::Client::new(),
+        base: server.rest_url(),
+        key: "maker-key",
+        secret: b"maker-secret",
+    }
+}
+
+#[test]
+fn signed_requests_are_checked_as_binance_checks_them() {
+    runtime().block_on(async {
+        let server = server(Vec::new()).await;
+        let c = maker(&server);
+        let (status, headers, body) = c.send(reqwest::Method::GET, "/api/v3/account", "").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(headers.contains_key("x-mbx-used-weight-1m"));
+        assert_eq!(body["balances"].as_array().unwrap().len(), 2);
+
+        let http = reqwest::Client::new();
+        let url = format!("{}/api/v3/account?{}", server.rest_url(), c.query(""));
+        let no_key = http.get(&url).send().await.unwrap();
+        assert_eq!(no_key.status().as_u16(), 401);
+        assert_eq!(no_key.json::<Value>().await.unwrap()["code"], -2014);
+        let bad_key = http
+            .get(&url)
+            .header("X-MBX-APIKEY", "nobody")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_key.json::<Value>().await.unwrap()["code"], -2015);
+        let forged = url.replace("timestamp=", "recvWindow=6000&timestamp=");
+        let r = http
+            .get(&forged)
+            .header("X-MBX-APIKEY", "maker-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            -1022,
+            "a changed query breaks the signature"
+        );
+        let old = format!("timestamp={}", floor_host::exchange::api::now_ms() - 10_000);
+        let stale = format!(
+            "{}/api/v3/account?{old}&signature={}",
+            server.rest_url(),
+            hmac_hex(b"maker-secret", &old)
+        );
+        let r = http
+            .get(&stale)
+            .header("X-MBX-APIKEY", "maker-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], -1021);
+    });
+}
+
+#[test]
+fn over_the_limits_the_answer_is_429_then_418() {
+    runtime().block_on(async {
+        // An hour-long window: it will not turn during the test.
+        let server = server(vec![
+            RateLimit {
+                kind: LimitKind::RequestWeight,
+                interval_ms: 3_600_000,
+                limit: 30,
+            },
+            RateLimit {
+                kind: LimitKind::Orders,
+                interval_ms: 3_600_000,
+                limit: 2,
+            },
+        ])
+        .await;
+        let c = maker(&server);
+        for n in 1..=2 {
+            let (status, headers, body) = c
+                .send(
+                    reqwest::Method::POST,
+                    "/api/v3/order",
+                    "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=10000",
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(headers["x-mbx-order-count-1h"], n.to_string().as_str());
+        }
+        let (status, _, body) = c
+            .send(
+                reqwest::Method::POST,
+                "/api/v3/order",
+                "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=10000",
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_i64()),
+            (429, Some(-1015)),
+            "{body}"
+        );
+        // Weight: the account query weighs 20, so the second one is over 30.
+        let (status, headers, _) = c.send(reqwest::Method::GET, "/api/v3/account", "").await;
+        assert_eq!(status, 200);
+        // Two orders at 1 each (the refused one is not counted) + 20.
+        assert_eq!(headers["x-mbx-used-weight-1h"], "22");
+        let (status, headers, body) = c.send(reqwest::Method::GET, "/api/v3/account", "").await;
+        assert_eq!(
+            (status, body["code"].as_i64()),
+            (429, Some(-1003)),
+            "{body}"
+        );
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=3_600).contains(&retry), "{retry}");
+        // Ignoring Retry-After gets the client banned.
+        let (status, headers, _) = c.send(reqwest::Method::GET, "/api/v3/ping", "").await;
+        assert_eq!(status, 418);
+        assert_eq!(headers["retry-after"], "120");
+    });
+}
+
+#[test]
+fn an_order_whose_answer_is_lost_still_exists() {
+    runtime().block_on(async {
+        let server = server(Vec::new()).await;
+        server.shared().inject(PendingFault {
+            method: "POST".into(),
+            path: "/api/v3/order".into(),
+            fault: Fault::ServerError { status: 503, applied: true },
+        });
+        let c = maker(&server);
+        let order = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=10000&newClientOrderId=intent-1";
+        let (status, _, body) = c.send(reqwest::Method::POST, "/api/v3/order", order).await;
+        assert_eq!((status, body["code"].as_i64()), (503, Some(-1000)));
+        // Unknown status: the order must be looked up, not sent again.
+        let (status, _, body) = c.send(reqwest::Method::GET, "/api/v3/order", "symbol=BTCUSDT&origClientOrderId=intent-1").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["status"], "NEW");
+        // And sending it again with the same client id is refused.
+        let (status, _, body) = c.send(reqwest::Method::POST, "/api/v3/order", order).await;
+        assert_eq!((status, body["code"].as_i64()), (400, Some(-2010)), "{body}");
+        assert_eq!(body["msg"], "Duplicate order sent.");
+    });
+}
+
+#[test]
+fn cancel_replace_reports_both_halves() {
+    runtime().block_on(async {
+        let server = server(Vec::new()).await;
+        let c = maker(&server);
+        let (_, _, placed) = c.send(reqwest::Method::POST, "/api/v3/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=10000").await;
+        let id = placed["orderId"].as_u64().unwrap();
+        let replace = format!("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price=10001&cancelReplaceMode=STOP_ON_FAILURE&cancelOrderId={id}");
+        let (status, _, body) = c.send(reqwest::Method::POST, "/api/v3/order/cancelReplace", &replace).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["cancelResult"], "SUCCESS");
+        assert_eq!(body["cancelResponse"]["status"], "CANCELED");
+        assert_eq!(body["newOrderResponse"]["price"], "10001.00000000");
+        // The same cancel again fails, and STOP_ON_FAILURE does not place.
+        let (status, _, body) = c.send(reqwest::Method::POST, "/api/v3/order/cancelReplace", &replace).await;
+        assert_eq!((status, body["code"].as_i64()), (400, Some(-2022)), "{body}");
+        assert_eq!(body["data"]["cancelResponse"]["code"], -2011);
+        assert_eq!(body["data"]["newOrderResult"], "NOT_ATTEMPTED");
+        let (_, _, open) = c.send(reqwest::Method::GET, "/api/v3/openOrders", "symbol=BTCUSDT").await;
+        assert_eq!(open.as_array().unwrap().len(), 1);
+    });
+}
