@@ -21,6 +21,7 @@ pub mod book;
 pub mod engine;
 pub mod error;
 pub mod fixed;
+pub mod market;
 mod matching;
 pub mod order;
 pub mod setup;

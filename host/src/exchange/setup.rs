@@ -174,6 +174,7 @@ impl SimSetup {
             Err(e) => return Err(e),
         };
         let mut keys: Vec<ApiKey> = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
         for a in &self.accounts {
             let secret = match (&a.api_secret, &a.ed25519_public_key) {
                 (Some(s), None) => Some(Secret::Hmac(s.as_bytes().to_vec())),
@@ -200,7 +201,7 @@ impl SimSetup {
                     None
                 }
             };
-            if keys.iter().any(|k| k.key == a.api_key) {
+            if !names.insert(a.api_key.as_str()) {
                 problems.push(format!(
                     "account {}: api_key `{}` is used twice",
                     a.name, a.api_key
