@@ -178,6 +178,42 @@ fn maker(server: &SimServer) -> Signed {
 }
 
 #[test]
+fn the_default_simulator_has_a_live_market() {
+    runtime().block_on(async {
+        let (exchange, api) = SimSetup::default().build().unwrap();
+        let server = SimServer::start(exchange, api, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let get = |path: &str| http.get(format!("{}{path}", server.rest_url())).send();
+        // The generator steps every 100 ms; wait (generously) for trades.
+        let mut price = 0.0;
+        for _ in 0..300 {
+            let t: Value = get("/api/v3/ticker/price?symbol=BTCUSDT")
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            price = t["price"].as_str().unwrap().parse().unwrap();
+            if price > 0.0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!((25_000.0..35_000.0).contains(&price), "last price {price}");
+        let depth: Value = get("/api/v3/depth?symbol=ETHUSDT&limit=5")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(depth["bids"].as_array().unwrap().len(), 5, "{depth}");
+        assert_eq!(depth["asks"].as_array().unwrap().len(), 5, "{depth}");
+    });
+}
+
+#[test]
 fn signed_requests_are_checked_as_binance_checks_them() {
     runtime().block_on(async {
         let server = server(Vec::new()).await;

@@ -24,10 +24,18 @@
 //! kind = "REQUEST_WEIGHT"
 //! interval_ms = 60000
 //! limit = 6000
+//!
+//! [market]                           # optional: a live book (see `market`)
+//! seed = 1
+//! step_ms = 100
+//! [[market.symbols]]
+//! symbol = "BTCUSDT"
+//! price = 30000
+//! volatility_bps = 2
 //! ```
 //!
 //! Without a file, [`SimSetup::default`] trades BTCUSDT and ETHUSDT with
-//! one account (`floor-sim-key` / `floor-sim-secret`).
+//! one account (`floor-sim-key` / `floor-sim-secret`) and a live market.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +46,7 @@ use serde::Deserialize;
 use super::api::{ApiConfig, ApiKey, RateLimit, Secret};
 use super::engine::Exchange;
 use super::fixed::Fixed;
+use super::market::MarketConfig;
 use super::symbol::SymbolSpec;
 
 /// The default API key of `floor venue sim`.
@@ -95,6 +104,9 @@ pub struct SimSetup {
     /// Closed orders and trades kept for queries.
     #[serde(default = "default_retain")]
     pub retain: usize,
+    /// The market generator (none: the book holds only what clients send).
+    #[serde(default)]
+    pub market: Option<MarketConfig>,
 }
 
 fn default_ban() -> u64 {
@@ -128,6 +140,10 @@ impl Default for SimSetup {
             latency_ms: 0,
             ban_ms: default_ban(),
             retain: default_retain(),
+            market: Some(MarketConfig::around(&[
+                ("BTCUSDT", 30_000.0),
+                ("ETHUSDT", 2_000.0),
+            ])),
         }
     }
 }
@@ -245,6 +261,7 @@ impl SimSetup {
                 limits,
                 ban_ms: self.ban_ms,
                 latency: Duration::from_millis(self.latency_ms),
+                market: self.market.clone(),
             },
         ))
     }

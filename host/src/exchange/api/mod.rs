@@ -30,6 +30,7 @@ pub use auth::{ApiKey, Secret};
 pub use limits::{LimitKind, RateLimit};
 
 use super::engine::Exchange;
+use super::market::{Market, MarketConfig};
 use super::order::Event;
 use limits::Usage;
 
@@ -75,6 +76,8 @@ pub struct ApiConfig {
     pub ban_ms: u64,
     /// Delay before each request is handled.
     pub latency: Duration,
+    /// The market generator to run, if any.
+    pub market: Option<MarketConfig>,
 }
 
 impl Default for ApiConfig {
@@ -84,6 +87,7 @@ impl Default for ApiConfig {
             limits: RateLimit::binance_defaults(),
             ban_ms: 120_000,
             latency: Duration::ZERO,
+            market: None,
         }
     }
 }
@@ -151,7 +155,7 @@ impl Shared {
 pub struct SimServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl SimServer {
@@ -160,11 +164,18 @@ impl SimServer {
     ///
     /// # Errors
     /// When the address cannot be bound.
+    ///
+    /// With a market configured, its generator steps every `step_ms` on
+    /// the server's clock.
     pub async fn start(
-        exchange: Exchange,
+        mut exchange: Exchange,
         config: ApiConfig,
         addr: SocketAddr,
     ) -> std::io::Result<SimServer> {
+        let market = match config.market {
+            Some(cfg) => Some(Market::new(&mut exchange, cfg).map_err(std::io::Error::other)?),
+            None => None,
+        };
         let (events, _) = broadcast::channel(65_536);
         let shared = Arc::new(Shared {
             exchange: Mutex::new(exchange),
@@ -182,12 +193,28 @@ impl SimServer {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let app = rest::router(shared.clone());
-        let task = tokio::spawn(async move {
+        let mut tasks = vec![tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("simulator server stopped: {e}");
             }
-        });
-        Ok(SimServer { addr, shared, task })
+        })];
+        if let Some(mut market) = market {
+            let shared = shared.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_millis(market.step_ms()));
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    every.tick().await;
+                    let now = now_ms();
+                    shared.with_exchange(|ex| market.step(ex, now));
+                }
+            }));
+        }
+        Ok(SimServer {
+            addr,
+            shared,
+            tasks,
+        })
     }
 
     /// The address it listens on.
@@ -208,6 +235,8 @@ impl SimServer {
 
 impl Drop for SimServer {
     fn drop(&mut self) {
-        self.task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }
