@@ -371,3 +371,132 @@ fn cancel_replace_reports_both_halves() {
         assert_eq!(open.as_array().unwrap().len(), 1);
     });
 }
+
+mod streams {
+    use super::*;
+    use floor_host::exchange::{Fixed, NewOrder};
+    use floor_host::model::Side;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    type Ws = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    /// The next text message whose stream (combined form) is `stream`.
+    async fn next_of(ws: &mut Ws, stream: &str) -> Value {
+        for _ in 0..1_000 {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
+                .await
+                .expect("a message within 30 s")
+                .expect("the stream is open")
+                .expect("a good frame");
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["stream"] == stream {
+                    return v["data"].clone();
+                }
+            }
+        }
+        panic!("no message on {stream}");
+    }
+
+    #[test]
+    fn trades_tickers_and_depth_diffs_stream_as_binance_sends_them() {
+        runtime().block_on(async {
+            let server = server(Vec::new()).await;
+            let url = format!(
+                "{}/stream?streams=btcusdt@trade/btcusdt@bookTicker/btcusdt@depth@100ms",
+                server.ws_url()
+            );
+            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let (before, _, _) = server
+                .shared()
+                .with_exchange(|ex| ex.depth("BTCUSDT", 5))
+                .unwrap();
+            let f = |x: &str| x.parse::<Fixed>().unwrap();
+            server.shared().with_exchange(|ex| {
+                ex.new_order(
+                    0,
+                    NewOrder::limit("BTCUSDT", Side::Sell, f("0.5"), f("30000")),
+                    1,
+                )
+                .unwrap();
+                ex.new_order(
+                    1,
+                    NewOrder::limit("BTCUSDT", Side::Buy, f("0.2"), f("30000")),
+                    2,
+                )
+                .unwrap();
+            });
+            let trade = next_of(&mut ws, "btcusdt@trade").await;
+            assert_eq!(trade["e"], "trade");
+            assert_eq!(trade["s"], "BTCUSDT");
+            assert_eq!(
+                (trade["p"].as_str(), trade["q"].as_str()),
+                (Some("30000.00000000"), Some("0.20000000"))
+            );
+            assert_eq!(trade["m"], false, "the buyer took");
+            let ticker = next_of(&mut ws, "btcusdt@bookTicker").await;
+            assert_eq!(ticker["a"], "30000.00000000");
+            let depth = next_of(&mut ws, "btcusdt@depth@100ms").await;
+            assert_eq!(depth["e"], "depthUpdate");
+            assert_eq!(
+                depth["U"].as_u64(),
+                Some(before + 1),
+                "diffs start right after the snapshot"
+            );
+            assert_eq!(
+                depth["a"],
+                serde_json::json!([["30000.00000000", "0.30000000"]])
+            );
+
+            // Subscribe and list over the same connection.
+            ws.send(Message::Text(
+                r#"{"method":"SUBSCRIBE","params":["btcusdt@depth5@100ms"],"id":7}"#.into(),
+            ))
+            .await
+            .unwrap();
+            ws.send(Message::Text(
+                r#"{"method":"LIST_SUBSCRIPTIONS","id":8}"#.into(),
+            ))
+            .await
+            .unwrap();
+            ws.send(Message::Text(
+                r#"{"method":"SUBSCRIBE","params":["nosuch@trade"],"id":9}"#.into(),
+            ))
+            .await
+            .unwrap();
+            let mut replies = Vec::new();
+            while replies.len() < 3 {
+                if let Some(Ok(Message::Text(t))) = ws.next().await {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v.get("id").is_some() {
+                        replies.push(v);
+                    }
+                }
+            }
+            assert_eq!(replies[0], serde_json::json!({"result": null, "id": 7}));
+            assert_eq!(replies[1]["result"].as_array().unwrap().len(), 4);
+            assert_eq!(replies[2]["error"]["code"], 2);
+            let partial = next_of(&mut ws, "btcusdt@depth5@100ms").await;
+            assert_eq!(
+                partial["asks"],
+                serde_json::json!([["30000.00000000", "0.30000000"]])
+            );
+
+            // A dropped connection is closed, not left hanging.
+            server.shared().drop_streams();
+            let end = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                loop {
+                    match ws.next().await {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                        _ => {}
+                    }
+                }
+            })
+            .await;
+            assert!(end.is_ok(), "the connection ended");
+        });
+    }
+}

@@ -78,6 +78,7 @@ fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         // Whoever started us may stop reading stdout; the server goes on.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "rest {}", server.rest_url());
+        let _ = writeln!(out, "ws {}/ws", server.ws_url());
         for a in &setup.accounts {
             let _ = writeln!(out, "account {} key {}", a.name, a.api_key);
         }

@@ -17,6 +17,7 @@ pub mod json;
 pub mod limits;
 pub mod params;
 mod rest;
+pub mod streams;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -102,6 +103,8 @@ pub struct Shared {
     latency: Duration,
     cancel_ids: AtomicU64,
     events: broadcast::Sender<Arc<Event>>,
+    feed: Mutex<streams::Feed>,
+    drops: broadcast::Sender<()>,
 }
 
 /// Milliseconds since the Unix epoch (the server's clock).
@@ -116,11 +119,22 @@ impl Shared {
     pub fn with_exchange<T>(&self, f: impl FnOnce(&mut Exchange) -> T) -> T {
         let mut ex = self.exchange.lock().unwrap_or_else(|p| p.into_inner());
         let out = f(&mut ex);
-        for e in ex.drain_events() {
+        let events: Vec<Arc<Event>> = ex.drain_events().map(Arc::new).collect();
+        for e in &events {
             // No receiver is fine: nobody is streaming.
-            let _ = self.events.send(Arc::new(e));
+            let _ = self.events.send(e.clone());
         }
+        self.feed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .after_request(&ex, &events);
         out
+    }
+
+    /// Drop every WebSocket connection at once (a network fault for
+    /// tests: clients must reconnect and resynchronise).
+    pub fn drop_streams(&self) {
+        let _ = self.drops.send(());
     }
 
     /// Events as they happen (execution reports, trades, balances).
@@ -177,7 +191,10 @@ impl SimServer {
             None => None,
         };
         let (events, _) = broadcast::channel(65_536);
+        let feed = Mutex::new(streams::Feed::new(&mut exchange));
         let shared = Arc::new(Shared {
+            feed,
+            drops: broadcast::channel(4).0,
             exchange: Mutex::new(exchange),
             keys: config
                 .keys
@@ -198,6 +215,20 @@ impl SimServer {
                 tracing::error!("simulator server stopped: {e}");
             }
         })];
+        let depth = shared.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(100));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every.tick().await;
+                let mut ex = depth.exchange.lock().unwrap_or_else(|p| p.into_inner());
+                depth
+                    .feed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .tick(&mut ex);
+            }
+        }));
         if let Some(mut market) = market {
             let shared = shared.clone();
             tasks.push(tokio::spawn(async move {
@@ -225,6 +256,12 @@ impl SimServer {
     /// Base URL of the REST API (`http://127.0.0.1:PORT`).
     pub fn rest_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Base URL of the market streams (`ws://127.0.0.1:PORT`; raw streams
+    /// under `/ws/`, combined under `/stream`).
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
     }
 
     /// The shared state (inject faults, look at the exchange).

@@ -22,7 +22,13 @@ use crate::model::{Side, TimeInForce};
 
 /// The router: every path goes through [`dispatch`].
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(dispatch).with_state(shared)
+    use axum::routing::get;
+    Router::new()
+        .route("/ws", get(super::streams::raw_empty))
+        .route("/ws/{*streams}", get(super::streams::raw))
+        .route("/stream", get(super::streams::combined))
+        .fallback(dispatch)
+        .with_state(shared)
 }
 
 /// What an endpoint needs from the dispatcher.

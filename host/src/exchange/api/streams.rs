@@ -1,0 +1,354 @@
+//! Market data over WebSocket, as Binance streams it.
+//!
+//! Raw streams at `/ws/<stream>[/<stream>…]` send each payload as it is;
+//! combined streams at `/stream?streams=<a>/<b>` wrap it as
+//! `{"stream": name, "data": payload}`. A connection can `SUBSCRIBE`,
+//! `UNSUBSCRIBE` and `LIST_SUBSCRIPTIONS` with JSON requests. Streams:
+//! `<symbol>@trade`, `<symbol>@bookTicker`, the diff depth
+//! `<symbol>@depth@100ms` / `<symbol>@depth` (1 s) with `U`/`u` update ids,
+//! and partial depth `<symbol>@depth<5|10|20>[@100ms]`.
+//!
+//! Every message is serialised once and fanned out on a broadcast channel;
+//! a connection that falls too far behind is closed (code 1008) rather than
+//! skipped silently, so its client knows to resynchronise.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::super::book::DepthDiff;
+use super::super::engine::Exchange;
+use super::super::order::Event;
+use super::{Shared, json as shapes, now_ms};
+
+/// Best bid and ask as last published: (price, quantity) text each.
+type Ticker = (Option<(String, String)>, Option<(String, String)>);
+
+/// One serialised stream message.
+#[derive(Debug)]
+pub struct StreamMsg {
+    /// Stream name, e.g. `btcusdt@trade`.
+    pub stream: String,
+    /// The payload as JSON text.
+    pub data: String,
+}
+
+/// The fan-out of market data and what the streams remember between
+/// messages.
+pub struct Feed {
+    tx: broadcast::Sender<Arc<StreamMsg>>,
+    tickers: HashMap<String, Ticker>,
+    slow_depth: HashMap<String, DepthDiff>,
+    ticks: u64,
+    /// Streams with at least one subscriber (partial depth is only built
+    /// for those).
+    interest: HashMap<String, usize>,
+}
+
+impl Feed {
+    /// An empty feed; every symbol's depth changes are recorded from now.
+    pub fn new(ex: &mut Exchange) -> Feed {
+        let names: Vec<String> = ex.symbols().map(|s| s.symbol.clone()).collect();
+        for n in &names {
+            let _ = ex.track_depth(n, true);
+        }
+        Feed {
+            tx: broadcast::channel(16_384).0,
+            tickers: HashMap::new(),
+            slow_depth: HashMap::new(),
+            ticks: 0,
+            interest: HashMap::new(),
+        }
+    }
+
+    fn publish(&self, stream: String, data: Value) {
+        // No receiver: nobody is connected, nothing to deliver.
+        let _ = self.tx.send(Arc::new(StreamMsg {
+            stream,
+            data: data.to_string(),
+        }));
+    }
+
+    /// Trades and book-ticker changes caused by the last request.
+    pub fn after_request(&mut self, ex: &Exchange, events: &[Arc<Event>]) {
+        let now = now_ms();
+        for e in events {
+            if let Event::Trade(t) = &**e {
+                self.publish(
+                    format!("{}@trade", t.symbol.to_lowercase()),
+                    json!({"e": "trade", "E": now, "s": &*t.symbol, "t": t.id, "p": t.price.to_string(), "q": t.qty.to_string(), "T": t.time, "m": t.buyer_is_maker, "M": true}),
+                );
+            }
+        }
+        for spec in ex.symbols() {
+            let Ok((bid, ask)) = ex.book_ticker(&spec.symbol) else {
+                continue;
+            };
+            let text = |l: Option<(super::super::Fixed, super::super::Fixed)>| {
+                l.map(|(p, q)| (p.to_string(), q.to_string()))
+            };
+            let now_ticker = (text(bid), text(ask));
+            if self.tickers.get(&spec.symbol) == Some(&now_ticker) {
+                continue;
+            }
+            let (id, _, _) = ex.depth(&spec.symbol, 0).unwrap_or_default();
+            let (b, bq) = now_ticker
+                .0
+                .clone()
+                .unwrap_or(("0.00000000".into(), "0.00000000".into()));
+            let (a, aq) = now_ticker
+                .1
+                .clone()
+                .unwrap_or(("0.00000000".into(), "0.00000000".into()));
+            self.publish(
+                format!("{}@bookTicker", spec.symbol.to_lowercase()),
+                json!({"u": id, "s": spec.symbol, "b": b, "B": bq, "a": a, "A": aq}),
+            );
+            self.tickers.insert(spec.symbol.clone(), now_ticker);
+        }
+    }
+
+    /// Every 100 ms: depth diffs (and every tenth time the 1 s ones),
+    /// partial depth for the streams someone follows.
+    pub fn tick(&mut self, ex: &mut Exchange) {
+        self.ticks += 1;
+        let now = now_ms();
+        let names: Vec<String> = ex.symbols().map(|s| s.symbol.clone()).collect();
+        for name in names {
+            let lower = name.to_lowercase();
+            if let Ok(Some(diff)) = ex.take_depth_diff(&name) {
+                self.publish(
+                    format!("{lower}@depth@100ms"),
+                    depth_update(&name, &diff, now),
+                );
+                let slow = self.slow_depth.entry(name.clone()).or_default();
+                merge(slow, diff);
+            }
+            if self.ticks.is_multiple_of(10)
+                && let Some(slow) = self.slow_depth.remove(&name)
+            {
+                self.publish(format!("{lower}@depth"), depth_update(&name, &slow, now));
+            }
+            for n in [5, 10, 20] {
+                for (suffix, every) in [("@100ms", 1), ("", 10)] {
+                    let stream = format!("{lower}@depth{n}{suffix}");
+                    if self.ticks.is_multiple_of(every)
+                        && self.interest.get(&stream).is_some_and(|c| *c > 0)
+                    {
+                        let (id, bids, asks) = ex.depth(&name, n).unwrap_or_default();
+                        self.publish(stream, json!({"lastUpdateId": id, "bids": shapes::levels(&bids), "asks": shapes::levels(&asks)}));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn depth_update(symbol: &str, d: &DepthDiff, now: u64) -> Value {
+    json!({"e": "depthUpdate", "E": now, "s": symbol, "U": d.first_update_id, "u": d.final_update_id, "b": shapes::levels(&d.bids), "a": shapes::levels(&d.asks)})
+}
+
+/// Fold `next` into `acc`: the union of changed levels, latest quantity
+/// wins, update ids spanning both.
+fn merge(acc: &mut DepthDiff, next: DepthDiff) {
+    if acc.first_update_id == 0 {
+        acc.first_update_id = next.first_update_id;
+    }
+    acc.final_update_id = next.final_update_id;
+    for (levels, new, descending) in [
+        (&mut acc.bids, next.bids, true),
+        (&mut acc.asks, next.asks, false),
+    ] {
+        for (p, q) in new {
+            match levels.iter_mut().find(|(lp, _)| *lp == p) {
+                Some(l) => l.1 = q,
+                None => levels.push((p, q)),
+            }
+        }
+        levels.sort_by(|a, b| {
+            if descending {
+                b.0.cmp(&a.0)
+            } else {
+                a.0.cmp(&b.0)
+            }
+        });
+    }
+}
+
+/// Is `name` a stream this server can serve?
+fn valid_stream(symbols: &BTreeSet<String>, name: &str) -> bool {
+    let Some((sym, kind)) = name.split_once('@') else {
+        return false;
+    };
+    if !symbols.contains(sym) {
+        return false;
+    }
+    matches!(
+        kind,
+        "trade"
+            | "bookTicker"
+            | "depth"
+            | "depth@100ms"
+            | "depth5"
+            | "depth10"
+            | "depth20"
+            | "depth5@100ms"
+            | "depth10@100ms"
+            | "depth20@100ms"
+    )
+}
+
+/// `GET /ws/<streams>`.
+pub(super) async fn raw(
+    State(s): State<Arc<Shared>>,
+    Path(streams): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let names: Vec<String> = streams
+        .split('/')
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    ws.on_upgrade(move |socket| session(socket, s, names, false))
+}
+
+/// `GET /ws` with no stream (subscribe later).
+pub(super) async fn raw_empty(State(s): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session(socket, s, Vec::new(), false))
+}
+
+/// `GET /stream?streams=a/b`.
+pub(super) async fn combined(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let names: Vec<String> = q
+        .get("streams")
+        .map(|v| {
+            v.split('/')
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    ws.on_upgrade(move |socket| session(socket, s, names, true))
+}
+
+async fn session(socket: WebSocket, s: Arc<Shared>, initial: Vec<String>, combined: bool) {
+    let symbols: BTreeSet<String> = {
+        let ex = s.exchange.lock().unwrap_or_else(|p| p.into_inner());
+        ex.symbols().map(|x| x.symbol.to_lowercase()).collect()
+    };
+    let (mut out, mut inbox) = socket.split();
+    let mut rx = s
+        .feed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .tx
+        .subscribe();
+    let mut drops = s.drops.subscribe();
+    let mut subs: BTreeSet<String> = BTreeSet::new();
+    let mut change = |subs: &mut BTreeSet<String>, name: &str, on: bool| {
+        let mut feed = s.feed.lock().unwrap_or_else(|p| p.into_inner());
+        let count = feed.interest.entry(name.to_string()).or_default();
+        if on && subs.insert(name.to_string()) {
+            *count += 1;
+        } else if !on && subs.remove(name) {
+            *count = count.saturating_sub(1);
+        }
+    };
+    for name in &initial {
+        if valid_stream(&symbols, name) {
+            change(&mut subs, name, true);
+        }
+    }
+    let mut ping = tokio::time::interval(Duration::from_secs(20));
+    loop {
+        tokio::select! {
+            incoming = inbox.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                let reply = request(&text, &symbols, &mut subs, &mut change);
+                if out.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    break;
+                }
+            }
+            msg = rx.recv() => match msg {
+                Ok(m) if subs.contains(&m.stream) => {
+                    let text = if combined {
+                        format!("{{\"stream\":\"{}\",\"data\":{}}}", m.stream, m.data)
+                    } else {
+                        m.data.clone()
+                    };
+                    if out.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    let reason = format!("slow consumer: {n} messages behind; reconnect and resynchronise");
+                    let _ = out.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from(reason) }))).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if out.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            _ = drops.recv() => break,
+        }
+    }
+    for name in subs.clone() {
+        change(&mut subs, &name, false);
+    }
+}
+
+/// Answer one JSON request on a stream connection.
+fn request(
+    text: &str,
+    symbols: &BTreeSet<String>,
+    subs: &mut BTreeSet<String>,
+    change: &mut impl FnMut(&mut BTreeSet<String>, &str, bool),
+) -> Value {
+    let Ok(req) = serde_json::from_str::<Value>(text) else {
+        return json!({"error": {"code": 3, "msg": "Invalid JSON: the request is not JSON"}, "id": null});
+    };
+    let id = req.get("id").cloned().unwrap_or(Value::Null);
+    let params: Vec<String> = req
+        .get("params")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    match req.get("method").and_then(Value::as_str) {
+        Some(m @ ("SUBSCRIBE" | "UNSUBSCRIBE")) => {
+            if let Some(bad) = params.iter().find(|p| !valid_stream(symbols, p)) {
+                return json!({"error": {"code": 2, "msg": format!("Invalid request: unknown stream '{bad}'")}, "id": id});
+            }
+            for p in &params {
+                change(subs, p, m == "SUBSCRIBE");
+            }
+            json!({"result": null, "id": id})
+        }
+        Some("LIST_SUBSCRIPTIONS") => json!({"result": subs.iter().collect::<Vec<_>>(), "id": id}),
+        _ => {
+            json!({"error": {"code": 2, "msg": "Invalid request: method must be SUBSCRIBE, UNSUBSCRIBE or LIST_SUBSCRIPTIONS"}, "id": id})
+        }
+    }
+}
