@@ -500,3 +500,164 @@ mod streams {
         });
     }
 }
+
+mod user_data {
+    use super::*;
+    use floor_host::exchange::api::user::{ReportFaults, ws_payload};
+    use floor_host::exchange::{Fixed, NewOrder};
+    use floor_host::model::Side;
+    use futures_util::{SinkExt, StreamExt};
+    use std::collections::BTreeMap;
+    use tokio_tungstenite::tungstenite::Message;
+
+    type Ws = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn next_json(ws: &mut Ws) -> Value {
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
+                .await
+                .expect("a message within 30 s")
+                .expect("open")
+                .expect("a good frame");
+            if let Message::Text(t) = msg {
+                return serde_json::from_str(&t).unwrap();
+            }
+        }
+    }
+
+    fn subscribe_request(secret: &[u8], tamper: bool) -> String {
+        let mut p = BTreeMap::new();
+        p.insert("apiKey".to_string(), "maker-key".to_string());
+        p.insert(
+            "timestamp".to_string(),
+            floor_host::exchange::api::now_ms().to_string(),
+        );
+        let sig = hmac_hex(secret, &ws_payload(&p));
+        p.insert(
+            "signature".to_string(),
+            if tamper { sig.replace('a', "b") } else { sig },
+        );
+        serde_json::json!({"id": "s1", "method": "userDataStream.subscribe.signature", "params": p})
+            .to_string()
+    }
+
+    #[test]
+    fn execution_reports_arrive_over_the_websocket_api() {
+        runtime().block_on(async {
+            let server = server(Vec::new()).await;
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async(format!("{}/ws-api/v3", server.ws_url()))
+                    .await
+                    .unwrap();
+            ws.send(Message::Text(
+                subscribe_request(b"maker-secret", true).into(),
+            ))
+            .await
+            .unwrap();
+            let refused = next_json(&mut ws).await;
+            assert_eq!(
+                (
+                    refused["status"].as_u64(),
+                    refused["error"]["code"].as_i64()
+                ),
+                (Some(400), Some(-1022)),
+                "{refused}"
+            );
+            ws.send(Message::Text(
+                subscribe_request(b"maker-secret", false).into(),
+            ))
+            .await
+            .unwrap();
+            let ok = next_json(&mut ws).await;
+            assert_eq!(ok["result"]["subscriptionId"], 0, "{ok}");
+
+            let f = |x: &str| x.parse::<Fixed>().unwrap();
+            server.shared().with_exchange(|ex| {
+                ex.new_order(
+                    0,
+                    NewOrder::limit("BTCUSDT", Side::Sell, f("0.5"), f("30000")).client_id("ask-1"),
+                    1,
+                )
+                .unwrap();
+                // The taker's events are not the maker's business.
+                ex.new_order(
+                    1,
+                    NewOrder::limit("BTCUSDT", Side::Buy, f("0.2"), f("30000")),
+                    2,
+                )
+                .unwrap();
+            });
+            let new = next_json(&mut ws).await;
+            assert_eq!(new["subscriptionId"], 0);
+            let e = &new["event"];
+            assert_eq!(
+                (
+                    e["e"].as_str(),
+                    e["x"].as_str(),
+                    e["X"].as_str(),
+                    e["c"].as_str()
+                ),
+                (
+                    Some("executionReport"),
+                    Some("NEW"),
+                    Some("NEW"),
+                    Some("ask-1")
+                )
+            );
+            let balances = next_json(&mut ws).await;
+            assert_eq!(balances["event"]["e"], "outboundAccountPosition");
+            let trade = next_json(&mut ws).await;
+            let e = &trade["event"];
+            assert_eq!(
+                (e["x"].as_str(), e["X"].as_str()),
+                (Some("TRADE"), Some("PARTIALLY_FILLED"))
+            );
+            assert_eq!(
+                (e["l"].as_str(), e["L"].as_str(), e["z"].as_str()),
+                (
+                    Some("0.20000000"),
+                    Some("30000.00000000"),
+                    Some("0.20000000")
+                )
+            );
+            assert_eq!(
+                (e["m"].as_bool(), e["N"].as_str(), e["n"].as_str()),
+                (Some(true), Some("USDT"), Some("6.00000000"))
+            );
+            let after = next_json(&mut ws).await;
+            assert_eq!(after["event"]["e"], "outboundAccountPosition");
+            let btc = after["event"]["B"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["a"] == "BTC")
+                .unwrap()
+                .clone();
+            assert_eq!(
+                (btc["f"].as_str(), btc["l"].as_str()),
+                (Some("9.50000000"), Some("0.30000000"))
+            );
+
+            // A duplicating stream sends each report twice; the ids say so.
+            server.shared().set_report_faults(ReportFaults {
+                duplicate: true,
+                delay: std::time::Duration::ZERO,
+            });
+            server.shared().with_exchange(|ex| {
+                ex.cancel(
+                    0,
+                    "BTCUSDT",
+                    &floor_host::exchange::OrderRef::Client("ask-1".into()),
+                    3,
+                )
+                .unwrap()
+            });
+            let a = next_json(&mut ws).await;
+            let b = next_json(&mut ws).await;
+            assert_eq!(a, b);
+            assert_eq!(a["event"]["X"], "CANCELED");
+        });
+    }
+}

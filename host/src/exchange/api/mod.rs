@@ -18,6 +18,7 @@ pub mod limits;
 pub mod params;
 mod rest;
 pub mod streams;
+pub mod user;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -102,9 +103,10 @@ pub struct Shared {
     faults: Mutex<VecDeque<PendingFault>>,
     latency: Duration,
     cancel_ids: AtomicU64,
-    events: broadcast::Sender<Arc<Event>>,
+    events: broadcast::Sender<Arc<user::UserEvent>>,
     feed: Mutex<streams::Feed>,
     drops: broadcast::Sender<()>,
+    report_faults: Mutex<user::ReportFaults>,
 }
 
 /// Milliseconds since the Unix epoch (the server's clock).
@@ -120,9 +122,14 @@ impl Shared {
         let mut ex = self.exchange.lock().unwrap_or_else(|p| p.into_inner());
         let out = f(&mut ex);
         let events: Vec<Arc<Event>> = ex.drain_events().map(Arc::new).collect();
-        for e in &events {
-            // No receiver is fine: nobody is streaming.
-            let _ = self.events.send(e.clone());
+        if self.events.receiver_count() > 0 {
+            // Serialised now, under the lock, so balances are those of
+            // this moment.
+            for e in &events {
+                if let Some(u) = user::user_event(&ex, e) {
+                    let _ = self.events.send(Arc::new(u));
+                }
+            }
         }
         self.feed
             .lock()
@@ -131,14 +138,19 @@ impl Shared {
         out
     }
 
+    /// Delay or duplicate the user-data events from now on.
+    pub fn set_report_faults(&self, faults: user::ReportFaults) {
+        *self.report_faults.lock().unwrap_or_else(|p| p.into_inner()) = faults;
+    }
+
     /// Drop every WebSocket connection at once (a network fault for
     /// tests: clients must reconnect and resynchronise).
     pub fn drop_streams(&self) {
         let _ = self.drops.send(());
     }
 
-    /// Events as they happen (execution reports, trades, balances).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    /// User-data events as they happen (execution reports, balances).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<user::UserEvent>> {
         self.events.subscribe()
     }
 
@@ -195,6 +207,7 @@ impl SimServer {
         let shared = Arc::new(Shared {
             feed,
             drops: broadcast::channel(4).0,
+            report_faults: Mutex::new(user::ReportFaults::default()),
             exchange: Mutex::new(exchange),
             keys: config
                 .keys

@@ -27,6 +27,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/ws", get(super::streams::raw_empty))
         .route("/ws/{*streams}", get(super::streams::raw))
         .route("/stream", get(super::streams::combined))
+        .route("/ws-api/v3", get(super::user::ws_api))
         .fallback(dispatch)
         .with_state(shared)
 }
