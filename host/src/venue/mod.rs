@@ -6,6 +6,7 @@
 //! to them. The Binance connector and the full matching engine implement
 //! this same trait.
 
+pub mod binance;
 pub mod sim;
 
 use serde::{Deserialize, Serialize};
