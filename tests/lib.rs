@@ -231,3 +231,29 @@ impl HostileNode {
         published(&self.node, topic)
     }
 }
+
+/// A simulator config trading BTCUSDT (Binance's filters: tick 0.01, step
+/// 0.00001, notional 5) for these accounts: (name, API key, HMAC secret),
+/// each holding 10 BTC and 1,000,000 USDT.
+pub fn sim_config(accounts: &[(&str, &str, &str)]) -> String {
+    let mut toml = String::from(
+        "[[symbols]]\nsymbol = \"BTCUSDT\"\nbase_asset = \"BTC\"\nquote_asset = \"USDT\"\n\
+         tick_size = 0.01\nmin_price = 0.01\nstep_size = 0.00001\nmin_qty = 0.00001\nmin_notional = 5\n",
+    );
+    for (name, key, secret) in accounts {
+        toml.push_str(&format!(
+            "\n[[accounts]]\nname = \"{name}\"\napi_key = \"{key}\"\napi_secret = \"{secret}\"\n\
+             balances = {{ BTC = 10, USDT = 1000000 }}\n"
+        ));
+    }
+    toml
+}
+
+/// A two-thread tokio runtime for tests that serve or call over loopback.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}

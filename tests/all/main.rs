@@ -4,6 +4,7 @@ mod agents;
 mod backpressure;
 mod call;
 mod config;
+mod connector;
 mod demo;
 mod dlq;
 mod hostile;

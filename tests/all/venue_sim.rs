@@ -10,32 +10,15 @@ use std::process::{Child, Command, Stdio};
 use floor_host::exchange::api::auth::hmac_hex;
 use floor_host::exchange::api::{ApiConfig, Fault, LimitKind, PendingFault, RateLimit, SimServer};
 use floor_host::exchange::setup::SimSetup;
-use floor_tests::{floor_bin, workspace};
+use floor_tests::{floor_bin, runtime, sim_config, workspace};
 use serde_json::Value;
 
-const TWO_ACCOUNTS: &str = r#"
-[[symbols]]
-symbol = "BTCUSDT"
-base_asset = "BTC"
-quote_asset = "USDT"
-tick_size = 0.01
-min_price = 0.01
-step_size = 0.00001
-min_qty = 0.00001
-min_notional = 5
-
-[[accounts]]
-name = "maker"
-api_key = "maker-key"
-api_secret = "maker-secret"
-balances = { BTC = 10, USDT = 1000000 }
-
-[[accounts]]
-name = "taker"
-api_key = "taker-key"
-api_secret = "taker-secret"
-balances = { BTC = 10, USDT = 1000000 }
-"#;
+fn two_accounts() -> String {
+    sim_config(&[
+        ("maker", "maker-key", "maker-secret"),
+        ("taker", "taker-key", "taker-secret"),
+    ])
+}
 
 /// `floor venue sim` as a child process, killed on drop.
 struct SimProcess {
@@ -80,7 +63,7 @@ impl Drop for SimProcess {
 fn python_binance_trades_on_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sim.toml");
-    std::fs::write(&config, TWO_ACCOUNTS).unwrap();
+    std::fs::write(&config, two_accounts()).unwrap();
     let sim = SimProcess::start(&config);
     let out = Command::new("python3")
         .arg(workspace().join("tests/python/binance_client.py"))
@@ -149,16 +132,8 @@ impl Signed {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 async fn server(limits: Vec<RateLimit>) -> SimServer {
-    let setup: SimSetup = SimSetup::parse(TWO_ACCOUNTS).unwrap();
+    let setup: SimSetup = SimSetup::parse(&two_accounts()).unwrap();
     let (exchange, mut api): (_, ApiConfig) = setup.build().unwrap();
     if !limits.is_empty() {
         api.limits = limits;
