@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fixed::Fixed;
+use crate::model::Fixed;
 
 /// One asset's balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use crate::model::Side;
 
 /// A resting order's slot in the book.

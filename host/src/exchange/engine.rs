@@ -15,7 +15,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::account::{Account, Balance};
 use super::book::{Book, DepthDiff};
 use super::error::{ApiError, reject};
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use super::order::{
     Event, ExecKind, Execution, Fill, NewOrder, Order, OrderKind, OrderState, StpMode,
 };

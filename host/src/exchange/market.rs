@@ -14,7 +14,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
 use super::engine::{Exchange, OrderRef};
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use super::order::NewOrder;
 use crate::model::Side;
 

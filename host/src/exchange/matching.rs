@@ -9,7 +9,7 @@
 
 use super::book::Handle;
 use super::engine::{AccountTrade, Exchange, available, stop_triggered};
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use super::order::{Event, ExecKind, Execution, Fill, OrderKind, OrderState, PublicTrade, StpMode};
 use crate::model::{Side, TimeInForce};
 

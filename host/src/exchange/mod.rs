@@ -8,8 +8,7 @@
 //! machine driven by its caller's clock. It knows nothing of agents, WASM
 //! or the node; the protocol server and the market generator sit on top.
 //!
-//! Modules: [`fixed`] (exact 8-decimal amounts, Binance's wire format),
-//! [`symbol`] (a symbol and its filters), [`account`] (balances), [`book`]
+//! Modules: [`symbol`] (a symbol and its filters), [`account`] (balances), [`book`]
 //! (the order book), [`order`] (order types, states, the events the
 //! exchange reports), [`engine`] (order entry, cancels, queries),
 //! `matching` (taking liquidity, STP, stop triggers), [`error`] (Binance's
@@ -20,7 +19,6 @@ pub mod api;
 pub mod book;
 pub mod engine;
 pub mod error;
-pub mod fixed;
 pub mod market;
 mod matching;
 pub mod order;
@@ -30,7 +28,9 @@ pub mod symbol;
 
 pub use engine::{Exchange, OrderAck, OrderRef};
 pub use error::ApiError;
-pub use fixed::Fixed;
+pub use crate::model::Fixed;
+/// Exact amounts live in the model (the connector uses them too).
+pub use crate::model::fixed;
 pub use order::{Event, NewOrder, OrderKind, OrderState, StpMode};
 pub use symbol::SymbolSpec;
 

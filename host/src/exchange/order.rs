@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use crate::model::{Side, TimeInForce};
 
 /// Order types Binance spot accepts.

@@ -45,7 +45,7 @@ use serde::Deserialize;
 
 use super::api::{ApiConfig, ApiKey, RateLimit, Secret};
 use super::engine::Exchange;
-use super::fixed::Fixed;
+use crate::model::Fixed;
 use super::market::MarketConfig;
 use super::symbol::SymbolSpec;
 

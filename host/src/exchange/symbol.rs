@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::fixed::Fixed;
+use crate::model::Fixed;
 
 /// One symbol's definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 
 mod account;
 mod envelope;
+pub mod fixed;
 mod market;
 mod order;
 mod reason;
@@ -14,6 +15,7 @@ mod topic;
 
 pub use account::{Balance, Position};
 pub use envelope::{Envelope, News, Output, Payload, Signal, Timer};
+pub use fixed::Fixed;
 pub use market::{Book, Level, MarketEvent, Quote, Trade};
 pub use order::{
     ExecutionReport, OrderEvent, OrderIntent, OrderStatus, OrderType, RiskVerdict, Side,

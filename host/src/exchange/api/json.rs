@@ -144,7 +144,7 @@ pub fn trade(t: &AccountTrade) -> Value {
 /// `GET /api/v3/account`.
 pub fn account(ex: &Exchange, account: u32, now_ms: u64) -> Value {
     let a = ex.account(account);
-    let rate = |bps: i64| super::super::fixed::Fixed(bps * 10_000).to_string();
+    let rate = |bps: i64| crate::model::Fixed(bps * 10_000).to_string();
     let balances: Vec<Value> = ex
         .balances(account)
         .into_iter()

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use super::super::error::ApiError;
-use super::super::fixed::{Fixed, FixedError};
+use crate::model::fixed::{Fixed, FixedError};
 
 /// The parameters of one request, in the order they were sent.
 #[derive(Debug, Clone, Default)]

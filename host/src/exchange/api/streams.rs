@@ -91,7 +91,7 @@ impl Feed {
             let Ok((bid, ask)) = ex.book_ticker(&spec.symbol) else {
                 continue;
             };
-            let text = |l: Option<(super::super::Fixed, super::super::Fixed)>| {
+            let text = |l: Option<(crate::model::Fixed, crate::model::Fixed)>| {
                 l.map(|(p, q)| (p.to_string(), q.to_string()))
             };
             let now_ticker = (text(bid), text(ask));

@@ -2,8 +2,10 @@
 //!
 //! Binance sends every price and quantity as a decimal string with at most
 //! eight fractional digits (`"0.00100000"`). A matching engine that used
-//! `f64` would round `0.1 + 0.2` into a lot-size violation, so the exchange
-//! keeps amounts as integers of 10⁻⁸ ([`Fixed`]) and products in `i128`.
+//! `f64` would round `0.1 + 0.2` into a lot-size violation, and a local
+//! copy of a venue's book keyed by `f64` prices would drift from it, so the
+//! simulated exchange and the connector keep amounts as integers of 10⁻⁸
+//! ([`Fixed`]) and products in `i128`.
 //! A small purpose-built type instead of a general decimal crate: the wire
 //! format fixes the scale, and integer arithmetic keeps the book fast.
 
