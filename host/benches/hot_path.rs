@@ -43,5 +43,15 @@ fn matching(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, agent, tick_to_order, matching);
+fn decode(c: &mut Criterion) {
+    use floor_host::venue::binance::decode::{SAMPLES, decode};
+    c.bench_function("md_decode (Binance trade message → host types)", |b| {
+        b.iter(|| std::hint::black_box(decode(std::hint::black_box(SAMPLES[0]))))
+    });
+    c.bench_function("md_decode (Binance depth diff → host types)", |b| {
+        b.iter(|| std::hint::black_box(decode(std::hint::black_box(SAMPLES[1]))))
+    });
+}
+
+criterion_group!(benches, agent, tick_to_order, matching, decode);
 criterion_main!(benches);

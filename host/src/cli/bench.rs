@@ -8,7 +8,11 @@
 //! venue boundary through strategy → risk agent → host limits), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
 //! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
-//! and `reliable_msgs_per_sec` (the same with the consumer's dedup window).
+//! `reliable_msgs_per_sec` (the same with the consumer's dedup window),
+//! `sim_orders_per_sec` (the simulated exchange's matching engine alone:
+//! resting and crossing limits, market orders, cancels) and
+//! `md_decode_ns_p50` (one Binance trade or depth-diff message, as text,
+//! into the host's types).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,8 +39,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`, `decode`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim", "decode"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -103,6 +107,16 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "reliable_msgs_per_sec",
             bus_throughput(n(5_000_000), true).round(),
         );
+    }
+    if run("decode") {
+        use crate::venue::binance::decode::{SAMPLES, decode};
+        let mut i = 0usize;
+        let h = per_call_ns(n(50_000), 16, || {
+            // A trade and a depth diff, alternately.
+            let _ = std::hint::black_box(decode(std::hint::black_box(SAMPLES[i & 1])));
+            i += 1;
+        });
+        figures.insert("md_decode_ns_p50", h.value_at_quantile(0.5) as f64);
     }
     if run("sim") {
         figures.insert(

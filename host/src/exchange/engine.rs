@@ -15,12 +15,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::account::{Account, Balance};
 use super::book::{Book, DepthDiff};
 use super::error::{ApiError, reject};
-use crate::model::Fixed;
 use super::order::{
     Event, ExecKind, Execution, Fill, NewOrder, Order, OrderKind, OrderState, StpMode,
 };
 use super::store::OrderStore;
 use super::symbol::SymbolSpec;
+use crate::model::Fixed;
 use crate::model::{Side, TimeInForce};
 
 /// How many closed orders and trades each account keeps for

@@ -14,8 +14,8 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
 use super::engine::{Exchange, OrderRef};
-use crate::model::Fixed;
 use super::order::NewOrder;
+use crate::model::Fixed;
 use crate::model::Side;
 
 /// How one symbol's market moves.

@@ -9,8 +9,8 @@
 
 use super::book::Handle;
 use super::engine::{AccountTrade, Exchange, available, stop_triggered};
-use crate::model::Fixed;
 use super::order::{Event, ExecKind, Execution, Fill, OrderKind, OrderState, PublicTrade, StpMode};
+use crate::model::Fixed;
 use crate::model::{Side, TimeInForce};
 
 /// Why a taker stopped matching.

@@ -26,11 +26,11 @@ pub mod setup;
 pub mod store;
 pub mod symbol;
 
-pub use engine::{Exchange, OrderAck, OrderRef};
-pub use error::ApiError;
 pub use crate::model::Fixed;
 /// Exact amounts live in the model (the connector uses them too).
 pub use crate::model::fixed;
+pub use engine::{Exchange, OrderAck, OrderRef};
+pub use error::ApiError;
 pub use order::{Event, NewOrder, OrderKind, OrderState, StpMode};
 pub use symbol::SymbolSpec;
 

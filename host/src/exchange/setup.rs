@@ -45,9 +45,9 @@ use serde::Deserialize;
 
 use super::api::{ApiConfig, ApiKey, RateLimit, Secret};
 use super::engine::Exchange;
-use crate::model::Fixed;
 use super::market::MarketConfig;
 use super::symbol::SymbolSpec;
+use crate::model::Fixed;
 
 /// The default API key of `floor venue sim`.
 pub const DEFAULT_KEY: &str = "floor-sim-key";

@@ -119,43 +119,54 @@ impl std::ops::SubAssign for Fixed {
 impl FromStr for Fixed {
     type Err = FixedError;
 
+    /// One pass over the bytes: this runs for every price and quantity
+    /// of every market-data message.
     fn from_str(s: &str) -> Result<Fixed, FixedError> {
-        let malformed = || FixedError::Malformed(s.to_string());
-        let (int, frac) = match s.split_once('.') {
-            Some((i, f)) => (i, f),
-            None => (s, ""),
-        };
-        if int.is_empty() && frac.is_empty() {
-            return Err(malformed());
-        }
-        if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(malformed());
-        }
-        let frac_trimmed = frac.trim_end_matches('0');
-        if frac_trimmed.len() > 8 {
-            return Err(FixedError::Precision(s.to_string()));
-        }
-        let overflow = || FixedError::Overflow(s.to_string());
+        const POW10: [i64; 9] = [
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
         let mut whole: i64 = 0;
-        for b in int.bytes() {
-            whole = whole
-                .checked_mul(10)
-                .and_then(|w| w.checked_add(i64::from(b - b'0')))
-                .ok_or_else(overflow)?;
+        let mut frac: i64 = 0;
+        let mut frac_digits = 0usize;
+        let mut dot = false;
+        let mut digits = 0usize;
+        for &b in s.as_bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    digits += 1;
+                    let d = i64::from(b - b'0');
+                    if !dot {
+                        whole = whole
+                            .checked_mul(10)
+                            .and_then(|w| w.checked_add(d))
+                            .ok_or_else(|| FixedError::Overflow(s.to_string()))?;
+                    } else if frac_digits < 8 {
+                        frac = frac * 10 + d;
+                        frac_digits += 1;
+                    } else if d != 0 {
+                        return Err(FixedError::Precision(s.to_string()));
+                    }
+                }
+                b'.' if !dot => dot = true,
+                _ => return Err(FixedError::Malformed(s.to_string())),
+            }
         }
-        let mut part: i64 = 0;
-        for i in 0..8 {
-            let digit = frac_trimmed
-                .as_bytes()
-                .get(i)
-                .map_or(0, |b| i64::from(b - b'0'));
-            part = part * 10 + digit;
+        if digits == 0 {
+            return Err(FixedError::Malformed(s.to_string()));
         }
         whole
             .checked_mul(SCALE)
-            .and_then(|w| w.checked_add(part))
+            .and_then(|w| w.checked_add(frac * POW10[frac_digits]))
             .map(Fixed)
-            .ok_or_else(overflow)
+            .ok_or_else(|| FixedError::Overflow(s.to_string()))
     }
 }
 

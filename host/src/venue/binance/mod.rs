@@ -6,5 +6,6 @@
 //! come next. All of it speaks to Binance and to `floor venue sim` alike.
 
 pub mod breaker;
+pub mod decode;
 pub mod limiter;
 pub mod rest;
