@@ -7,5 +7,6 @@
 
 pub mod breaker;
 pub mod decode;
+pub mod depth;
 pub mod limiter;
 pub mod rest;
