@@ -195,3 +195,121 @@ fn ed25519_keys_sign_too() {
         assert_eq!(placed["clientOrderId"], "ed-1");
     });
 }
+
+/// The depth test: a local book fed by the diff stream equals the
+/// simulator's book after 100,000 book updates, with the connection
+/// dropped twice on the way (each drop costs a resync, not a wrong book).
+#[test]
+fn the_local_book_equals_the_venues_through_100k_updates_and_drops() {
+    use floor_host::exchange::{Fixed, NewOrder, OrderRef};
+    use floor_host::model::Side;
+    use floor_host::venue::binance::depth::LocalBook;
+    use floor_host::venue::binance::feed::{FeedStats, run_depth};
+    use std::sync::{Arc, Mutex};
+
+    runtime().block_on(async {
+        let (server, client) = start(Vec::new()).await;
+        let second = server.shared().with_exchange(|ex| {
+            let b = ex.open_account("other", 0, 0);
+            ex.deposit(b, "BTC", Fixed::units(1_000_000));
+            ex.deposit(b, "USDT", Fixed::units(1_000_000_000));
+            ex.deposit(0, "BTC", Fixed::units(1_000_000));
+            ex.deposit(0, "USDT", Fixed::units(1_000_000_000));
+            b
+        });
+        let book = Arc::new(Mutex::new(LocalBook::new()));
+        let stats = Arc::new(Mutex::new(FeedStats::default()));
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let client = Arc::new(client);
+        let feed = {
+            let (ws, client, book, stats) =
+                (server.ws_url(), client.clone(), book.clone(), stats.clone());
+            tokio::spawn(async move { run_depth(&ws, &client, "BTCUSDT", book, stats, stop).await })
+        };
+        // Wait for the feed to be live before trading.
+        while book.lock().unwrap().last_update_id().is_none() {
+            server.shared().with_exchange(|ex| {
+                let _ = ex.new_order(
+                    0,
+                    NewOrder::limit("BTCUSDT", Side::Buy, Fixed::units(1), Fixed::units(100)),
+                    0,
+                );
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // A seeded flow of limits, crossings and cancels from two accounts.
+        let mut seed: u64 = 42;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let start_id = server
+            .shared()
+            .with_exchange(|ex| ex.depth("BTCUSDT", 0).unwrap().0);
+        let mut open: Vec<(u32, u64)> = Vec::new();
+        let mut chunk = 0;
+        while server
+            .shared()
+            .with_exchange(|ex| ex.depth("BTCUSDT", 0).unwrap().0)
+            < start_id + 100_000
+        {
+            server.shared().with_exchange(|ex| {
+                for _ in 0..500 {
+                    let account = if rand(2) == 0 { 0 } else { second };
+                    if rand(3) == 0 && !open.is_empty() {
+                        let (a, id) = open.swap_remove(rand(open.len() as u64) as usize);
+                        let _ = ex.cancel(a, "BTCUSDT", &OrderRef::Id(id), 0);
+                        continue;
+                    }
+                    let side = if rand(2) == 0 { Side::Buy } else { Side::Sell };
+                    let price =
+                        Fixed((10_000 + rand(400) as i64) * 1_000_000 + 9_900 * 100_000_000);
+                    let qty = Fixed((1 + rand(50) as i64) * 100_000);
+                    if let Ok(ack) =
+                        ex.new_order(account, NewOrder::limit("BTCUSDT", side, qty, price), 0)
+                        && !ack.order.state.is_final()
+                    {
+                        open.push((account, ack.order.order_id));
+                    }
+                }
+            });
+            chunk += 1;
+            if chunk == 60 || chunk == 140 {
+                server.shared().drop_streams();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let (target, bids, asks) = server
+            .shared()
+            .with_exchange(|ex| ex.depth("BTCUSDT", 5_000).unwrap());
+        // The last diffs leave within 100 ms; wait (generously) for them.
+        for _ in 0..600 {
+            if book.lock().unwrap().last_update_id() == Some(target) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let local = book.lock().unwrap().clone();
+        assert_eq!(
+            local.last_update_id(),
+            Some(target),
+            "the feed caught up with the venue"
+        );
+        assert_eq!(local.levels(Side::Buy), bids, "bids identical");
+        assert_eq!(local.levels(Side::Sell), asks, "asks identical");
+        assert!(
+            bids.len() > 20 && asks.len() > 20,
+            "a deep book: {} bids, {} asks",
+            bids.len(),
+            asks.len()
+        );
+        let s = stats.lock().unwrap().clone();
+        assert!(s.connects >= 3, "reconnected after each drop: {s:?}");
+        assert!(s.snapshots >= 3, "resynchronised after each drop: {s:?}");
+        assert_eq!(s.undecodable, 0);
+        stop_tx.send(true).unwrap();
+        feed.await.unwrap().unwrap();
+    });
+}

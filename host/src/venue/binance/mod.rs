@@ -8,5 +8,6 @@
 pub mod breaker;
 pub mod decode;
 pub mod depth;
+pub mod feed;
 pub mod limiter;
 pub mod rest;
