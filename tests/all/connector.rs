@@ -313,3 +313,79 @@ fn the_local_book_equals_the_venues_through_100k_updates_and_drops() {
         feed.await.unwrap().unwrap();
     });
 }
+
+#[test]
+fn execution_reports_reach_the_connector_over_the_websocket_api() {
+    use floor_host::exchange::{Fixed, NewOrder};
+    use floor_host::model::Side;
+    use floor_host::venue::binance::user::{decode_report, subscribe};
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    runtime().block_on(async {
+        let (server, client) = start(Vec::new()).await;
+        server.shared().with_exchange(|ex| {
+            let other = ex.open_account("other", 0, 0);
+            ex.deposit(other, "BTC", Fixed::units(1));
+            ex.new_order(
+                other,
+                NewOrder::limit(
+                    "BTCUSDT",
+                    Side::Sell,
+                    "0.5".parse().unwrap(),
+                    Fixed::units(30_000),
+                ),
+                0,
+            )
+            .unwrap();
+        });
+        let ts = (floor_host::exchange::api::now_ms() as i64 + client.clock_offset_ms()) as u64;
+        let wrong = subscribe(
+            &server.ws_url(),
+            "k",
+            &Credentials::Hmac(b"nope".to_vec()),
+            ts,
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(wrong.contains("-1022"), "{wrong}");
+        let mut ws = subscribe(&server.ws_url(), "k", &Credentials::Hmac(b"s".to_vec()), ts)
+            .await
+            .unwrap();
+        let mut params = order("take-1");
+        params[2].1 = "MARKET".into();
+        params.retain(|(k, _)| *k != "timeInForce" && *k != "price");
+        client
+            .signed(Method::POST, "/api/v3/order", &params, 1, 1)
+            .await
+            .unwrap();
+        let mut reports = Vec::new();
+        while reports.len() < 2 {
+            let Some(Ok(Message::Text(t))) = ws.next().await else {
+                panic!("the stream ended")
+            };
+            if let Some(r) = decode_report(&t).unwrap() {
+                reports.push(r);
+            }
+        }
+        assert_eq!(
+            (reports[0].exec.as_str(), reports[0].status.as_str()),
+            ("NEW", "NEW")
+        );
+        let fill = &reports[1];
+        assert_eq!(
+            (
+                fill.exec.as_str(),
+                fill.status.as_str(),
+                fill.client_order_id.as_str()
+            ),
+            ("TRADE", "FILLED", "take-1")
+        );
+        assert_eq!(
+            (fill.last_qty, fill.last_price),
+            ("0.001".parse().unwrap(), Fixed::units(30_000))
+        );
+        assert!(fill.trade_id > 0);
+    });
+}

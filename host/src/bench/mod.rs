@@ -5,8 +5,10 @@
 //! `floor bench`, criterion in `cargo bench`). Nothing here asserts on time.
 
 mod exchange;
+mod roundtrip;
 
 pub use exchange::{OrderFlow, exchange_throughput};
+pub use roundtrip::order_roundtrip;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

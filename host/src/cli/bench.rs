@@ -12,7 +12,9 @@
 //! `sim_orders_per_sec` (the simulated exchange's matching engine alone:
 //! resting and crossing limits, market orders, cancels) and
 //! `md_decode_ns_p50` (one Binance trade or depth-diff message, as text,
-//! into the host's types).
+//! into the host's types) and `order_roundtrip_us_p50`/`_p99` (a market
+//! order signed and sent over loopback REST to the simulator, until its
+//! FILLED report is back over the WebSocket API).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,8 +41,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`, `decode`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim", "decode"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`, `decode`, `roundtrip`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim", "decode", "roundtrip"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -117,6 +119,11 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             i += 1;
         });
         figures.insert("md_decode_ns_p50", h.value_at_quantile(0.5) as f64);
+    }
+    if run("roundtrip") {
+        let h = crate::bench::order_roundtrip(n(2_000))?;
+        figures.insert("order_roundtrip_us_p50", h.value_at_quantile(0.5) as f64);
+        figures.insert("order_roundtrip_us_p99", h.value_at_quantile(0.99) as f64);
     }
     if run("sim") {
         figures.insert(

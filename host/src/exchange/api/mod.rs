@@ -224,6 +224,11 @@ impl SimServer {
         let addr = listener.local_addr()?;
         let app = rest::router(shared.clone());
         let mut tasks = vec![tokio::spawn(async move {
+            // Small answers go out at once (no Nagle delay on loopback).
+            use axum::serve::ListenerExt as _;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("simulator server stopped: {e}");
             }

@@ -48,7 +48,7 @@ pub async fn run_depth(
     );
     let mut backoff = Duration::from_millis(50);
     while !*stop.borrow() {
-        let ws = match tokio_tungstenite::connect_async(&url).await {
+        let ws = match tokio_tungstenite::connect_async_with_config(&url, None, true).await {
             Ok((ws, _)) => ws,
             Err(e) => {
                 tracing::warn!("depth stream {url}: {e}; retrying in {backoff:?}");

@@ -11,3 +11,4 @@ pub mod depth;
 pub mod feed;
 pub mod limiter;
 pub mod rest;
+pub mod user;

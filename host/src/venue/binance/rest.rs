@@ -32,7 +32,20 @@ pub enum Credentials {
 }
 
 impl Credentials {
+    /// The signature as the venue expects it inside a query string.
     fn sign(&self, payload: &str) -> String {
+        match self {
+            Credentials::Hmac(_) => self.sign_raw(payload),
+            // Base64 has `+`, `/`, `=`: encode them for the query string.
+            Credentials::Ed25519(_) => serde_urlencoded::to_string([("s", self.sign_raw(payload))])
+                .expect("a string encodes")[2..]
+                .to_string(),
+        }
+    }
+
+    /// The signature itself: HMAC in hex, Ed25519 in base64 (what the
+    /// WebSocket API takes in its JSON params).
+    pub fn sign_raw(&self, payload: &str) -> String {
         match self {
             Credentials::Hmac(secret) => {
                 let mut mac =
@@ -40,13 +53,8 @@ impl Credentials {
                 mac.update(payload.as_bytes());
                 hex::encode(mac.finalize().into_bytes())
             }
-            Credentials::Ed25519(key) => {
-                let sig = base64::engine::general_purpose::STANDARD
-                    .encode(key.sign(payload.as_bytes()).to_bytes());
-                // Base64 has `+`, `/`, `=`: encode them for the query string.
-                serde_urlencoded::to_string([("s", sig)]).expect("a string encodes")[2..]
-                    .to_string()
-            }
+            Credentials::Ed25519(key) => base64::engine::general_purpose::STANDARD
+                .encode(key.sign(payload.as_bytes()).to_bytes()),
         }
     }
 }
