@@ -389,3 +389,109 @@ fn execution_reports_reach_the_connector_over_the_websocket_api() {
         assert!(fill.trade_id > 0);
     });
 }
+
+mod executor {
+    use super::*;
+    use floor_host::model::{OrderType, Side, TimeInForce};
+    use floor_host::venue::VenueOrder;
+    use floor_host::venue::binance::breaker::{Breaker, BreakerState};
+    use floor_host::venue::binance::executor::{ExecError, Executor, client_order_id};
+
+    fn intent(n: u64) -> VenueOrder {
+        VenueOrder {
+            order_id: client_order_id("test-node", "trend", n),
+            symbol: "BTCUSDT".into(),
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            quantity: 0.001,
+            limit_price: Some(10_000.0),
+            time_in_force: TimeInForce::Gtc,
+        }
+    }
+
+    fn fault(server: &SimServer, status: u16, applied: bool) {
+        server.shared().inject(PendingFault {
+            method: "POST".into(),
+            path: "/api/v3/order".into(),
+            fault: Fault::ServerError { status, applied },
+        });
+    }
+
+    fn orders_named(server: &SimServer, id: &str) -> usize {
+        server.shared().with_exchange(|ex| {
+            ex.all_orders(0, "BTCUSDT")
+                .iter()
+                .filter(|o| &*o.client_order_id == id)
+                .count()
+        })
+    }
+
+    #[test]
+    fn a_5xx_on_order_entry_never_makes_a_second_order() {
+        runtime().block_on(async {
+            let (server, client) = start(Vec::new()).await;
+            let mut exec = Executor::new(client);
+            exec.query_backoff = std::time::Duration::from_millis(10);
+            // Carried out, answer lost: found by its id, not sent again.
+            fault(&server, 503, true);
+            let o = intent(1);
+            let placed = exec.place(&o).await.unwrap();
+            assert!(placed.recovered);
+            assert_eq!(placed.status, "NEW");
+            assert_eq!(orders_named(&server, &o.order_id), 1);
+            // Not carried out: the venue says so, and it is sent once more.
+            fault(&server, 500, false);
+            let o = intent(2);
+            assert!(exec.place(&o).await.unwrap().recovered);
+            assert_eq!(orders_named(&server, &o.order_id), 1);
+            // The same intent again (a restart, a retry) is the same order.
+            let again = exec.place(&intent(2)).await.unwrap();
+            assert!(
+                again.recovered,
+                "the venue's duplicate refusal leads to the live order"
+            );
+            assert_eq!(orders_named(&server, &intent(2).order_id), 1);
+        });
+    }
+
+    #[test]
+    fn the_breaker_opens_half_opens_and_closes_on_the_wire() {
+        runtime().block_on(async {
+            let (server, client) = start(Vec::new()).await;
+            let mut exec = Executor::new(client).with_breaker(Breaker::new(3, 300));
+            exec.query_backoff = std::time::Duration::from_millis(10);
+            for _ in 0..3 {
+                fault(&server, 500, false);
+            }
+            let first = exec.place(&intent(10)).await.unwrap_err();
+            assert!(matches!(first, ExecError::Unresolved { .. }), "{first}");
+            // The third failure opens the breaker: the order, known not to
+            // be at the venue, is not sent again.
+            let second = exec.place(&intent(11)).await.unwrap_err();
+            assert!(matches!(second, ExecError::BreakerOpen { .. }), "{second}");
+            assert_eq!(orders_named(&server, &intent(11).order_id), 0);
+            let refused = exec.place(&intent(12)).await.unwrap_err();
+            assert!(
+                matches!(refused, ExecError::BreakerOpen { .. }),
+                "{refused}"
+            );
+            assert!(refused.to_string().contains("circuit breaker open"));
+            assert_eq!(
+                orders_named(&server, &intent(12).order_id),
+                0,
+                "nothing was sent while open"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+            exec.place(&intent(12)).await.unwrap();
+            let states: Vec<BreakerState> = exec.take_transitions().iter().map(|t| t.to).collect();
+            assert!(matches!(states[0], BreakerState::Open { .. }), "{states:?}");
+            assert_eq!(
+                &states[1..],
+                &[
+                    BreakerState::HalfOpen { probing: true },
+                    BreakerState::Closed
+                ]
+            );
+        });
+    }
+}

@@ -8,6 +8,7 @@
 pub mod breaker;
 pub mod decode;
 pub mod depth;
+pub mod executor;
 pub mod feed;
 pub mod limiter;
 pub mod rest;
