@@ -10,14 +10,12 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use reqwest::Method;
-use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::exchange::api::{LimitKind, RateLimit, SimServer};
 use crate::exchange::setup::{AccountSetup, SimSetup};
 use crate::exchange::{Fixed, NewOrder, SymbolSpec};
 use crate::model::Side;
-use crate::venue::binance::limiter::Budget;
 use crate::venue::binance::rest::{Credentials, RestClient};
 use crate::venue::binance::user::{decode_report, subscribe};
 
@@ -88,18 +86,8 @@ pub fn order_roundtrip(orders: u64) -> anyhow::Result<Histogram<u64>> {
             .map(|_| ())
         })?;
         let creds = Credentials::Hmac(b"bench-secret".to_vec());
-        let probe = RestClient::new(
-            &server.rest_url(),
-            "bench-key",
-            creds.clone(),
-            Budget::from_exchange_info(&Value::Array(Vec::new())).map_err(anyhow::Error::msg)?,
-        );
-        let info = probe
-            .public(Method::GET, "/api/v3/exchangeInfo", &[], 20)
-            .await?;
-        let budget = Budget::from_exchange_info(&info["rateLimits"]).map_err(anyhow::Error::msg)?;
-        let rest = RestClient::new(&server.rest_url(), "bench-key", creds.clone(), budget);
-        let now = rest.sync_time().await? + crate::exchange::api::now_ms() as i64;
+        let rest = RestClient::from_venue(&server.rest_url(), "bench-key", creds.clone()).await?;
+        let now = rest.clock_offset_ms() + crate::exchange::api::now_ms() as i64;
         let mut ws = subscribe(&server.ws_url(), "bench-key", &creds, now.max(0) as u64)
             .await
             .map_err(anyhow::Error::msg)?;

@@ -111,13 +111,7 @@ impl Exchange {
         let o = self.orders.get_mut(&id).expect("the taker exists");
         if stop == Stop::Prevented {
             o.prevented_qty = o.orig_qty - o.executed_qty;
-            self.finish(
-                id,
-                OrderState::ExpiredInMatch,
-                ExecKind::TradePrevention,
-                "NONE",
-                now_ms,
-            );
+            self.expire_in_match(id, now_ms);
         } else if by_quote {
             // Binance reports the quantity a quote-amount order bought.
             o.orig_qty = o.executed_qty;
@@ -300,12 +294,8 @@ impl Exchange {
         self.archive(account, id);
     }
 
-    /// Self-trade prevention expires a resting order.
-    fn prevent_maker(&mut self, m: usize, h: Handle, id: u64, now_ms: u64) {
-        let node = self.markets[m].book.remove(h);
-        let o = self.orders.get_mut(&id).expect("resting orders are known");
-        o.slot = None;
-        o.prevented_qty += node.leaves;
+    /// Self-trade prevention ends an order (`EXPIRED_IN_MATCH`).
+    fn expire_in_match(&mut self, id: u64, now_ms: u64) {
         self.finish(
             id,
             OrderState::ExpiredInMatch,
@@ -313,6 +303,15 @@ impl Exchange {
             "NONE",
             now_ms,
         );
+    }
+
+    /// Self-trade prevention expires a resting order.
+    fn prevent_maker(&mut self, m: usize, h: Handle, id: u64, now_ms: u64) {
+        let node = self.markets[m].book.remove(h);
+        let o = self.orders.get_mut(&id).expect("resting orders are known");
+        o.slot = None;
+        o.prevented_qty += node.leaves;
+        self.expire_in_match(id, now_ms);
     }
 
     /// `DECREMENT`: both orders lose `d`; whichever reaches zero expires.
@@ -350,13 +349,7 @@ impl Exchange {
             self.touch(account);
             if id == maker {
                 if self.orders[&id].leaves().is_zero() {
-                    self.finish(
-                        id,
-                        OrderState::ExpiredInMatch,
-                        ExecKind::TradePrevention,
-                        "NONE",
-                        now_ms,
-                    );
+                    self.expire_in_match(id, now_ms);
                 } else {
                     self.report(id, ExecKind::TradePrevention, "NONE", now_ms);
                 }

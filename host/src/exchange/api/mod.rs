@@ -17,6 +17,7 @@ pub mod json;
 pub mod limits;
 pub mod params;
 mod rest;
+mod socket;
 pub mod streams;
 pub mod user;
 

@@ -16,20 +16,20 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::super::book::DepthDiff;
-use super::super::engine::Exchange;
+use super::super::engine::{Exchange, Level};
 use super::super::order::Event;
-use super::{Shared, json as shapes, now_ms};
+use super::{Shared, json as shapes, now_ms, socket};
 
-/// Best bid and ask as last published: (price, quantity) text each.
-type Ticker = (Option<(String, String)>, Option<(String, String)>);
+/// Best bid and ask as last published.
+type Ticker = (Option<Level>, Option<Level>);
 
 /// One serialised stream message.
 #[derive(Debug)]
@@ -88,28 +88,21 @@ impl Feed {
             }
         }
         for spec in ex.symbols() {
-            let Ok((bid, ask)) = ex.book_ticker(&spec.symbol) else {
+            let Ok(now_ticker) = ex.book_ticker(&spec.symbol) else {
                 continue;
             };
-            let text = |l: Option<(crate::model::Fixed, crate::model::Fixed)>| {
-                l.map(|(p, q)| (p.to_string(), q.to_string()))
-            };
-            let now_ticker = (text(bid), text(ask));
+            // Compared as numbers: text is made only when it changed.
             if self.tickers.get(&spec.symbol) == Some(&now_ticker) {
                 continue;
             }
             let (id, _, _) = ex.depth(&spec.symbol, 0).unwrap_or_default();
-            let (b, bq) = now_ticker
-                .0
-                .clone()
-                .unwrap_or(("0.00000000".into(), "0.00000000".into()));
-            let (a, aq) = now_ticker
-                .1
-                .clone()
-                .unwrap_or(("0.00000000".into(), "0.00000000".into()));
+            let ((b, bq), (a, aq)) = (
+                now_ticker.0.unwrap_or_default(),
+                now_ticker.1.unwrap_or_default(),
+            );
             self.publish(
                 format!("{}@bookTicker", spec.symbol.to_lowercase()),
-                json!({"u": id, "s": spec.symbol, "b": b, "B": bq, "a": a, "A": aq}),
+                json!({"u": id, "s": spec.symbol, "b": b.to_string(), "B": bq.to_string(), "a": a.to_string(), "A": aq.to_string()}),
             );
             self.tickers.insert(spec.symbol.clone(), now_ticker);
         }
@@ -273,12 +266,8 @@ async fn session(socket: WebSocket, s: Arc<Shared>, initial: Vec<String>, combin
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     loop {
         tokio::select! {
-            incoming = inbox.next() => {
-                let text = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
-                };
+            incoming = socket::next_text(&mut inbox) => {
+                let Some(text) = incoming else { break };
                 let reply = request(&text, &symbols, &mut subs, &mut change);
                 if out.send(Message::Text(reply.to_string().into())).await.is_err() {
                     break;
@@ -297,8 +286,7 @@ async fn session(socket: WebSocket, s: Arc<Shared>, initial: Vec<String>, combin
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    let reason = format!("slow consumer: {n} messages behind; reconnect and resynchronise");
-                    let _ = out.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from(reason) }))).await;
+                    socket::close_slow(&mut out, n, "reconnect and resynchronise").await;
                     break;
                 }
                 Err(broadcast::error::RecvError::Closed) => break,

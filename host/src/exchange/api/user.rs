@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -25,7 +25,7 @@ use super::super::error::ApiError;
 use super::super::order::{Event, Execution};
 use super::json::{side, tif};
 use super::params::Params;
-use super::{Shared, auth, now_ms};
+use super::{Shared, auth, now_ms, socket};
 
 /// Faults in the user-data stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -115,12 +115,8 @@ async fn session(socket: WebSocket, s: Arc<Shared>) {
     let mut next_sub = 0u64;
     loop {
         tokio::select! {
-            incoming = inbox.next() => {
-                let text = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue,
-                };
+            incoming = socket::next_text(&mut inbox) => {
+                let Some(text) = incoming else { break };
                 let reply = request(&s, &text, &mut subs, &mut next_sub);
                 if out.send(Message::Text(reply.to_string().into())).await.is_err() {
                     break;
@@ -144,8 +140,7 @@ async fn session(socket: WebSocket, s: Arc<Shared>) {
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    let reason = format!("slow consumer: {n} events behind; reconnect and reconcile over REST");
-                    let _ = out.send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from(reason) }))).await;
+                    socket::close_slow(&mut out, n, "reconnect and reconcile over REST").await;
                     break;
                 }
                 Err(broadcast::error::RecvError::Closed) => break,

@@ -104,6 +104,15 @@ impl Budget {
         })
     }
 
+    /// No limits (only until the venue's own are known).
+    pub fn unlimited() -> Budget {
+        Budget {
+            limits: Vec::new(),
+            blocked_until: 0,
+            banned_until: 0,
+        }
+    }
+
     fn roll(l: &mut Limit, now_ms: u64) {
         let start = now_ms - now_ms % l.interval_ms.max(1);
         if l.start != start {

@@ -132,6 +132,32 @@ impl RestClient {
         }
     }
 
+    /// A client for `base` set up as the connector starts one: the rate
+    /// budget read from the venue's own `exchangeInfo`, the clock offset
+    /// measured.
+    ///
+    /// # Errors
+    /// When the venue cannot be reached or its limits cannot be read.
+    pub async fn from_venue(
+        base: &str,
+        key: &str,
+        creds: Credentials,
+    ) -> Result<RestClient, RestError> {
+        let probe = RestClient::new(base, key, creds.clone(), Budget::unlimited());
+        let info = probe
+            .public(Method::GET, "/api/v3/exchangeInfo", &[], 20)
+            .await?;
+        let budget =
+            Budget::from_exchange_info(&info["rateLimits"]).map_err(|e| RestError::Unknown {
+                detail: format!("exchangeInfo.rateLimits: {e}"),
+            })?;
+        // The probe's weight is in the venue's count, which the first
+        // response's X-MBX-USED-WEIGHT header brings into this budget.
+        let client = RestClient::new(base, key, creds, budget);
+        client.sync_time().await?;
+        Ok(client)
+    }
+
     /// Server time minus local time, ms, as last measured.
     pub fn clock_offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Relaxed)
