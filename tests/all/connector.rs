@@ -231,12 +231,12 @@ fn the_local_book_equals_the_venues_through_100k_updates_and_drops() {
         };
         let start_id = server
             .shared()
-            .with_exchange(|ex| ex.depth("BTCUSDT", 0).unwrap().0);
+            .with_exchange(|ex| ex.update_id("BTCUSDT").unwrap());
         let mut open: Vec<(u32, u64)> = Vec::new();
         let mut chunk = 0;
         while server
             .shared()
-            .with_exchange(|ex| ex.depth("BTCUSDT", 0).unwrap().0)
+            .with_exchange(|ex| ex.update_id("BTCUSDT").unwrap())
             < start_id + 100_000
         {
             server.shared().with_exchange(|ex| {

@@ -246,6 +246,22 @@ impl Exchange {
         self.ledgers.len()
     }
 
+    /// Is `symbol` traded here?
+    ///
+    /// # Errors
+    /// -1121 when it is not.
+    pub fn check_symbol(&self, symbol: &str) -> Result<(), ApiError> {
+        self.market(symbol).map(|_| ())
+    }
+
+    /// The book's update id (Binance's `lastUpdateId`).
+    ///
+    /// # Errors
+    /// -1121 for an unknown symbol.
+    pub fn update_id(&self, symbol: &str) -> Result<u64, ApiError> {
+        Ok(self.markets[self.market(symbol)?].book.update_id())
+    }
+
     pub(super) fn market(&self, symbol: &str) -> Result<usize, ApiError> {
         self.market_ids
             .get(symbol)

@@ -256,7 +256,7 @@ fn with_headers(mut r: Response, headers: &[(String, String)]) -> Response {
 
 fn symbol<'a>(ex: &Exchange, p: &'a Params) -> Result<&'a str, ApiError> {
     let s = p.required("symbol")?;
-    ex.depth(s, 0)?;
+    ex.check_symbol(s)?;
     Ok(s)
 }
 
@@ -279,7 +279,7 @@ fn exchange_info(s: &Shared, c: &Ctx) -> Result<Value, ApiError> {
     s.with_exchange(|ex| {
         if let Some(w) = &wanted {
             for name in w {
-                ex.depth(name, 0)?;
+                ex.check_symbol(name)?;
             }
         }
         let symbols: Vec<Value> = ex
@@ -587,7 +587,7 @@ fn open_orders(s: &Shared, c: &Ctx) -> Result<Value, ApiError> {
     let symbol = c.params.get("symbol");
     s.with_exchange(|ex| {
         if let Some(sym) = symbol {
-            ex.depth(sym, 0)?;
+            ex.check_symbol(sym)?;
         }
         Ok(Value::Array(
             ex.open_orders(c.account, symbol)

@@ -95,7 +95,7 @@ impl Feed {
             if self.tickers.get(&spec.symbol) == Some(&now_ticker) {
                 continue;
             }
-            let (id, _, _) = ex.depth(&spec.symbol, 0).unwrap_or_default();
+            let id = ex.update_id(&spec.symbol).unwrap_or_default();
             let ((b, bq), (a, aq)) = (
                 now_ticker.0.unwrap_or_default(),
                 now_ticker.1.unwrap_or_default(),
