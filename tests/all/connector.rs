@@ -383,7 +383,7 @@ mod executor {
 
     fn intent(n: u64) -> VenueOrder {
         VenueOrder {
-            order_id: client_order_id("test-node", "trend", n),
+            order_id: client_order_id("test-node", &format!("trend-{n}")),
             symbol: "BTCUSDT".into(),
             side: Side::Buy,
             order_type: OrderType::Limit,

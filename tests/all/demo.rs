@@ -26,7 +26,7 @@ fn run_demo(extra: &[&str]) -> Value {
 
 #[test]
 fn demo_trades_and_risk_rejects_carry_reasons() {
-    let s = run_demo(&["--fast", "--events", "20000"]);
+    let s = run_demo(&["--venue", "synthetic", "--fast", "--events", "20000"]);
     for key in [
         "events",
         "orders",
@@ -93,8 +93,8 @@ fn demo_trades_and_risk_rejects_carry_reasons() {
 
 #[test]
 fn same_seed_same_decisions() {
-    let a = run_demo(&["--fast", "--events", "5000"]);
-    let b = run_demo(&["--fast", "--events", "5000"]);
+    let a = run_demo(&["--venue", "synthetic", "--fast", "--events", "5000"]);
+    let b = run_demo(&["--venue", "synthetic", "--fast", "--events", "5000"]);
     for key in [
         "orders",
         "fills",
@@ -117,6 +117,8 @@ fn without_a_config_the_built_in_demo_runs() {
     let out = floor(
         &[
             "run",
+            "--venue",
+            "synthetic",
             "--fast",
             "--events",
             "2000",
@@ -142,10 +144,28 @@ fn without_a_config_the_built_in_demo_runs() {
     assert_eq!(names, ["trend", "meanrev", "risk"]);
 }
 
+/// The demo as configured: the simulated exchange in-process, traded
+/// through the Binance connector over loopback sockets.
 #[test]
-fn paced_run_stops_after_its_duration() {
-    let s = run_demo(&["--for", "1s"]);
-    assert!(s["events"].as_u64().unwrap() > 0, "{s}");
+fn the_demo_paper_trades_on_the_simulated_exchange_for_its_duration() {
+    let s = run_demo(&["--for", "3s"]);
+    assert!(
+        s["events"].as_u64().unwrap() > 0,
+        "market data arrived: {s}"
+    );
+    assert_eq!(s["agent_faults"], 0, "{s}");
+    assert_eq!(s["oms_errors"], 0, "every execution report applied: {s}");
+}
+
+#[test]
+fn fast_needs_the_synthetic_venue() {
+    let out = floor(
+        &["run", "examples/demo.toml", "--fast", "--events", "10"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--fast needs the synthetic venue"), "{err}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod connector;
 mod demo;
 mod dlq;
 mod hostile;
+mod paper;
 mod reliable;
 mod request;
 mod risk;

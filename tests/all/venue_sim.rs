@@ -618,7 +618,7 @@ mod user_data {
             // A duplicating stream sends each report twice; the ids say so.
             server.shared().set_report_faults(ReportFaults {
                 duplicate: true,
-                delay: std::time::Duration::ZERO,
+                ..ReportFaults::default()
             });
             server.shared().with_exchange(|ex| {
                 ex.cancel(

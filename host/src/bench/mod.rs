@@ -23,7 +23,7 @@ use crate::model::{Envelope, ExecutionReport, MarketEvent, Nanos, Payload, Quote
 use crate::node::{Node, SharedView};
 use crate::runtime::{ComponentCache, Limits, Runtime, RuntimeConfig, cache};
 use crate::venue::sim::{SimConfig, SimVenue};
-use crate::venue::{Venue, VenueError, VenueEvent, VenueOrder};
+use crate::venue::{Polled, Venue, VenueError, VenueOrder};
 
 /// Where `cargo xtask build` puts the agents.
 pub const DEFAULT_AGENTS_DIR: &str = "target/agents";
@@ -149,7 +149,7 @@ impl Venue for ProbeVenue {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn poll(&mut self) -> Option<(Nanos, VenueEvent)> {
+    fn poll(&mut self) -> Polled {
         self.inner.poll()
     }
     fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {

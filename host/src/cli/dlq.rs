@@ -131,8 +131,11 @@ pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            let mut node = Node::new(&cfg, Box::new(super::run::venue_for(&cfg)))
-                .context("starting the node to replay into")?;
+            // Replayed messages act on the synthetic market, never on a
+            // real venue: replay is for seeing that a fix works.
+            let venue = crate::node::connect::synthetic(&cfg, 0);
+            let mut node =
+                Node::new(&cfg, Box::new(venue)).context("starting the node to replay into")?;
             let mut failed = 0;
             for l in &chosen {
                 let line = if l.envelope.correlation_id.is_some() {

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::config::NodeConfig;
+use crate::config::{NodeConfig, VenueKind};
+use crate::node::connect::venue_for;
 use crate::node::{Node, RunOptions, Summary};
-use crate::venue::sim::{SimConfig, SimVenue};
 
 /// Arguments of `floor run`.
 #[derive(Debug, Args)]
@@ -27,28 +27,18 @@ pub struct RunArgs {
     /// Write the final summary as JSON here.
     #[arg(long)]
     summary_json: Option<PathBuf>,
-    /// Run as fast as possible instead of pacing to the wall clock.
+    /// Run as fast as possible instead of pacing to the wall clock
+    /// (the synthetic venue only: a real or simulated exchange runs in
+    /// real time).
     #[arg(long)]
     fast: bool,
+    /// Trade on this venue instead of the config's: `sim`, `binance` or
+    /// `synthetic` (e.g. `--venue synthetic --fast` for a quick what-if).
+    #[arg(long, value_parser = VenueKind::parse)]
+    venue: Option<VenueKind>,
     /// No status line.
     #[arg(long, short)]
     quiet: bool,
-}
-
-/// Build the configured venue.
-pub fn venue_for(cfg: &NodeConfig) -> SimVenue {
-    let start = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    SimVenue::new(SimConfig {
-        seed: cfg.venue.seed,
-        start_time: start,
-        step: 1_000_000_000 / u64::from(cfg.venue.events_per_second.max(1)),
-        trade_probability: cfg.venue.trade_probability,
-        taker_fee_bps: cfg.venue.taker_fee_bps,
-        maker_fee_bps: cfg.venue.maker_fee_bps,
-        symbols: cfg.sim_symbols(),
-    })
 }
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -56,11 +46,20 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(p) => NodeConfig::load(p)?,
         None => NodeConfig::demo()?,
     };
-    let mut node = Node::new(&cfg, Box::new(venue_for(&cfg)))?;
+    let kind = args.venue.unwrap_or(cfg.venue.kind);
+    if args.fast && kind != VenueKind::Synthetic {
+        anyhow::bail!(
+            "--fast needs the synthetic venue (`--venue synthetic`): the `{}` venue runs in real time",
+            kind.name()
+        );
+    }
+    let venue = venue_for(&cfg, kind)
+        .with_context(|| format!("cannot start the `{}` venue", kind.name()))?;
+    let mut node = Node::new(&cfg, venue)?;
     let opts = RunOptions {
         duration: args.duration,
         max_events: args.events,
-        events_per_second: if args.fast || !cfg.venue.realtime {
+        events_per_second: if kind != VenueKind::Synthetic || args.fast || !cfg.venue.realtime {
             0
         } else {
             cfg.venue.events_per_second
@@ -84,7 +83,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         "floor: {} agent(s) [{}] on venue `{}` with {} symbol(s); Ctrl-C stops",
         names.len(),
         names.join(", "),
-        cfg.venue.kind,
+        kind.name(),
         cfg.symbols.len()
     );
     let rt = tokio::runtime::Builder::new_current_thread()

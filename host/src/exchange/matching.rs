@@ -92,8 +92,18 @@ impl Exchange {
                 }
             }
             let mut qty = want.min(maker_leaves);
-            // A market order spends no more than it locked.
+            // A market order spends no more than it locked; a buy whose
+            // lock fell short (the book moved, or self-trade prevention
+            // took its cheaper levels) takes the rest from free funds.
             if limit.is_none() {
+                let short = price.times(qty) - o.locked;
+                if side == Side::Buy && !by_quote && short > Fixed::ZERO {
+                    let asset = self.markets[m].quote;
+                    if self.ledgers[account as usize].account.lock(asset, short) {
+                        self.orders.get_mut(&id).expect("the taker exists").locked += short;
+                    }
+                }
+                let o = &self.orders[&id];
                 let afford = match side {
                     Side::Buy => o.locked.div_floor(price, step),
                     Side::Sell => o.locked,

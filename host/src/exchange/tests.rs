@@ -722,3 +722,45 @@ fn history_is_bounded_but_open_orders_are_always_kept() {
         .unwrap_err();
     assert_eq!(err.code, -1100);
 }
+
+/// A market buy locks the book's cost when it arrives; when self-trade
+/// prevention then expires the account's own cheaper asks, it pays more per
+/// unit and takes the difference from free funds, as far as they go,
+/// instead of stopping short.
+#[test]
+fn a_market_buy_past_its_own_asks_is_not_cut_short() {
+    use crate::model::Side;
+    let mut ex = Exchange::new(vec![SymbolSpec::spot("BTCUSDT", "BTC", "USDT")]).unwrap();
+    let me = ex.open_account("me", 0, 0);
+    ex.deposit(me, "BTC", Fixed::units(10));
+    let house = ex.open_account("house", 0, 0);
+    ex.deposit(house, "BTC", Fixed::units(100));
+    ex.deposit(house, "USDT", Fixed::units(10_000_000));
+    let p = |s: &str| s.parse::<Fixed>().unwrap();
+    ex.new_order(
+        house,
+        NewOrder::limit("BTCUSDT", Side::Sell, p("0.5"), p("30000")),
+        0,
+    )
+    .unwrap();
+    ex.new_order(
+        me,
+        NewOrder::limit("BTCUSDT", Side::Sell, p("0.3"), p("30005")),
+        0,
+    )
+    .unwrap();
+    let r = ex
+        .new_order(house, NewOrder::market("BTCUSDT", Side::Buy, p("0.1")), 1)
+        .unwrap();
+    assert_eq!(r.order.executed_qty, p("0.1"));
+    assert_eq!(r.fills.len(), 1);
+    assert_eq!(r.fills[0].price, p("30005"));
+    assert_eq!(r.order.state, OrderState::Filled);
+    let usdt = ex
+        .balances(house)
+        .into_iter()
+        .find(|(a, _)| *a == "USDT")
+        .unwrap()
+        .1;
+    assert_eq!((usdt.free, usdt.locked), (p("9996999.5"), Fixed::ZERO));
+}

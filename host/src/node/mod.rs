@@ -13,12 +13,14 @@
 //! and only then the venue sees it. Execution reports update the order
 //! manager and go back to the owning agent and to `order.<status>.<symbol>`.
 //!
+//! - [`connect`]: the configured venue, built.
 //! - `delivery`: delivering to agents, at least once for reliable topics.
 //! - `risk_stage`: risk agents' votes, required and by consensus.
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
 
+pub mod connect;
 mod delivery;
 mod risk_stage;
 pub mod run;
@@ -41,7 +43,7 @@ use crate::model::{
 use crate::oms::{Oms, Portfolio};
 use crate::risk::HardLimits;
 use crate::runtime::{ComponentCache, Runtime};
-use crate::venue::{Venue, VenueEvent, VenueOrder};
+use crate::venue::{Polled, Venue, VenueEvent, VenueOrder};
 
 pub use run::{RunOptions, run};
 pub use stats::{Stats, Summary};
@@ -219,13 +221,17 @@ impl Node {
             self.drain();
             return true;
         }
-        let Some((t, event)) = self.venue.poll() else {
-            return false;
-        };
-        self.now = self.now.max(t);
-        match event {
-            VenueEvent::Market(m) => self.on_market(m),
-            VenueEvent::Execution(r) => self.on_execution(&r, 0),
+        match self.venue.poll() {
+            Polled::Ended => return false,
+            Polled::Idle(t) => self.now = self.now.max(t),
+            Polled::Event(t, event) => {
+                self.now = self.now.max(t);
+                match event {
+                    VenueEvent::Market(m) => self.on_market(m),
+                    VenueEvent::Execution(r) => self.on_execution(&r, 0),
+                    VenueEvent::Notice { topic, detail } => self.on_notice(topic, detail),
+                }
+            }
         }
         self.fire_timers();
         self.fire_parked();
@@ -283,6 +289,29 @@ impl Node {
         Ok(())
     }
 
+    /// Cancel order `order_id` on behalf of agent `agent` (operator tools,
+    /// tests), as if the agent had asked: only its own orders.
+    ///
+    /// # Errors
+    /// When no agent has that name.
+    pub fn cancel_order(&mut self, agent: &str, order_id: &str) -> anyhow::Result<()> {
+        let idx = *self
+            .by_name
+            .get(agent)
+            .with_context(|| format!("no agent named `{agent}`"))?;
+        let cause = self.stamper.stamp(
+            HOST,
+            "operator.cancel.request".to_string(),
+            Payload::Custom(order_id.as_bytes().to_vec()),
+            self.now,
+            0,
+            None,
+        );
+        self.cancel(idx, order_id, &cause);
+        self.drain();
+        Ok(())
+    }
+
     /// Deliver `envelope` to agent `agent` again (a dead letter, after a
     /// fix), acting on its outputs as on any delivery. Returns the number of
     /// outputs; a fault is also recorded as a new dead letter.
@@ -324,6 +353,22 @@ impl Node {
         let env = self
             .stamper
             .stamp(self.venue.name(), topic, payload, self.now, 0, None);
+        self.bus.publish(env, None);
+    }
+
+    /// A venue notice: an alert for people, a message for agents that
+    /// subscribe to `venue.#` (the text as bytes).
+    fn on_notice(&mut self, topic: String, detail: String) {
+        Stats::bump(&self.stats.alerts);
+        tracing::warn!(venue = %self.venue.name(), %topic, "{detail}");
+        let env = self.stamper.stamp(
+            self.venue.name(),
+            topic,
+            Payload::Custom(detail.into_bytes()),
+            self.now,
+            0,
+            None,
+        );
         self.bus.publish(env, None);
     }
 

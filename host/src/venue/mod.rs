@@ -1,10 +1,13 @@
 //! Venues: where orders go and market data comes from.
 //!
-//! [`Venue`] is the interface the node drives; [`sim::SimVenue`] is the
-//! built-in simulated exchange. A venue knows nothing about WebAssembly or
-//! agents: it sees orders with host-assigned ids and reports what happened
-//! to them. The Binance connector and the full matching engine implement
-//! this same trait.
+//! [`Venue`] is the interface the node drives. Two kinds implement it:
+//! [`binance::BinanceVenue`], the connector that speaks Binance's protocol
+//! to Binance or to Floor's simulated exchange (`crate::exchange`) on
+//! loopback — what paper and live trading use — and [`sim::SimVenue`], a
+//! synthetic random walk in the node's own thread, deterministic and
+//! socket-free, for fast runs and benchmarks. A venue knows nothing about
+//! WebAssembly or agents: it sees orders with host-assigned ids and reports
+//! what happened to them.
 
 pub mod binance;
 pub mod sim;
@@ -39,6 +42,27 @@ pub enum VenueEvent {
     Market(MarketEvent),
     /// An execution report for one of our orders.
     Execution(ExecutionReport),
+    /// A change in the connection the host should know about (a circuit
+    /// breaker opening, a stream lost and regained, a reconciliation that
+    /// found what the stream missed): published on `topic`, counted as an
+    /// alert.
+    Notice {
+        /// `venue.<what>.<state>`, e.g. `venue.breaker.open`.
+        topic: String,
+        /// What happened, for people.
+        detail: String,
+    },
+}
+
+/// What [`Venue::poll`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Polled {
+    /// An event and its event time.
+    Event(Nanos, VenueEvent),
+    /// Nothing yet; the venue's time now (timers may be due).
+    Idle(Nanos),
+    /// The feed has ended (a finite replay); nothing more will come.
+    Ended,
 }
 
 /// Why a venue refused a request outright (as opposed to rejecting an order,
@@ -55,14 +79,16 @@ pub trait Venue: Send {
     /// Name for logs and status.
     fn name(&self) -> &str;
 
-    /// The next event and its event time, or `None` when the feed has ended.
-    fn poll(&mut self) -> Option<(Nanos, VenueEvent)>;
+    /// The next event. A live venue waits a little for one and says
+    /// [`Polled::Idle`] when none came.
+    fn poll(&mut self) -> Polled;
 
     /// Send an order; the reports it causes right away (accepted, fills,
-    /// rejection).
+    /// rejection). A venue over the network returns none: its reports come
+    /// through [`Venue::poll`].
     fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport>;
 
-    /// Cancel an open order.
+    /// Cancel an open order (its report may come now or through `poll`).
     ///
     /// # Errors
     /// [`VenueError::UnknownOrder`] when it is not open.

@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::{Venue, VenueError, VenueEvent, VenueOrder};
+use super::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
 use crate::model::{
     ExecutionReport, MarketEvent, Nanos, OrderStatus, OrderType, Quote, Side, TimeInForce, Trade,
 };
@@ -291,11 +291,14 @@ impl Venue for SimVenue {
         "sim"
     }
 
-    fn poll(&mut self) -> Option<(Nanos, VenueEvent)> {
+    fn poll(&mut self) -> Polled {
         if self.pending.is_empty() {
             self.step();
         }
-        self.pending.pop_front()
+        match self.pending.pop_front() {
+            Some((t, e)) => Polled::Event(t, e),
+            None => Polled::Ended,
+        }
     }
 
     fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {

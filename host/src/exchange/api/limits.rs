@@ -120,6 +120,7 @@ pub struct Usage {
     backoff_until: u64,
     banned_until: u64,
     ban_ms: u64,
+    refused: u64,
 }
 
 impl Usage {
@@ -133,6 +134,7 @@ impl Usage {
             backoff_until: 0,
             banned_until: 0,
             ban_ms,
+            refused: 0,
         }
     }
 
@@ -160,6 +162,25 @@ impl Usage {
     /// 429 (-1003 weight, -1015 orders) over a limit; 418 when the client
     /// sent again before the `Retry-After` of an earlier 429 had passed.
     pub fn admit(
+        &mut self,
+        weight: u64,
+        order_of: Option<u32>,
+        now_ms: u64,
+    ) -> Result<Vec<(String, String)>, Refusal> {
+        let admitted = self.count(weight, order_of, now_ms);
+        if admitted.is_err() {
+            self.refused += 1;
+        }
+        admitted
+    }
+
+    /// Requests refused so far with 429 or 418 (tests check a client
+    /// never meets one).
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    fn count(
         &mut self,
         weight: u64,
         order_of: Option<u32>,

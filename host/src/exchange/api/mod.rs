@@ -150,6 +150,14 @@ impl Shared {
         let _ = self.drops.send(());
     }
 
+    /// Requests refused so far for rate limits (429) or a ban (418).
+    pub fn refusals(&self) -> u64 {
+        self.usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .refused()
+    }
+
     /// User-data events as they happen (execution reports, balances).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<user::UserEvent>> {
         self.events.subscribe()

@@ -7,7 +7,7 @@
 //! account's `executionReport` and `outboundAccountPosition` events arrive
 //! as `{"subscriptionId": N, "event": {…}}`. `ping`, `time` and
 //! `userDataStream.unsubscribe` are also served. For tests, reports can be
-//! delayed or sent twice ([`ReportFaults`]).
+//! delayed, sent twice or lost ([`ReportFaults`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +34,9 @@ pub struct ReportFaults {
     pub duplicate: bool,
     /// Hold every event this long before sending it.
     pub delay: Duration,
+    /// Send nothing (a connection that silently loses reports); clients
+    /// learn what they missed only by asking over REST.
+    pub lose: bool,
 }
 
 /// A user-data event for one account, in Binance's JSON.
@@ -126,6 +129,9 @@ async fn session(socket: WebSocket, s: Arc<Shared>) {
                 Ok(e) => {
                     let (account, event) = (e.account, &e.payload);
                     let faults = *s.report_faults.lock().unwrap_or_else(|p| p.into_inner());
+                    if faults.lose {
+                        continue;
+                    }
                     for (sub, _) in subs.iter().filter(|(_, a)| *a == account) {
                         if !faults.delay.is_zero() {
                             tokio::time::sleep(faults.delay).await;

@@ -22,17 +22,16 @@ use super::rest::{RestClient, RestError};
 use crate::model::{Fixed, OrderType, Side, TimeInForce};
 use crate::venue::VenueOrder;
 
-/// The client order id for an intent: `fl-` and 30 hex digits of
-/// SHA-256 over the scope (a node or session name), the agent and the
-/// intent's id. The same intent always gets the same id; ids fit Binance's
-/// 36-character limit and alphabet.
-pub fn client_order_id(scope: &str, agent: &str, intent_id: u64) -> String {
+/// The client order id for a host order: `fl-` and 30 hex digits of
+/// SHA-256 over the scope (a session name) and the host's order id (itself
+/// deterministic: `<agent>-<n>`). The same order always gets the same id;
+/// ids fit Binance's 36-character limit and alphabet whatever the agent's
+/// name.
+pub fn client_order_id(scope: &str, order_id: &str) -> String {
     let mut h = Sha256::new();
     h.update(scope.as_bytes());
     h.update([0]);
-    h.update(agent.as_bytes());
-    h.update([0]);
-    h.update(intent_id.to_le_bytes());
+    h.update(order_id.as_bytes());
     format!("fl-{}", &hex::encode(h.finalize())[..30])
 }
 
@@ -152,6 +151,27 @@ impl Executor {
     pub fn with_breaker(mut self, breaker: Breaker) -> Executor {
         self.breaker = Mutex::new(breaker);
         self
+    }
+
+    /// The REST client (queries share its rate budget).
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
+    }
+
+    /// Cancel an order by its client id. Cancels do not pass the breaker:
+    /// taking risk off is always tried.
+    ///
+    /// # Errors
+    /// As [`RestClient::signed`]; -2011 when it is no longer open.
+    pub async fn cancel(&self, symbol: &str, client_id: &str) -> Result<(), RestError> {
+        let q = [
+            ("symbol", symbol.to_string()),
+            ("origClientOrderId", client_id.to_string()),
+        ];
+        self.rest
+            .signed(Method::DELETE, "/api/v3/order", &q, 1, 0)
+            .await
+            .map(|_| ())
     }
 
     /// Breaker state changes since the last call (to publish as events).
@@ -287,13 +307,13 @@ mod tests {
 
     #[test]
     fn client_ids_are_deterministic_and_binance_shaped() {
-        let a = client_order_id("node-1", "trend", 7);
-        assert_eq!(a, client_order_id("node-1", "trend", 7));
-        assert_ne!(a, client_order_id("node-1", "trend", 8));
-        assert_ne!(a, client_order_id("node-1", "meanrev", 7));
+        let a = client_order_id("node-1", "trend-7");
+        assert_eq!(a, client_order_id("node-1", "trend-7"));
+        assert_ne!(a, client_order_id("node-1", "trend-8"));
+        assert_ne!(a, client_order_id("node-2", "trend-7"));
         assert_ne!(
-            client_order_id("ab", "c", 1),
-            client_order_id("a", "bc", 1),
+            client_order_id("ab", "c-1"),
+            client_order_id("a", "bc-1"),
             "fields are separated"
         );
         assert!(a.len() <= 36 && a.starts_with("fl-"));

@@ -1,15 +1,26 @@
-//! The Binance spot connector (in progress). [`limiter::Budget`] mirrors
-//! the venue's rate-limit windows; [`breaker::Breaker`] stops calling an
-//! endpoint group that keeps failing; [`rest::RestClient`] makes signed
-//! calls within the budget and sorts the answers (refused, rate limited,
-//! banned, unknown outcome). The WebSocket clients (depth sync, user data)
-//! come next. All of it speaks to Binance and to `floor venue sim` alike.
+//! The Binance spot connector. It speaks to Binance and to `floor venue
+//! sim` alike; [`BinanceVenue`] is what the node drives.
+//!
+//! - [`rest::RestClient`]: signed calls within [`limiter::Budget`], the
+//!   venue's rate-limit windows, with answers sorted (refused, rate
+//!   limited, banned, unknown outcome);
+//! - [`executor::Executor`]: the one outbound order pipe, with the
+//!   order-entry [`breaker::Breaker`] and lost answers settled by query;
+//! - [`user`]: user data over the WebSocket API; [`tracker::Tracker`]
+//!   makes stream and REST reconciliation exactly-once;
+//! - [`decode`], [`depth`], [`feed`]: market data and the depth-sync
+//!   procedure;
+//! - [`connector`]: all of it behind the node's `Venue` trait.
 
 pub mod breaker;
+pub mod connector;
 pub mod decode;
 pub mod depth;
 pub mod executor;
 pub mod feed;
 pub mod limiter;
 pub mod rest;
+pub mod tracker;
 pub mod user;
+
+pub use connector::{BinanceVenue, ConnectError, ConnectorConfig, ConnectorStats};

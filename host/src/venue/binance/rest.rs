@@ -143,6 +143,19 @@ impl RestClient {
         key: &str,
         creds: Credentials,
     ) -> Result<RestClient, RestError> {
+        Ok(RestClient::with_exchange_info(base, key, creds).await?.0)
+    }
+
+    /// As [`RestClient::from_venue`], also returning the venue's
+    /// `exchangeInfo` (symbols, filters, limits).
+    ///
+    /// # Errors
+    /// As [`RestClient::from_venue`].
+    pub async fn with_exchange_info(
+        base: &str,
+        key: &str,
+        creds: Credentials,
+    ) -> Result<(RestClient, Value), RestError> {
         let probe = RestClient::new(base, key, creds.clone(), Budget::unlimited());
         let info = probe
             .public(Method::GET, "/api/v3/exchangeInfo", &[], 20)
@@ -155,7 +168,7 @@ impl RestClient {
         // response's X-MBX-USED-WEIGHT header brings into this budget.
         let client = RestClient::new(base, key, creds, budget);
         client.sync_time().await?;
-        Ok(client)
+        Ok((client, info))
     }
 
     /// Server time minus local time, ms, as last measured.

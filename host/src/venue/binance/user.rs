@@ -21,7 +21,8 @@ pub type UserSocket =
 pub struct Report {
     /// Symbol.
     pub symbol: String,
-    /// Client order id (the host's order id).
+    /// The client order id the order was placed with (`C` on a cancel,
+    /// where `c` is the cancel request's own id).
     pub client_order_id: String,
     /// The venue's order id.
     pub order_id: u64,
@@ -37,6 +38,10 @@ pub struct Report {
     pub cum_qty: Fixed,
     /// This fill's fee.
     pub commission: Fixed,
+    /// The asset the fee was charged in (empty without a fill).
+    pub commission_asset: String,
+    /// Why it was rejected or expired (`NONE` otherwise).
+    pub reason: String,
     /// Trade id, -1 without a fill.
     pub trade_id: i64,
     /// Venue time, ms.
@@ -50,6 +55,9 @@ struct RawReport<'a> {
     s: &'a str,
     #[serde(borrow)]
     c: &'a str,
+    /// The original client id on a cancel (`c` is then the cancel's own).
+    #[serde(borrow, default)]
+    C: &'a str,
     i: u64,
     #[serde(borrow)]
     x: &'a str,
@@ -63,6 +71,10 @@ struct RawReport<'a> {
     z: &'a str,
     #[serde(borrow)]
     n: &'a str,
+    #[serde(borrow, default)]
+    N: Option<&'a str>,
+    #[serde(borrow, default)]
+    r: &'a str,
     t: i64,
     T: u64,
 }
@@ -94,7 +106,7 @@ pub fn decode_report(text: &str) -> Result<Option<Report>, String> {
     };
     Ok(Some(Report {
         symbol: r.s.to_string(),
-        client_order_id: r.c.to_string(),
+        client_order_id: if r.C.is_empty() { r.c } else { r.C }.to_string(),
         order_id: r.i,
         exec: r.x.to_string(),
         status: r.X.to_string(),
@@ -102,6 +114,8 @@ pub fn decode_report(text: &str) -> Result<Option<Report>, String> {
         last_price: amount(r.L)?,
         cum_qty: amount(r.z)?,
         commission: amount(r.n)?,
+        commission_asset: r.N.unwrap_or_default().to_string(),
+        reason: r.r.to_string(),
         trade_id: r.t,
         time_ms: r.T,
     }))

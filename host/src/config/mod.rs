@@ -18,8 +18,11 @@ use crate::risk::LimitsConfig;
 use crate::runtime::{Limits, RuntimeConfig};
 use crate::venue::sim::SimSymbol;
 
+mod venue;
+pub use venue::{VenueKind, VenueSection};
+
 /// The demo config, built into the binary: `floor run` with no file runs it.
-pub const DEMO_CONFIG: &str = include_str!("../../examples/demo.toml");
+pub const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
 
 /// A config that could not be used: every problem found, one per line.
 #[derive(Debug, thiserror::Error)]
@@ -81,41 +84,6 @@ impl Default for RuntimeSection {
             pool_instances: d.pool_instances,
             max_memory_mb: (d.max_memory_bytes >> 20) as u64,
             epoch_tick_ms: d.epoch_tick.as_millis() as u64,
-        }
-    }
-}
-
-/// `[venue]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VenueSection {
-    /// `sim` (the only kind so far).
-    pub kind: String,
-    /// Seed of the simulated market.
-    pub seed: u64,
-    /// Market events per second of event time.
-    pub events_per_second: u32,
-    /// Pace events to the wall clock (paper trading) or run as fast as
-    /// possible (backtests, benchmarks).
-    pub realtime: bool,
-    /// Probability that a quote step also prints a trade.
-    pub trade_probability: f64,
-    /// Taker fee, bps.
-    pub taker_fee_bps: f64,
-    /// Maker fee, bps.
-    pub maker_fee_bps: f64,
-}
-
-impl Default for VenueSection {
-    fn default() -> Self {
-        Self {
-            kind: "sim".into(),
-            seed: 42,
-            events_per_second: 500,
-            realtime: true,
-            trade_probability: 0.3,
-            taker_fee_bps: 7.5,
-            maker_fee_bps: 2.5,
         }
     }
 }
@@ -458,18 +426,8 @@ impl RawConfig {
     /// Every problem found, one message each.
     pub fn resolve(self, base: &Path) -> Result<NodeConfig, Vec<String>> {
         let mut p = Vec::new();
-        if self.venue.kind != "sim" {
-            p.push(format!(
-                "venue.kind = `{}` is not supported yet; use `sim`",
-                self.venue.kind
-            ));
-        }
-        if self.venue.events_per_second == 0 {
-            p.push("venue.events_per_second must be at least 1".into());
-        }
-        if !(0.0..=1.0).contains(&self.venue.trade_probability) {
-            p.push("venue.trade_probability must be between 0 and 1".into());
-        }
+        let mut venue = self.venue;
+        venue.check(base, &mut p);
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -705,7 +663,7 @@ impl RawConfig {
                 max_memory_bytes: (self.runtime.max_memory_mb as usize) << 20,
                 epoch_tick: Duration::from_millis(self.runtime.epoch_tick_ms),
             },
-            venue: self.venue,
+            venue,
             reliable,
             retry: self.bus.retry,
             symbols: self.symbols,
@@ -741,8 +699,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused_with_their_name() {
-        let err = NodeConfig::parse("[venue]\nkind = \"sim\"\nspeed = 3\n", "t", Path::new("."))
-            .unwrap_err();
+        let err = NodeConfig::parse(
+            "[venue]\nkind = \"synthetic\"\nspeed = 3\n",
+            "t",
+            Path::new("."),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("speed"), "{err}");
     }
 

@@ -1,0 +1,422 @@
+//! The node trading through the Binance connector against the simulated
+//! exchange on loopback: intents in, orders over signed REST, execution
+//! reports back over the WebSocket API, into the order manager.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use floor_host::config::NodeConfig;
+use floor_host::exchange::api::user::ReportFaults;
+use floor_host::exchange::api::{LimitKind, RateLimit, SimServer};
+use floor_host::exchange::setup::SimSetup;
+use floor_host::exchange::{Fixed, NewOrder};
+use floor_host::model::{
+    MarketEvent, OrderEvent, OrderIntent, OrderStatus, OrderType, Payload, Quote, Side,
+    TimeInForce, TopicPattern,
+};
+use floor_host::node::Node;
+use floor_host::venue::binance::rest::Credentials;
+use floor_host::venue::binance::{BinanceVenue, ConnectorConfig};
+use floor_tests::{agent, runtime, sim_config, test_cache};
+
+/// Our account is 0; the house (liquidity) is 1.
+const HOUSE: u32 = 1;
+
+struct Paper {
+    node: Node,
+    server: SimServer,
+    _rt: tokio::runtime::Runtime,
+    _data: tempfile::TempDir,
+}
+
+fn px(p: &str) -> Fixed {
+    p.parse().unwrap()
+}
+
+/// The simulator with house liquidity (asks 0.5 @ 30000 and 0.5 @ 30010,
+/// bid 0.5 @ 29990), `limits` as its rate limits (Binance's when empty),
+/// and a node whose agent `desk` trades BTCUSDT through the connector.
+fn paper(limits: Vec<RateLimit>) -> Paper {
+    let rt = runtime();
+    let (mut exchange, mut api) = SimSetup::parse(&sim_config(&[("me", "k", "s")]))
+        .unwrap()
+        .build()
+        .unwrap();
+    if !limits.is_empty() {
+        api.limits = limits;
+    }
+    let house = exchange.open_account("house", 0, 0);
+    assert_eq!(house, HOUSE);
+    exchange.deposit(house, "BTC", Fixed::units(100));
+    exchange.deposit(house, "USDT", Fixed::units(10_000_000));
+    for (side, qty, price) in [
+        (Side::Sell, "0.5", "30000"),
+        (Side::Sell, "0.5", "30010"),
+        (Side::Buy, "0.5", "29990"),
+    ] {
+        exchange
+            .new_order(
+                house,
+                NewOrder::limit("BTCUSDT", side, px(qty), px(price)),
+                0,
+            )
+            .unwrap();
+    }
+    let server = rt
+        .block_on(SimServer::start(
+            exchange,
+            api,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        ))
+        .unwrap();
+    let venue = BinanceVenue::connect(ConnectorConfig {
+        name: "sim".into(),
+        rest_url: server.rest_url(),
+        stream_url: server.ws_url(),
+        ws_api_url: server.ws_url(),
+        api_key: "k".into(),
+        credentials: Credentials::Hmac(b"s".to_vec()),
+        symbols: vec!["BTCUSDT".into()],
+        scope: "paper-test".into(),
+        reconcile_every: Duration::from_secs(3600),
+        breaker_failures: 3,
+        breaker_open_ms: 60_000,
+        poll_wait: Duration::from_millis(5),
+    })
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[node]
+data_dir = "{data}"
+cache_dir = "{cache}"
+
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 30000.0
+
+[account]
+balances = {{ BTC = 10.0, USDT = 1000000.0 }}
+
+[limits]
+max_order_notional = 1e9
+max_position = 1000.0
+max_orders_per_second = 100000
+
+[[agents]]
+name = "desk"
+path = "{trend}"
+role = "strategy"
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT" }}
+
+[[agents]]
+name = "gate"
+path = "{risk}"
+role = "risk"
+limits = {{ deadline_ms = 2000 }}
+config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
+"#,
+        data = data.path().display(),
+        cache = test_cache().display(),
+        trend = agent("trend").display(),
+        risk = agent("risk").display(),
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+    let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
+    node.tap(TopicPattern::parse("order.#").unwrap());
+    node.tap(TopicPattern::parse("venue.#").unwrap());
+    // The host values orders against the touch it has seen.
+    node.inject(
+        MarketEvent::Quote(Quote {
+            symbol: "BTCUSDT".into(),
+            bid: 29990.0,
+            bid_size: 0.5,
+            ask: 30000.0,
+            ask_size: 0.5,
+        }),
+        1,
+    );
+    Paper {
+        node,
+        server,
+        _rt: rt,
+        _data: data,
+    }
+}
+
+fn intent(
+    side: Side,
+    ty: OrderType,
+    qty: f64,
+    price: Option<f64>,
+    tif: TimeInForce,
+) -> OrderIntent {
+    OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side,
+        order_type: ty,
+        quantity: qty,
+        limit_price: price,
+        time_in_force: tif,
+        tag: String::new(),
+    }
+}
+
+/// The order events for `order_id`, in the order the node published them.
+fn events(node: &Node, order_id: &str) -> Vec<OrderEvent> {
+    node.tapped()
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Payload::OrderEvent(o) if o.order_id == order_id => Some(o.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn statuses(node: &Node, order_id: &str) -> Vec<&'static str> {
+    events(node, order_id)
+        .iter()
+        .map(|e| e.status.name())
+        .collect()
+}
+
+/// Step the node until `done` holds (or fail after 20 s, saying where it
+/// stood).
+fn until(p: &mut Paper, what: &str, done: impl Fn(&Node) -> bool) {
+    let start = Instant::now();
+    while !done(&p.node) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}; order events: {:?}",
+            p.node
+                .tapped()
+                .iter()
+                .map(|e| e.topic.clone())
+                .collect::<Vec<_>>()
+        );
+        p.node.step();
+    }
+}
+
+fn done(node: &Node, order_id: &str) -> bool {
+    events(node, order_id).iter().any(|e| e.status.is_final())
+}
+
+fn house_buys(p: &Paper, qty: &str) {
+    p.server.shared().with_exchange(|ex| {
+        ex.new_order(HOUSE, NewOrder::market("BTCUSDT", Side::Buy, px(qty)), 1)
+            .unwrap();
+    });
+}
+
+#[test]
+fn every_order_type_round_trips_through_the_connector() {
+    let mut p = paper(Vec::new());
+    let limit = |side, qty, price, tif| intent(side, OrderType::Limit, qty, Some(price), tif);
+
+    // Market: sweeps two levels, two fills.
+    p.node
+        .submit(
+            "desk",
+            intent(Side::Buy, OrderType::Market, 0.6, None, TimeInForce::Gtc),
+        )
+        .unwrap();
+    until(&mut p, "the market order", |n| done(n, "desk-1"));
+    let ev = events(&p.node, "desk-1");
+    assert_eq!(
+        statuses(&p.node, "desk-1"),
+        ["accepted", "partially_filled", "filled"]
+    );
+    assert_eq!((ev[1].last_quantity, ev[1].last_price), (0.5, 30000.0));
+    assert_eq!((ev[2].last_quantity, ev[2].last_price), (0.1, 30010.0));
+    assert!((ev[2].cumulative_quantity - 0.6).abs() < 1e-12);
+    // 10 bps taker fee, charged in BTC, valued in USDT at the fill price.
+    assert!((ev[1].fee - 0.0005 * 30000.0).abs() < 1e-6, "{}", ev[1].fee);
+
+    // GTC limit: rests, then cancelled on request.
+    p.node
+        .submit("desk", limit(Side::Buy, 0.2, 29000.0, TimeInForce::Gtc))
+        .unwrap();
+    until(&mut p, "the limit order to rest", |n| {
+        !events(n, "desk-2").is_empty()
+    });
+    p.node.cancel_order("desk", "desk-2").unwrap();
+    until(&mut p, "the cancel", |n| done(n, "desk-2"));
+    assert_eq!(statuses(&p.node, "desk-2"), ["accepted", "cancelled"]);
+
+    // IOC that cannot trade, FOK that cannot trade in full: expired, unfilled.
+    p.node
+        .submit("desk", limit(Side::Buy, 0.1, 29500.0, TimeInForce::Ioc))
+        .unwrap();
+    p.node
+        .submit("desk", limit(Side::Buy, 1.0, 30010.0, TimeInForce::Fok))
+        .unwrap();
+    until(&mut p, "IOC and FOK", |n| {
+        done(n, "desk-3") && done(n, "desk-4")
+    });
+    for id in ["desk-3", "desk-4"] {
+        let ev = events(&p.node, id);
+        assert_eq!(
+            ev.last().unwrap().status,
+            OrderStatus::Expired,
+            "{id}: {ev:?}"
+        );
+        assert_eq!(ev.last().unwrap().cumulative_quantity, 0.0, "{id}");
+    }
+
+    // A resting sell filled in parts by the market: fills accumulate.
+    p.node
+        .submit("desk", limit(Side::Sell, 0.3, 30005.0, TimeInForce::Gtc))
+        .unwrap();
+    until(&mut p, "the sell to rest", |n| {
+        !events(n, "desk-5").is_empty()
+    });
+    house_buys(&p, "0.1");
+    until(&mut p, "the first part", |n| events(n, "desk-5").len() == 2);
+    house_buys(&p, "0.2");
+    until(&mut p, "the rest", |n| done(n, "desk-5"));
+    let ev = events(&p.node, "desk-5");
+    assert_eq!(
+        statuses(&p.node, "desk-5"),
+        ["accepted", "partially_filled", "filled"]
+    );
+    assert_eq!(
+        ev.iter().map(|e| e.last_quantity).collect::<Vec<_>>(),
+        [0.0, 0.1, 0.2]
+    );
+    assert!((ev[2].cumulative_quantity - 0.3).abs() < 1e-12);
+
+    // Off the tick: Binance's filter error, as the rejection's reason.
+    p.node
+        .submit("desk", limit(Side::Buy, 0.1, 29999.995, TimeInForce::Gtc))
+        .unwrap();
+    until(&mut p, "the rejection", |n| done(n, "desk-6"));
+    match &events(&p.node, "desk-6").last().unwrap().status {
+        OrderStatus::Rejected { reason } => {
+            assert!(
+                reason.contains("PRICE_FILTER") && reason.contains("-1013"),
+                "{reason}"
+            )
+        }
+        other => panic!("not rejected: {other:?}"),
+    }
+
+    let s = p.node.summary(0.0);
+    assert_eq!(s.oms_errors, 0, "every report applied once: {s:?}");
+    let pos = p.node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!((pos - 0.3).abs() < 1e-12, "bought 0.6, sold 0.3: {pos}");
+}
+
+#[test]
+fn a_fill_while_the_user_stream_is_down_arrives_once() {
+    let mut p = paper(Vec::new());
+    p.node
+        .submit(
+            "desk",
+            intent(
+                Side::Sell,
+                OrderType::Limit,
+                0.3,
+                Some(30005.0),
+                TimeInForce::Gtc,
+            ),
+        )
+        .unwrap();
+    until(&mut p, "the sell to rest", |n| {
+        !events(n, "desk-1").is_empty()
+    });
+    // The report of this fill is lost on the wire, then the stream drops.
+    let shared = p.server.shared().clone();
+    shared.set_report_faults(ReportFaults {
+        lose: true,
+        ..ReportFaults::default()
+    });
+    house_buys(&p, "0.1");
+    shared.drop_streams();
+    let notice = |n: &Node, topic: &str| n.tapped().iter().position(|e| e.topic == topic);
+    until(&mut p, "the stream to come back", |n| {
+        notice(n, "venue.userdata.restored").is_some()
+    });
+    // From here the stream delivers everything, twice.
+    shared.set_report_faults(ReportFaults {
+        duplicate: true,
+        ..ReportFaults::default()
+    });
+    until(&mut p, "the recovered fill", |n| {
+        events(n, "desk-1").len() == 2
+    });
+    let restored = notice(&p.node, "venue.userdata.restored").unwrap();
+    let lost = notice(&p.node, "venue.userdata.lost").expect("the drop was noticed");
+    assert!(lost < restored);
+    house_buys(&p, "0.2");
+    until(&mut p, "the last fill", |n| done(n, "desk-1"));
+    // Let any duplicate arrive.
+    for _ in 0..50 {
+        p.node.step();
+    }
+    let ev = events(&p.node, "desk-1");
+    assert_eq!(
+        statuses(&p.node, "desk-1"),
+        ["accepted", "partially_filled", "filled"]
+    );
+    assert_eq!(
+        ev.iter().map(|e| e.last_quantity).collect::<Vec<_>>(),
+        [0.0, 0.1, 0.2]
+    );
+    assert_eq!(p.node.summary(0.0).oms_errors, 0);
+    let pos = p.node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!((pos + 0.3).abs() < 1e-12, "{pos}");
+}
+
+/// The issue's burst: 1,000 intents at once through the node, a venue
+/// allowing 250 orders a second, and not one 429.
+#[test]
+fn a_thousand_intents_never_meet_a_429() {
+    let mut p = paper(vec![
+        RateLimit {
+            kind: LimitKind::RequestWeight,
+            interval_ms: 1_000,
+            limit: 300,
+        },
+        RateLimit {
+            kind: LimitKind::Orders,
+            interval_ms: 1_000,
+            limit: 250,
+        },
+    ]);
+    for _ in 0..1_000 {
+        p.node
+            .submit(
+                "desk",
+                intent(
+                    Side::Buy,
+                    OrderType::Limit,
+                    0.001,
+                    Some(29000.0),
+                    TimeInForce::Gtc,
+                ),
+            )
+            .unwrap();
+    }
+    let accepted = |n: &Node| {
+        n.tapped()
+            .iter()
+            .filter(|e| e.topic == "order.accepted.BTCUSDT")
+            .count()
+    };
+    until(&mut p, "1,000 acceptances", |n| accepted(n) == 1_000);
+    assert_eq!(
+        p.server.shared().refusals(),
+        0,
+        "the connector waited its turn"
+    );
+    let open = p
+        .server
+        .shared()
+        .with_exchange(|ex| ex.open_orders(0, Some("BTCUSDT")).len());
+    assert_eq!(open, 1_000, "each intent is one order");
+    assert_eq!(p.node.summary(0.0).rejects, 0);
+}
