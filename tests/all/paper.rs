@@ -420,3 +420,73 @@ fn a_thousand_intents_never_meet_a_429() {
     assert_eq!(open, 1_000, "each intent is one order");
     assert_eq!(p.node.summary(0.0).rejects, 0);
 }
+
+/// `[venue] replay`: a recorded CSV drives the simulator's book, and the
+/// node sees its quotes and prints through the connector's streams.
+#[test]
+fn a_recorded_market_reaches_the_node_through_the_streams() {
+    use floor_host::config::VenueKind;
+    use floor_host::node::connect::venue_for;
+    let data = tempfile::tempdir().unwrap();
+    let csv = data.path().join("btc.csv");
+    // The first row starts the clock; the rest come 3 s later, when the
+    // connector is long subscribed.
+    std::fs::write(
+        &csv,
+        "time_ms,symbol,kind,price,qty,side
+0,BTCUSDT,bid,29000.00,1,
+3000,BTCUSDT,bid,29999.50,1.2,
+3000,BTCUSDT,ask,30000.50,0.8,
+3040,BTCUSDT,trade,30000.50,0.1,buy
+3100,BTCUSDT,bid,29995.00,1.0,
+",
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+[node]
+data_dir = "{data}"
+cache_dir = "{cache}"
+
+[venue]
+kind = "sim"
+replay = "{csv}"
+
+[[symbols]]
+symbol = "BTCUSDT"
+base = "BTC"
+quote = "USDT"
+price = 30000.0
+"#,
+        data = data.path().display(),
+        cache = test_cache().display(),
+        csv = csv.display(),
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+    let mut node = Node::new(&cfg, venue_for(&cfg, VenueKind::Sim).unwrap()).unwrap();
+    node.tap(TopicPattern::parse("md.#").unwrap());
+    let start = Instant::now();
+    let seen = |node: &Node| {
+        let mut quotes = Vec::new();
+        let mut trades = Vec::new();
+        for e in node.tapped() {
+            match &e.payload {
+                Payload::Quote(q) => quotes.push((q.bid, q.ask)),
+                Payload::Trade(t) => trades.push((t.price, t.size, t.aggressor)),
+                _ => {}
+            }
+        }
+        (quotes, trades)
+    };
+    while seen(&node).0.last() != Some(&(29995.0, 30000.5)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the replay did not arrive: {:?}",
+            seen(&node)
+        );
+        node.step();
+    }
+    let (quotes, trades) = seen(&node);
+    assert!(quotes.contains(&(29999.5, 30000.5)), "{quotes:?}");
+    assert_eq!(trades, [(30000.5, 0.1, Side::Buy)]);
+}

@@ -79,6 +79,11 @@ pub struct VenueSection {
     pub sim_config: Option<PathBuf>,
     /// `sim`: the market generator's step, ms.
     pub step_ms: u64,
+    /// `sim`: replay this recorded market (CSV, docs/venue.md) instead of
+    /// generating one.
+    pub replay: Option<PathBuf>,
+    /// `sim`: replay speed (1: as recorded).
+    pub replay_speed: f64,
     /// `binance`: REST base URL.
     pub rest_url: Option<String>,
     /// `binance`: market-stream base URL.
@@ -114,6 +119,8 @@ impl Default for VenueSection {
             maker_fee_bps: 2.5,
             sim_config: None,
             step_ms: 100,
+            replay: None,
+            replay_speed: 1.0,
             rest_url: None,
             stream_url: None,
             ws_api_url: None,
@@ -139,6 +146,7 @@ impl VenueSection {
             }
         };
         resolve(&mut self.sim_config);
+        resolve(&mut self.replay);
         resolve(&mut self.ed25519_key_file);
         if self.events_per_second == 0 {
             p.push("venue.events_per_second must be at least 1".into());
@@ -151,6 +159,15 @@ impl VenueSection {
                 "venue.step_ms, venue.reconcile_secs and venue.breaker_failures must be at least 1"
                     .into(),
             );
+        }
+        if !(self.replay_speed.is_finite() && self.replay_speed > 0.0) {
+            p.push(format!(
+                "venue.replay_speed must be a positive number, got {}",
+                self.replay_speed
+            ));
+        }
+        if self.replay.is_some() && self.sim_config.is_some() {
+            p.push("venue.replay and venue.sim_config: put the replay in the simulator config's [replay] instead".into());
         }
         if self.kind == VenueKind::Binance {
             for (key, v) in [

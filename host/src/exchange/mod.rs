@@ -12,7 +12,8 @@
 //! (the order book), [`order`] (order types, states, the events the
 //! exchange reports), [`engine`] (order entry, cancels, queries),
 //! `matching` (taking liquidity, STP, stop triggers), [`error`] (Binance's
-//! error codes).
+//! error codes), [`market`] (the seeded generator) and [`replay`] (a
+//! recorded CSV) that make the book live.
 
 pub mod account;
 pub mod api;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod market;
 mod matching;
 pub mod order;
+pub mod replay;
 pub mod setup;
 pub mod store;
 pub mod symbol;

@@ -25,6 +25,11 @@
 //! interval_ms = 60000
 //! limit = 6000
 //!
+//! # [replay]                         # or: a recorded market (see `replay`)
+//! # file = "btcusdt.csv"
+//! # speed = 1.0
+//! # repeat = false
+//!
 //! [market]                           # optional: a live book (see `market`)
 //! seed = 1
 //! step_ms = 100
@@ -46,6 +51,7 @@ use serde::Deserialize;
 use super::api::{ApiConfig, ApiKey, RateLimit, Secret};
 use super::engine::Exchange;
 use super::market::MarketConfig;
+use super::replay::{Recording, ReplayConfig};
 use super::symbol::SymbolSpec;
 use crate::model::Fixed;
 
@@ -107,6 +113,9 @@ pub struct SimSetup {
     /// The market generator (none: the book holds only what clients send).
     #[serde(default)]
     pub market: Option<MarketConfig>,
+    /// A recorded market to replay instead of the generator.
+    #[serde(default)]
+    pub replay: Option<ReplayConfig>,
 }
 
 fn default_ban() -> u64 {
@@ -144,6 +153,7 @@ impl Default for SimSetup {
                 ("BTCUSDT", 30_000.0),
                 ("ETHUSDT", 2_000.0),
             ])),
+            replay: None,
         }
     }
 }
@@ -173,6 +183,9 @@ impl SimSetup {
             if let Some(p) = &mut a.ed25519_public_key {
                 *p = dir.join(&*p);
             }
+        }
+        if let Some(r) = &mut setup.replay {
+            r.file = dir.join(&r.file);
         }
         Ok(setup)
     }
@@ -235,6 +248,22 @@ impl SimSetup {
                 });
             }
         }
+        let replay = match &self.replay {
+            Some(_) if self.market.is_some() => {
+                problems.push(
+                    "give [market] (a generated market) or [replay] (a recorded one), not both"
+                        .into(),
+                );
+                None
+            }
+            Some(cfg) => {
+                let symbols: Vec<String> = self.symbols.iter().map(|s| s.symbol.clone()).collect();
+                Recording::load(cfg, &symbols)
+                    .map_err(|e| problems.push(e))
+                    .ok()
+            }
+            None => None,
+        };
         for l in &self.rate_limits {
             if l.interval_ms == 0 || l.interval_ms % 1_000 != 0 {
                 problems.push(format!(
@@ -262,6 +291,7 @@ impl SimSetup {
                 ban_ms: self.ban_ms,
                 latency: Duration::from_millis(self.latency_ms),
                 market: self.market.clone(),
+                replay,
             },
         ))
     }

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use crate::config::{NodeConfig, VenueKind, VenueSection};
 use crate::exchange::api::SimServer;
 use crate::exchange::market::MarketConfig;
+use crate::exchange::replay::ReplayConfig;
 use crate::exchange::setup::{AccountSetup, DEFAULT_KEY, DEFAULT_SECRET, SimSetup};
 use crate::exchange::symbol::SymbolSpec;
 use crate::model::Fixed;
@@ -88,6 +89,14 @@ pub fn sim_setup(cfg: &NodeConfig) -> anyhow::Result<SimSetup> {
         m.spread_bps = s.spread_bps.unwrap_or(m.spread_bps);
     }
     setup.market = Some(market);
+    if let Some(file) = &cfg.venue.replay {
+        setup.market = None;
+        setup.replay = Some(ReplayConfig {
+            file: file.clone(),
+            speed: cfg.venue.replay_speed,
+            repeat: false,
+        });
+    }
     Ok(setup)
 }
 

@@ -35,6 +35,7 @@ pub use limits::{LimitKind, RateLimit};
 use super::engine::Exchange;
 use super::market::{Market, MarketConfig};
 use super::order::Event;
+use super::replay::{Recording, Replay};
 use limits::Usage;
 
 /// A fault the server injects into the next matching request (tests,
@@ -81,6 +82,8 @@ pub struct ApiConfig {
     pub latency: Duration,
     /// The market generator to run, if any.
     pub market: Option<MarketConfig>,
+    /// A recording to replay, if any.
+    pub replay: Option<Recording>,
 }
 
 impl Default for ApiConfig {
@@ -91,6 +94,7 @@ impl Default for ApiConfig {
             ban_ms: 120_000,
             latency: Duration::ZERO,
             market: None,
+            replay: None,
         }
     }
 }
@@ -211,6 +215,7 @@ impl SimServer {
             Some(cfg) => Some(Market::new(&mut exchange, cfg).map_err(std::io::Error::other)?),
             None => None,
         };
+        let replay = config.replay.map(|rec| Replay::new(&mut exchange, rec));
         let (events, _) = broadcast::channel(65_536);
         let feed = Mutex::new(streams::Feed::new(&mut exchange));
         let shared = Arc::new(Shared {
@@ -266,6 +271,23 @@ impl SimServer {
                     let now = now_ms();
                     shared.with_exchange(|ex| market.step(ex, now));
                 }
+            }));
+        }
+        if let Some(mut replay) = replay {
+            let shared = shared.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_millis(5));
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                while !replay.finished() {
+                    every.tick().await;
+                    let now = now_ms();
+                    shared.with_exchange(|ex| replay.step(ex, now));
+                }
+                tracing::info!(
+                    rows = replay.played,
+                    refused = replay.refused,
+                    "replay finished"
+                );
             }));
         }
         Ok(SimServer {
