@@ -438,6 +438,31 @@ mod executor {
         });
     }
 
+    /// A 429 on order entry: the executor waits its `Retry-After` and
+    /// then places the order once. Sending earlier would have been a 418.
+    #[test]
+    fn a_429_is_waited_out_and_the_order_placed_once() {
+        runtime().block_on(async {
+            let (server, client) = start(Vec::new()).await;
+            server.shared().inject(PendingFault {
+                method: "POST".into(),
+                path: "/api/v3/order".into(),
+                fault: Fault::TooManyRequests { retry_after_s: 1 },
+            });
+            let exec = Executor::new(client);
+            let started = std::time::Instant::now();
+            let placed = exec.place(&intent(20)).await.unwrap();
+            assert!(!placed.recovered);
+            assert!(
+                started.elapsed() >= std::time::Duration::from_millis(900),
+                "sent again after {:?}, before Retry-After",
+                started.elapsed()
+            );
+            assert_eq!(server.shared().refusals(), 0, "no 418, no further 429");
+            assert_eq!(orders_named(&server, &intent(20).order_id), 1);
+        });
+    }
+
     #[test]
     fn the_breaker_opens_half_opens_and_closes_on_the_wire() {
         runtime().block_on(async {

@@ -174,6 +174,12 @@ impl Usage {
         admitted
     }
 
+    /// A 429 was given (an injected one): requests before `until_ms`
+    /// get the client banned, as after a counted one.
+    pub fn back_off(&mut self, until_ms: u64) {
+        self.backoff_until = self.backoff_until.max(until_ms);
+    }
+
     /// Requests refused so far with 429 or 418 (tests check a client
     /// never meets one).
     pub fn refused(&self) -> u64 {

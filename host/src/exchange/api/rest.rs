@@ -170,6 +170,11 @@ async fn dispatch(
             matches!(f, Fault::TooManyRequests { .. })
         })
     {
+        // Binding as a real 429: sending again before it passes is a ban.
+        s.usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .back_off(now + retry_after_s * 1_000);
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             &ApiError::too_many_requests("(injected)"),

@@ -363,6 +363,7 @@ async fn order_task(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Comman
         match cmd {
             Command::Place(o) => {
                 let result = inner.exec.place(&o).await;
+                let mut banned = None;
                 let report = inner.tracker(|t| match result {
                     Ok(p) => {
                         t.sent(&o.order_id, Sent::Placed, Some(p.venue_order_id));
@@ -371,6 +372,11 @@ async fn order_task(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Comman
                     Err(ExecError::Unresolved { .. }) => {
                         t.sent(&o.order_id, Sent::Unresolved, None);
                         None
+                    }
+                    Err(ExecError::Banned(why)) => {
+                        t.sent(&o.order_id, Sent::Placed, None);
+                        banned = Some(why.clone());
+                        t.on_status(&o.order_id, OrderStatus::Rejected { reason: why }, false)
                     }
                     Err(e) => {
                         t.sent(&o.order_id, Sent::Placed, None);
@@ -382,6 +388,9 @@ async fn order_task(inner: Arc<Inner>, mut queue: mpsc::UnboundedReceiver<Comman
                     }
                 });
                 inner.report(report);
+                if let Some(why) = banned {
+                    inner.notice("venue.ban.active", format!("{}: {why}", inner.name));
+                }
                 inner.breaker_notices();
             }
             Command::Cancel { symbol, client_id } => {
