@@ -119,6 +119,26 @@ fn a_lost_answer_is_unknown_and_the_order_is_found_by_its_id() {
     });
 }
 
+/// A clock that drifted outside `recvWindow` gets -1021; the client
+/// measures the offset again and the request goes through.
+#[test]
+fn a_drifted_clock_is_measured_again_after_a_1021() {
+    runtime().block_on(async {
+        let (_server, client) = start(Vec::new()).await;
+        client.assume_offset_ms(-60_000);
+        let account = client
+            .signed(Method::GET, "/api/v3/account", &[], 20, 0)
+            .await
+            .unwrap();
+        assert!(account["balances"].is_array());
+        assert!(
+            client.clock_offset_ms().abs() < 5_000,
+            "{}",
+            client.clock_offset_ms()
+        );
+    });
+}
+
 #[test]
 fn refusals_carry_binances_code() {
     runtime().block_on(async {
