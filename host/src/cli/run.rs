@@ -139,8 +139,8 @@ fn print_summary(s: &Summary) {
         s.pnl_detail.fees
     );
     println!(
-        "agent faults {} | dead letters {} | alerts {}",
-        s.agent_faults, s.dlq, s.alerts
+        "agent faults {} | dead letters {} | alerts {} | refused order reports {} | late fills {}",
+        s.agent_faults, s.dlq, s.alerts, s.oms_errors, s.late_fills
     );
     for (reason, n) in &s.reject_reasons {
         println!("  rejected {n:>5} × {reason}");

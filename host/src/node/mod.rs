@@ -561,6 +561,10 @@ impl Node {
             );
             return;
         }
+        if let Err(e) = self.oms.request_cancel(order_id) {
+            tracing::info!(agent = %name, "cancel not sent: {e}");
+            return;
+        }
         match self.venue.cancel(order_id, self.now) {
             Ok(reports) => {
                 for r in reports {
@@ -678,6 +682,7 @@ impl Node {
                 .collect(),
             alerts: s.alerts.load(Relaxed),
             oms_errors: s.oms_errors.load(Relaxed),
+            late_fills: self.oms.late_fills(),
             retried: s.retried.load(Relaxed),
             awaiting_retry: self.parked_messages(),
             reject_reasons: self.reject_reasons.clone(),

@@ -118,8 +118,12 @@ pub struct Summary {
     pub dlq_by_reason: BTreeMap<String, u64>,
     /// Alerts.
     pub alerts: u64,
-    /// Reports the order manager refused.
+    /// Reports the order manager refused (unknown order, after the end,
+    /// an invalid transition).
     pub oms_errors: u64,
+    /// Fills that arrived after their order was cancelled or expired
+    /// (applied: the venue executed them).
+    pub late_fills: u64,
     /// Reliable deliveries tried again after a fault.
     pub retried: u64,
     /// Messages still waiting behind a retry when the summary was taken.

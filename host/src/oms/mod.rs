@@ -3,9 +3,12 @@
 //!
 //! - [`orders`]: [`Oms`], order ids and execution reports → order events.
 //! - [`portfolio`]: [`Portfolio`], positions, cash, PnL.
+//! - [`state`]: the order state machine.
 
 pub mod orders;
 pub mod portfolio;
+pub mod state;
 
 pub use orders::{Oms, OmsError, Order};
 pub use portfolio::Portfolio;
+pub use state::{InvalidTransition, OrderState};

@@ -1,16 +1,18 @@
 //! Orders and their execution reports.
 //!
 //! Order ids are deterministic (`<agent>-<n>`), so replaying the journal
-//! assigns the same ids. A report for an order the host does not know, or
-//! one after the order was done, is an error the node counts and logs —
-//! never applied silently. The full state machine (pending cancel/replace,
-//! late fills after cancel) comes with the orders-and-risk work.
+//! assigns the same ids. Every order moves through the [`OrderState`]
+//! machine: a report for an order the host does not know, one after the
+//! order was done, or one that does not fit its state is an error the node
+//! counts and logs — never applied silently. A fill after a cancel is
+//! applied (the venue executed it) and counted as a late fill.
 
 use std::collections::HashMap;
 
 use crate::model::{ExecutionReport, OrderEvent, OrderIntent, OrderStatus};
 
 use super::Portfolio;
+use super::state::{Applied, InvalidTransition, OrderState};
 
 /// An order the host created.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +25,10 @@ pub struct Order {
     pub intent: OrderIntent,
     /// Filled so far.
     pub filled: f64,
-    /// Current status.
+    /// The last status published for it.
     pub status: OrderStatus,
+    /// Where it stands in the host's state machine.
+    pub state: OrderState,
 }
 
 /// Why a report could not be applied.
@@ -38,10 +42,18 @@ pub enum OmsError {
     AlreadyDone {
         /// Order id.
         id: String,
-        /// Its final status.
+        /// Its final state.
         current: &'static str,
         /// The report's status.
         status: &'static str,
+    },
+    /// The report does not fit the order's state.
+    #[error("order `{id}`: {source}; the report was not applied")]
+    Invalid {
+        /// Order id.
+        id: String,
+        /// The transition refused.
+        source: InvalidTransition,
     },
 }
 
@@ -50,6 +62,7 @@ pub enum OmsError {
 pub struct Oms {
     orders: HashMap<String, Order>,
     counters: HashMap<String, u64>,
+    late_fills: u64,
     /// Positions, cash and PnL.
     pub portfolio: Portfolio,
 }
@@ -76,6 +89,7 @@ impl Oms {
                 intent,
                 filled: 0.0,
                 status: OrderStatus::Accepted,
+                state: OrderState::Submitted,
             },
         );
         id
@@ -88,7 +102,28 @@ impl Oms {
 
     /// Orders not yet final.
     pub fn open_orders(&self) -> impl Iterator<Item = &Order> {
-        self.orders.values().filter(|o| !o.status.is_final())
+        self.orders.values().filter(|o| !o.state.is_final())
+    }
+
+    /// Fills applied after their order was cancelled or expired.
+    pub fn late_fills(&self) -> u64 {
+        self.late_fills
+    }
+
+    /// Note that a cancel of `id` is on its way.
+    ///
+    /// # Errors
+    /// [`OmsError`] when there is no such order or it is not open.
+    pub fn request_cancel(&mut self, id: &str) -> Result<(), OmsError> {
+        let order = self
+            .orders
+            .get_mut(id)
+            .ok_or_else(|| OmsError::UnknownOrder(id.to_string()))?;
+        order.state = order.state.cancel().map_err(|source| OmsError::Invalid {
+            id: id.to_string(),
+            source,
+        })?;
+        Ok(())
     }
 
     /// Apply a venue report: update the order and the portfolio, and return
@@ -101,15 +136,36 @@ impl Oms {
             .orders
             .get_mut(&report.order_id)
             .ok_or_else(|| OmsError::UnknownOrder(report.order_id.clone()))?;
-        if order.status.is_final() {
-            return Err(OmsError::AlreadyDone {
-                id: order.id.clone(),
-                current: order.status.name(),
-                status: report.status.name(),
-            });
+        let fill = report.last_quantity > 0.0;
+        match order.state.apply(&report.status, fill) {
+            Ok(Applied::Step(next)) => {
+                order.state = next;
+                order.status = report.status.clone();
+            }
+            Ok(Applied::LateFill) => {
+                self.late_fills += 1;
+                tracing::warn!(
+                    "order `{}`: a fill of {} after it was {}; applied (the venue executed it)",
+                    order.id,
+                    report.last_quantity,
+                    order.state.name()
+                );
+            }
+            Err(_) if order.state.is_final() => {
+                return Err(OmsError::AlreadyDone {
+                    id: order.id.clone(),
+                    current: order.state.name(),
+                    status: report.status.name(),
+                });
+            }
+            Err(source) => {
+                return Err(OmsError::Invalid {
+                    id: order.id.clone(),
+                    source,
+                });
+            }
         }
-        order.status = report.status.clone();
-        if report.last_quantity > 0.0 {
+        if fill {
             order.filled += report.last_quantity;
             self.portfolio.apply_fill(
                 &order.intent.symbol,
@@ -125,11 +181,11 @@ impl Oms {
             tag: order.intent.tag.clone(),
             symbol: order.intent.symbol.clone(),
             side: order.intent.side,
-            status: report.status.clone(),
+            status: order.status.clone(),
             last_quantity: report.last_quantity,
             last_price: report.last_price,
             cumulative_quantity: order.filled,
-            leaves_quantity: if order.status.is_final() {
+            leaves_quantity: if order.state.is_final() {
                 0.0
             } else {
                 (order.intent.quantity - order.filled).max(0.0)
@@ -187,6 +243,40 @@ mod tests {
         assert_eq!(oms.create("a", intent(1.0)), "a-1");
         assert_eq!(oms.create("b", intent(1.0)), "b-1");
         assert_eq!(oms.create("a", intent(1.0)), "a-2");
+    }
+
+    #[test]
+    fn invalid_transitions_are_refused_and_late_fills_applied() {
+        let mut oms = Oms::default();
+        let id = oms.create("a", intent(2.0));
+        oms.apply(&report(&id, OrderStatus::Accepted, 0.0)).unwrap();
+        oms.apply(&report(&id, OrderStatus::PartiallyFilled, 0.5))
+            .unwrap();
+        let e = oms
+            .apply(&report(&id, OrderStatus::Accepted, 0.0))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "order `{id}`: invalid transition PARTIALLY_FILLED → ACCEPTED; the report was not applied"
+            )
+        );
+        assert_eq!(oms.get(&id).unwrap().status, OrderStatus::PartiallyFilled);
+        oms.request_cancel(&id).unwrap();
+        assert!(oms.request_cancel(&id).is_err(), "one cancel at a time");
+        oms.apply(&report(&id, OrderStatus::Cancelled, 0.0))
+            .unwrap();
+        let late = oms
+            .apply(&report(&id, OrderStatus::PartiallyFilled, 0.25))
+            .unwrap();
+        assert_eq!(
+            late.status,
+            OrderStatus::Cancelled,
+            "the order stays cancelled"
+        );
+        assert_eq!((late.last_quantity, late.cumulative_quantity), (0.25, 0.75));
+        assert_eq!(oms.late_fills(), 1);
+        assert_eq!(oms.portfolio.position("BTCUSDT").quantity, 0.75);
     }
 
     #[test]
