@@ -444,11 +444,15 @@ mod streams {
             .unwrap();
             let mut replies = Vec::new();
             while replies.len() < 3 {
-                if let Some(Ok(Message::Text(t))) = ws.next().await {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v.get("id").is_some() {
-                        replies.push(v);
+                match ws.next().await {
+                    Some(Ok(Message::Text(t))) => {
+                        let v: Value = serde_json::from_str(&t).unwrap();
+                        if v.get("id").is_some() {
+                            replies.push(v);
+                        }
                     }
+                    Some(Ok(_)) => {}
+                    other => panic!("the stream ended before the replies: {other:?}"),
                 }
             }
             assert_eq!(replies[0], serde_json::json!({"result": null, "id": 7}));

@@ -209,12 +209,14 @@ pub(super) async fn raw(
         .filter(|n| !n.is_empty())
         .map(str::to_string)
         .collect();
-    ws.on_upgrade(move |socket| session(socket, s, names, false))
+    let listener = Listener::open(s, &names);
+    ws.on_upgrade(move |socket| session(socket, listener, false))
 }
 
 /// `GET /ws` with no stream (subscribe later).
 pub(super) async fn raw_empty(State(s): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session(socket, s, Vec::new(), false))
+    let listener = Listener::open(s, &[]);
+    ws.on_upgrade(move |socket| session(socket, listener, false))
 }
 
 /// `GET /stream?streams=a/b`.
@@ -232,49 +234,92 @@ pub(super) async fn combined(
                 .collect()
         })
         .unwrap_or_default();
-    ws.on_upgrade(move |socket| session(socket, s, names, true))
+    let listener = Listener::open(s, &names);
+    ws.on_upgrade(move |socket| session(socket, listener, true))
 }
 
-async fn session(socket: WebSocket, s: Arc<Shared>, initial: Vec<String>, combined: bool) {
-    let symbols: BTreeSet<String> = {
-        let ex = s.exchange.lock().unwrap_or_else(|p| p.into_inner());
-        ex.symbols().map(|x| x.symbol.to_lowercase()).collect()
-    };
-    let (mut out, mut inbox) = socket.split();
-    let mut rx = s
-        .feed
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .tx
-        .subscribe();
-    let mut drops = s.drops.subscribe();
-    let mut subs: BTreeSet<String> = BTreeSet::new();
-    let mut change = |subs: &mut BTreeSet<String>, name: &str, on: bool| {
-        let mut feed = s.feed.lock().unwrap_or_else(|p| p.into_inner());
-        let count = feed.interest.entry(name.to_string()).or_default();
-        if on && subs.insert(name.to_string()) {
-            *count += 1;
-        } else if !on && subs.remove(name) {
-            *count = count.saturating_sub(1);
+/// One connection's place in the feed, taken while the handshake is
+/// answered — before the client can send an order that moves the market —
+/// so nothing that happens after the connection opens is missed. Dropping
+/// it (the session ends, or the upgrade never completes) gives its
+/// streams' interest back.
+struct Listener {
+    s: Arc<Shared>,
+    symbols: BTreeSet<String>,
+    rx: broadcast::Receiver<Arc<StreamMsg>>,
+    drops: broadcast::Receiver<()>,
+    subs: BTreeSet<String>,
+}
+
+impl Listener {
+    fn open(s: Arc<Shared>, initial: &[String]) -> Listener {
+        let symbols: BTreeSet<String> = {
+            let ex = s.exchange.lock().unwrap_or_else(|p| p.into_inner());
+            ex.symbols().map(|x| x.symbol.to_lowercase()).collect()
+        };
+        let rx = s
+            .feed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .tx
+            .subscribe();
+        let drops = s.drops.subscribe();
+        let mut subs = BTreeSet::new();
+        for name in initial {
+            if valid_stream(&symbols, name) {
+                set_interest(&s, &mut subs, name, true);
+            }
         }
-    };
-    for name in &initial {
-        if valid_stream(&symbols, name) {
-            change(&mut subs, name, true);
+        Listener {
+            s,
+            symbols,
+            rx,
+            drops,
+            subs,
         }
     }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let mut feed = self.s.feed.lock().unwrap_or_else(|p| p.into_inner());
+        for name in &self.subs {
+            if let Some(count) = feed.interest.get_mut(name) {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// Count `name` in or out of the feed's interest for this connection.
+fn set_interest(s: &Shared, subs: &mut BTreeSet<String>, name: &str, on: bool) {
+    let mut feed = s.feed.lock().unwrap_or_else(|p| p.into_inner());
+    let count = feed.interest.entry(name.to_string()).or_default();
+    if on && subs.insert(name.to_string()) {
+        *count += 1;
+    } else if !on && subs.remove(name) {
+        *count = count.saturating_sub(1);
+    }
+}
+
+async fn session(socket: WebSocket, mut l: Listener, combined: bool) {
+    let (mut out, mut inbox) = socket.split();
+    let s = l.s.clone();
+    let mut change = |subs: &mut BTreeSet<String>, name: &str, on: bool| {
+        set_interest(&s, subs, name, on);
+    };
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     loop {
         tokio::select! {
             incoming = socket::next_text(&mut inbox) => {
                 let Some(text) = incoming else { break };
-                let reply = request(&text, &symbols, &mut subs, &mut change);
+                let reply = request(&text, &l.symbols, &mut l.subs, &mut change);
                 if out.send(Message::Text(reply.to_string().into())).await.is_err() {
                     break;
                 }
             }
-            msg = rx.recv() => match msg {
-                Ok(m) if subs.contains(&m.stream) => {
+            msg = l.rx.recv() => match msg {
+                Ok(m) if l.subs.contains(&m.stream) => {
                     let text = if combined {
                         format!("{{\"stream\":\"{}\",\"data\":{}}}", m.stream, m.data)
                     } else {
@@ -296,11 +341,8 @@ async fn session(socket: WebSocket, s: Arc<Shared>, initial: Vec<String>, combin
                     break;
                 }
             }
-            _ = drops.recv() => break,
+            _ = l.drops.recv() => break,
         }
-    }
-    for name in subs.clone() {
-        change(&mut subs, &name, false);
     }
 }
 

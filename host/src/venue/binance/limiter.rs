@@ -13,8 +13,18 @@
 //! drift from the venue's aligned windows and cannot take the venue's
 //! corrections, so this mirror is purpose-built; it is the same small
 //! arithmetic the simulator's server uses.
+//!
+//! Near a window's edge the two clocks can disagree: the offset to the
+//! venue is measured to a few ms, and a request is in flight for a while.
+//! A request within [`GUARD_MS`] of a boundary may be counted by the venue
+//! on either side of it, so it counts on both here: at a window's start it
+//! also needs room in the window before, at its end it is carried into the
+//! next. Only requests that meet a full window near its edge wait longer.
 
 use serde_json::Value;
+
+/// How close to a window boundary a request may be counted on either side.
+pub const GUARD_MS: u64 = 50;
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +44,10 @@ struct Limit {
     limit: u64,
     start: u64,
     used: u64,
+    /// What the window before this one ended with.
+    prev: u64,
+    /// Sent near this window's end: counted in the next one too.
+    carry: u64,
     /// Header suffix, e.g. `1m`.
     suffix: String,
 }
@@ -94,6 +108,8 @@ impl Budget {
                 limit,
                 start: 0,
                 used: 0,
+                prev: 0,
+                carry: 0,
                 suffix: format!("{n}{}", interval[..1].to_lowercase()),
             });
         }
@@ -116,8 +132,10 @@ impl Budget {
     fn roll(l: &mut Limit, now_ms: u64) {
         let start = now_ms - now_ms % l.interval_ms.max(1);
         if l.start != start {
+            let adjacent = start == l.start + l.interval_ms;
+            (l.prev, l.used) = if adjacent { (l.used, l.carry) } else { (0, 0) };
             l.start = start;
-            l.used = 0;
+            l.carry = 0;
         }
     }
 
@@ -143,19 +161,31 @@ impl Budget {
                 Counted::Orders => orders,
                 Counted::Requests => 1,
             };
-            if add > 0 && l.used + add > l.limit {
+            if add == 0 {
+                continue;
+            }
+            if l.used + add > l.limit {
                 wait = wait.max(l.start + l.interval_ms - now_ms);
+            } else if now_ms - l.start < GUARD_MS && l.prev + add > l.limit {
+                wait = wait.max(l.start + GUARD_MS - now_ms);
             }
         }
         if wait > 0 {
             return Err(Wait::For(wait));
         }
         for l in &mut self.limits {
-            l.used += match l.counted {
+            let add = match l.counted {
                 Counted::Weight => weight,
                 Counted::Orders => orders,
                 Counted::Requests => 1,
             };
+            l.used += add;
+            if now_ms - l.start < GUARD_MS {
+                l.prev += add;
+            }
+            if l.start + l.interval_ms - now_ms <= GUARD_MS {
+                l.carry += add;
+            }
         }
         Ok(())
     }
@@ -223,9 +253,14 @@ mod tests {
             b.reserve(1, 0, 5_200).unwrap();
         }
         assert_eq!(b.reserve(1, 0, 5_700), Err(Wait::For(300)));
-        assert_eq!(b.reserve(1, 0, 6_000), Ok(()));
+        assert_eq!(
+            b.reserve(1, 0, 6_000),
+            Err(Wait::For(GUARD_MS)),
+            "right after the turn the venue may still count the full window"
+        );
+        assert_eq!(b.reserve(1, 0, 6_000 + GUARD_MS), Ok(()));
         for _ in 0..2 {
-            b.reserve(1, 1, 6_001).unwrap();
+            b.reserve(1, 1, 6_100).unwrap();
         }
         b.reserve(1, 1, 7_500).unwrap();
         assert_eq!(
@@ -233,6 +268,26 @@ mod tests {
             Err(Wait::For(2_400)),
             "the order window is 10 s"
         );
+    }
+
+    #[test]
+    fn requests_near_a_boundary_count_on_both_sides() {
+        let mut b = budget();
+        for _ in 0..4 {
+            b.reserve(1, 0, 1_990).unwrap();
+        }
+        for _ in 0..6 {
+            b.reserve(1, 0, 2_100).unwrap();
+        }
+        assert_eq!(
+            b.reserve(1, 0, 2_100),
+            Err(Wait::For(900)),
+            "the 4 sent just before the turn may have landed in this window"
+        );
+        // Room before and after the turn: nothing waits.
+        let mut b = budget();
+        b.reserve(1, 0, 2_999).unwrap();
+        assert_eq!(b.reserve(1, 0, 3_001), Ok(()));
     }
 
     #[test]
