@@ -232,6 +232,31 @@ impl HostileNode {
     }
 }
 
+/// Two `[[agents]]` tables: `desk`, a strategy (the trend agent) that
+/// may trade BTCUSDT and that tests send intents for, and `gate`, a risk
+/// agent that approves anything sane.
+pub fn desk_and_gate() -> String {
+    format!(
+        r#"
+[[agents]]
+name = "desk"
+path = "{}"
+role = "strategy"
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT" }}
+
+[[agents]]
+name = "gate"
+path = "{}"
+role = "risk"
+limits = {{ deadline_ms = 2000 }}
+config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
+"#,
+        agent("trend").display(),
+        agent("risk").display()
+    )
+}
+
 /// A simulator config trading BTCUSDT (Binance's filters: tick 0.01, step
 /// 0.00001, notional 5) for these accounts: (name, API key, HMAC secret),
 /// each holding 10 BTC and 1,000,000 USDT.

@@ -470,14 +470,10 @@ mod executor {
                 fault: Fault::TooManyRequests { retry_after_s: 1 },
             });
             let exec = Executor::new(client);
-            let started = std::time::Instant::now();
+            // The injected 429 binds like a counted one: a send before its
+            // Retry-After would be a 418 ban (counted, and fatal to place).
             let placed = exec.place(&intent(20)).await.unwrap();
             assert!(!placed.recovered);
-            assert!(
-                started.elapsed() >= std::time::Duration::from_millis(900),
-                "sent again after {:?}, before Retry-After",
-                started.elapsed()
-            );
             assert_eq!(server.shared().refusals(), 0, "no 418, no further 429");
             assert_eq!(orders_named(&server, &intent(20).order_id), 1);
         });

@@ -17,7 +17,7 @@ use floor_host::model::{
 use floor_host::node::Node;
 use floor_host::venue::binance::rest::Credentials;
 use floor_host::venue::binance::{BinanceVenue, ConnectorConfig};
-use floor_tests::{agent, runtime, sim_config, test_cache};
+use floor_tests::{runtime, sim_config, test_cache};
 
 /// Our account is 0; the house (liquidity) is 1.
 const HOUSE: u32 = 1;
@@ -105,24 +105,10 @@ max_order_notional = 1e9
 max_position = 1000.0
 max_orders_per_second = 100000
 
-[[agents]]
-name = "desk"
-path = "{trend}"
-role = "strategy"
-order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT" }}
-
-[[agents]]
-name = "gate"
-path = "{risk}"
-role = "risk"
-limits = {{ deadline_ms = 2000 }}
-config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
-"#,
+{desk_and_gate}"#,
         data = data.path().display(),
         cache = test_cache().display(),
-        trend = agent("trend").display(),
-        risk = agent("risk").display(),
+        desk_and_gate = floor_tests::desk_and_gate(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
     let mut node = Node::new(&cfg, Box::new(venue)).unwrap();

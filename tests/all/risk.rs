@@ -43,19 +43,7 @@ price = 20000.0
 consensus_notional = 10000.0
 quorum = {quorum}
 
-[[agents]]
-name = "desk"
-path = "{trend}"
-role = "strategy"
-order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT" }}
-
-[[agents]]
-name = "gate"
-path = "{risk}"
-role = "risk"
-limits = {{ deadline_ms = 2000 }}
-config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
+{desk_and_gate}
 
 [[agents]]
 name = "yes"
@@ -85,7 +73,7 @@ config = {{ max_order_notional = 1e9, max_position = 0.5 }}
 "#,
         data = data.path().display(),
         cache = floor_tests::test_cache().display(),
-        trend = agent("trend").display(),
+        desk_and_gate = floor_tests::desk_and_gate(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
     let venue = floor_tests::test_venue(&cfg);

@@ -174,17 +174,8 @@ impl Market {
                 cfg: s.clone(),
             });
         }
-        let maker = ex.open_account("house-maker", 0, 0);
-        let taker = ex.open_account("house-taker", 0, 0);
-        let assets: Vec<String> = ex
-            .symbols()
-            .flat_map(|s| [s.base_asset.clone(), s.quote_asset.clone()])
-            .collect();
-        for account in [maker, taker] {
-            for asset in &assets {
-                ex.deposit(account, asset, Fixed::units(10_000_000_000));
-            }
-        }
+        let maker = house_account(ex, "house-maker");
+        let taker = house_account(ex, "house-taker");
         Ok(Market {
             rng: StdRng::seed_from_u64(cfg.seed),
             maker,
@@ -278,6 +269,20 @@ impl Market {
             }
         }
     }
+}
+
+/// A fee-free account with ten billion of every asset the exchange
+/// trades: the house that makes (or replays) the market.
+pub fn house_account(ex: &mut Exchange, name: &str) -> u32 {
+    let account = ex.open_account(name, 0, 0);
+    let assets: Vec<String> = ex
+        .symbols()
+        .flat_map(|s| [s.base_asset.clone(), s.quote_asset.clone()])
+        .collect();
+    for asset in &assets {
+        ex.deposit(account, asset, Fixed::units(10_000_000_000));
+    }
+    account
 }
 
 fn round_down(x: f64, unit: Fixed) -> Fixed {

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::engine::{Exchange, OrderRef};
+use super::market::house_account;
 use super::order::NewOrder;
 use crate::model::{Fixed, Side, TimeInForce};
 
@@ -231,17 +232,8 @@ pub struct Replay {
 impl Replay {
     /// Open the house accounts on `ex`.
     pub fn new(ex: &mut Exchange, rec: Recording) -> Replay {
-        let maker = ex.open_account("house-replay-maker", 0, 0);
-        let taker = ex.open_account("house-replay-taker", 0, 0);
-        let assets: Vec<String> = ex
-            .symbols()
-            .flat_map(|s| [s.base_asset.clone(), s.quote_asset.clone()])
-            .collect();
-        for account in [maker, taker] {
-            for asset in &assets {
-                ex.deposit(account, asset, Fixed::units(10_000_000_000));
-            }
-        }
+        let maker = house_account(ex, "house-replay-maker");
+        let taker = house_account(ex, "house-replay-taker");
         Replay {
             rec,
             next: 0,

@@ -6,6 +6,7 @@
 //! dead-letter queue stores; `docs/json.md` shows them.
 
 mod account;
+pub mod clock;
 mod envelope;
 pub mod fixed;
 mod market;

@@ -2,7 +2,7 @@
 //! started in-process behind the Binance connector, or Binance itself.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -13,16 +13,11 @@ use crate::exchange::replay::ReplayConfig;
 use crate::exchange::setup::{AccountSetup, DEFAULT_KEY, DEFAULT_SECRET, SimSetup};
 use crate::exchange::symbol::SymbolSpec;
 use crate::model::Fixed;
+use crate::model::clock::wall_ns as now_ns;
 use crate::venue::Venue;
 use crate::venue::binance::rest::Credentials;
 use crate::venue::binance::{BinanceVenue, ConnectorConfig};
 use crate::venue::sim::{SimConfig, SimVenue};
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 
 /// The venue `cfg` asks for (`kind` overrides `[venue] kind`).
 ///

@@ -279,14 +279,18 @@ impl Node {
     /// # Errors
     /// When no agent has that name.
     pub fn submit(&mut self, agent: &str, intent: OrderIntent) -> anyhow::Result<()> {
-        let idx = *self
-            .by_name
-            .get(agent)
-            .with_context(|| format!("no agent named `{agent}`"))?;
+        let idx = self.agent_index(agent)?;
         let trace = self.stamper.next_id();
         self.place(idx, intent, trace);
         self.drain();
         Ok(())
+    }
+
+    fn agent_index(&self, agent: &str) -> anyhow::Result<usize> {
+        self.by_name
+            .get(agent)
+            .copied()
+            .with_context(|| format!("no agent named `{agent}` in this config"))
     }
 
     /// Cancel order `order_id` on behalf of agent `agent` (operator tools,
@@ -295,10 +299,7 @@ impl Node {
     /// # Errors
     /// When no agent has that name.
     pub fn cancel_order(&mut self, agent: &str, order_id: &str) -> anyhow::Result<()> {
-        let idx = *self
-            .by_name
-            .get(agent)
-            .with_context(|| format!("no agent named `{agent}`"))?;
+        let idx = self.agent_index(agent)?;
         let cause = self.stamper.stamp(
             HOST,
             "operator.cancel.request".to_string(),
@@ -319,10 +320,7 @@ impl Node {
     /// # Errors
     /// When no agent has that name, or the call faulted again.
     pub fn redeliver(&mut self, agent: &str, envelope: &Envelope) -> anyhow::Result<usize> {
-        let idx = *self
-            .by_name
-            .get(agent)
-            .with_context(|| format!("no agent named `{agent}` in this config"))?;
+        let idx = self.agent_index(agent)?;
         self.agents[idx].counts.handled += 1;
         let result = match self.agents[idx].instance.handle(envelope, false) {
             Ok(outputs) => {

@@ -25,7 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
@@ -115,11 +115,7 @@ pub struct Shared {
 }
 
 /// Milliseconds since the Unix epoch (the server's clock).
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+pub use crate::model::clock::wall_ms as now_ms;
 
 impl Shared {
     /// Run `f` on the exchange, then publish what it reported.

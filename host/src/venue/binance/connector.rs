@@ -35,6 +35,7 @@ use super::executor::{ExecError, Executor, client_order_id};
 use super::rest::{Credentials, RestClient, RestError};
 use super::tracker::{Sent, Tracker, TrackerStats, VenueFill, status_of};
 use super::user::{UserSocket, decode_report, subscribe};
+use crate::model::clock::{wall_ms, wall_ns};
 use crate::model::{ExecutionReport, Fixed, MarketEvent, Nanos, OrderStatus};
 use crate::venue::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
 
@@ -116,12 +117,6 @@ struct Inner {
     events: Sender<(Nanos, VenueEvent)>,
     stats: Mutex<ConnectorStats>,
     reconcile_now: Notify,
-}
-
-fn wall_ns() -> Nanos {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as Nanos)
 }
 
 impl Inner {
@@ -350,10 +345,7 @@ impl Venue for BinanceVenue {
 }
 
 async fn subscribe_user(cfg: &ConnectorConfig, rest: &RestClient) -> Result<UserSocket, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let ts = (now + rest.clock_offset_ms()).max(0) as u64;
+    let ts = (wall_ms() as i64 + rest.clock_offset_ms()).max(0) as u64;
     subscribe(&cfg.ws_api_url, &cfg.api_key, &cfg.credentials, ts).await
 }
 

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::breaker::{Breaker, Failure, Transition};
 use super::rest::{RestClient, RestError};
+use crate::model::clock::wall_ms as now_ms;
 use crate::model::{Fixed, OrderType, Side, TimeInForce};
 use crate::venue::VenueOrder;
 
@@ -91,12 +92,6 @@ pub struct Executor {
     pub max_queries: u32,
     /// Wait between those queries.
     pub query_backoff: Duration,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn params(o: &VenueOrder) -> Vec<(&'static str, String)> {

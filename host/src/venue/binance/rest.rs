@@ -109,9 +109,7 @@ pub struct RestClient {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    crate::model::clock::wall_ms() as i64
 }
 
 impl RestClient {
