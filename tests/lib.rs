@@ -237,14 +237,7 @@ impl HostileNode {
 /// agent that approves anything sane.
 pub fn desk_and_gate() -> String {
     format!(
-        r#"
-[[agents]]
-name = "desk"
-path = "{}"
-role = "strategy"
-order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT" }}
-
+        r#"{}
 [[agents]]
 name = "gate"
 path = "{}"
@@ -252,8 +245,34 @@ role = "risk"
 limits = {{ deadline_ms = 2000 }}
 config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 "#,
-        agent("trend").display(),
+        desk_agent(),
         agent("risk").display()
+    )
+}
+
+/// The `desk` strategy of [`desk_and_gate`] alone: the trend agent, allowed
+/// to trade BTCUSDT (tests send intents on its behalf with `Node::submit`).
+pub fn desk_agent() -> String {
+    format!(
+        r#"
+[[agents]]
+name = "desk"
+path = "{}"
+role = "strategy"
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT" }}
+"#,
+        agent("trend").display()
+    )
+}
+
+/// The start of a test config: `[node]` with `data` and the shared compile
+/// cache, then one BTCUSDT symbol (base BTC, quote USDT) at `price`.
+pub fn node_header(data: &Path, price: f64) -> String {
+    format!(
+        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = {price:?}\n",
+        data.display(),
+        test_cache().display()
     )
 }
 

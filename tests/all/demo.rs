@@ -42,7 +42,15 @@ fn demo_trades_and_risk_rejects_carry_reasons() {
     assert!(s["orders"].as_u64().unwrap() >= 1, "{s}");
     assert!(s["fills"].as_u64().unwrap() >= 1, "{s}");
     assert_eq!(s["agent_faults"], 0, "{s}");
-    assert_eq!(s["dlq"], 0, "{s}");
+    // Every dead letter is a refused order (filed with its reason code).
+    let refused: u64 = s["reject_reasons"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.starts_with("venue:"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(s["dlq"].as_u64().unwrap(), refused, "{s}");
     let reasons = s["reject_reasons"].as_object().unwrap();
     assert!(
         reasons

@@ -13,4 +13,5 @@ mod reliable;
 mod request;
 mod risk;
 mod sandbox;
+mod trading;
 mod venue_sim;

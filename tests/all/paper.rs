@@ -87,16 +87,7 @@ fn paper(limits: Vec<RateLimit>) -> Paper {
     let data = tempfile::tempdir().unwrap();
     let text = format!(
         r#"
-[node]
-data_dir = "{data}"
-cache_dir = "{cache}"
-
-[[symbols]]
-symbol = "BTCUSDT"
-base = "BTC"
-quote = "USDT"
-price = 30000.0
-
+{header}
 [account]
 balances = {{ BTC = 10.0, USDT = 1000000.0 }}
 
@@ -104,10 +95,10 @@ balances = {{ BTC = 10.0, USDT = 1000000.0 }}
 max_order_notional = 1e9
 max_position = 1000.0
 max_orders_per_second = 100000
+max_orders_per_second_per_agent = 100000
 
 {desk_and_gate}"#,
-        data = data.path().display(),
-        cache = test_cache().display(),
+        header = floor_tests::node_header(data.path(), 30_000.0),
         desk_and_gate = floor_tests::desk_and_gate(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();

@@ -29,16 +29,7 @@ fn desk_with(quorum: &str, extra_agents: &str) -> Desk {
     let risk = risk.display();
     let text = format!(
         r#"
-[node]
-data_dir = "{data}"
-cache_dir = "{cache}"
-
-[[symbols]]
-symbol = "BTCUSDT"
-base = "BTC"
-quote = "USDT"
-price = 20000.0
-
+{header}
 [risk]
 consensus_notional = 10000.0
 quorum = {quorum}
@@ -71,8 +62,7 @@ config = {{ max_order_notional = 1e9, max_position = 0.5 }}
 
 {extra_agents}
 "#,
-        data = data.path().display(),
-        cache = floor_tests::test_cache().display(),
+        header = floor_tests::node_header(data.path(), 20_000.0),
         desk_and_gate = floor_tests::desk_and_gate(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
@@ -152,12 +142,12 @@ fn unanimity_fails_on_one_rejection_and_says_who_voted_what() {
         panic!("expected a rejection, got {status:?}");
     };
     assert!(
-        reason.starts_with("consensus: 2 of 3 approved, 3 needed"),
+        reason.starts_with("host: consensus_failed: 2 of 3 approved, 3 needed"),
         "{reason}"
     );
     assert!(reason.contains("yes approves"), "{reason}");
     assert!(
-        reason.contains("risk agent `no`: max_order_notional"),
+        reason.contains("risk agent `no`: risk_rejected: max_order_notional"),
         "{reason}"
     );
 }

@@ -516,7 +516,14 @@ mod user_data {
         let sig = hmac_hex(secret, &ws_payload(&p));
         p.insert(
             "signature".to_string(),
-            if tamper { sig.replace('a', "b") } else { sig },
+            // Flip the first hex digit: always a different signature (a
+            // `replace('a', …)` does nothing to the 1 in 60 without an `a`).
+            if tamper {
+                let first = if sig.starts_with('0') { '1' } else { '0' };
+                format!("{first}{}", &sig[1..])
+            } else {
+                sig
+            },
         );
         serde_json::json!({"id": "s1", "method": "userDataStream.subscribe.signature", "params": p})
             .to_string()

@@ -138,7 +138,12 @@ pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {
                 Node::new(&cfg, Box::new(venue)).context("starting the node to replay into")?;
             let mut failed = 0;
             for l in &chosen {
-                let line = if l.envelope.correlation_id.is_some() {
+                let line = if l.reason.is_order_refusal()
+                    && l.envelope.topic.starts_with("order.refused.")
+                {
+                    json!({"id": l.id, "agent": l.agent, "outcome": "skipped",
+                           "detail": "a refused order is a record, not re-sent: it would be stale; the agent sends a new one"})
+                } else if l.envelope.correlation_id.is_some() {
                     json!({"id": l.id, "agent": l.agent, "outcome": "skipped",
                            "detail": "a request is not replayed: nobody waits for its reply any more"})
                 } else {

@@ -465,6 +465,23 @@ impl RawConfig {
         positive(&mut p, "limits.max_order_notional", l.max_order_notional);
         positive(&mut p, "limits.max_position", l.max_position);
         positive(&mut p, "limits.price_band_pct", l.price_band_pct);
+        positive(&mut p, "limits.max_gross_exposure", l.max_gross_exposure);
+        if let Some(v) = l.max_daily_loss {
+            positive(&mut p, "limits.max_daily_loss", v);
+        }
+        for (what, v) in [
+            ("limits.max_orders_per_second", l.max_orders_per_second),
+            (
+                "limits.max_orders_per_second_per_agent",
+                l.max_orders_per_second_per_agent,
+            ),
+        ] {
+            if v == 0 {
+                p.push(format!(
+                    "{what} = 0 refuses every order; use limits.kill_switch = true for that"
+                ));
+            }
+        }
         let max_memory = self.runtime.max_memory_mb;
         let mut names = HashSet::new();
         let mut agents = Vec::new();

@@ -21,6 +21,14 @@ impl Side {
         }
     }
 
+    /// `buy` or `sell`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        }
+    }
+
     /// The other side.
     pub fn opposite(self) -> Side {
         match self {

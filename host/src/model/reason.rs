@@ -36,9 +36,61 @@ pub enum ReasonCode {
     /// A reliable message faulted its subscriber on every attempt the retry
     /// policy allows; the detail names the last fault.
     RetriesExhausted,
+    /// A risk agent rejected an order intent (or resized it upwards).
+    RiskRejected,
+    /// Intents over `risk.consensus_notional` did not get the quorum.
+    ConsensusFailed,
+    /// Trading is HALTED: no order is sent (`floor resume` ends it).
+    TradingHalted,
+    /// Trading is REDUCING: only orders that shrink a position are sent.
+    ReduceOnly,
+    /// `limits.kill_switch` is on.
+    KillSwitch,
+    /// The quantity is not a positive number.
+    InvalidQuantity,
+    /// No market price for the symbol yet, so the order cannot be valued.
+    NoPrice,
+    /// Over `limits.max_order_notional`.
+    LimitOrderNotional,
+    /// Over `limits.max_position` for the symbol.
+    LimitPosition,
+    /// Over `limits.max_gross_exposure` across symbols.
+    LimitGrossExposure,
+    /// A limit price outside `limits.price_band_pct` of the mid (fat finger).
+    LimitPriceBand,
+    /// Over `limits.max_orders_per_second` for the whole host.
+    LimitOrderRate,
+    /// Over `limits.max_orders_per_second_per_agent` for the sending agent.
+    LimitAgentOrderRate,
+    /// Today's loss is over `limits.max_daily_loss`: only reducing orders.
+    LimitDailyLoss,
 }
 
 impl ReasonCode {
+    /// Whether this code is an order refusal (risk stage, trading state or
+    /// hard limit) rather than a failed delivery. A refused order is a
+    /// record, not something to re-deliver: it would be stale.
+    pub fn is_order_refusal(self) -> bool {
+        matches!(
+            self,
+            ReasonCode::RiskUnavailable
+                | ReasonCode::RiskRejected
+                | ReasonCode::ConsensusFailed
+                | ReasonCode::TradingHalted
+                | ReasonCode::ReduceOnly
+                | ReasonCode::KillSwitch
+                | ReasonCode::InvalidQuantity
+                | ReasonCode::NoPrice
+                | ReasonCode::LimitOrderNotional
+                | ReasonCode::LimitPosition
+                | ReasonCode::LimitGrossExposure
+                | ReasonCode::LimitPriceBand
+                | ReasonCode::LimitOrderRate
+                | ReasonCode::LimitAgentOrderRate
+                | ReasonCode::LimitDailyLoss
+        )
+    }
+
     /// The snake_case name, as in JSON and logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +107,20 @@ impl ReasonCode {
             ReasonCode::RiskUnavailable => "risk_unavailable",
             ReasonCode::DecodeError => "decode_error",
             ReasonCode::RetriesExhausted => "retries_exhausted",
+            ReasonCode::RiskRejected => "risk_rejected",
+            ReasonCode::ConsensusFailed => "consensus_failed",
+            ReasonCode::TradingHalted => "trading_halted",
+            ReasonCode::ReduceOnly => "reduce_only",
+            ReasonCode::KillSwitch => "kill_switch",
+            ReasonCode::InvalidQuantity => "invalid_quantity",
+            ReasonCode::NoPrice => "no_price",
+            ReasonCode::LimitOrderNotional => "limit_order_notional",
+            ReasonCode::LimitPosition => "limit_position",
+            ReasonCode::LimitGrossExposure => "limit_gross_exposure",
+            ReasonCode::LimitPriceBand => "limit_price_band",
+            ReasonCode::LimitOrderRate => "limit_order_rate",
+            ReasonCode::LimitAgentOrderRate => "limit_agent_order_rate",
+            ReasonCode::LimitDailyLoss => "limit_daily_loss",
         }
     }
 }

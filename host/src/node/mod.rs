@@ -41,7 +41,7 @@ use crate::model::{
     ReasonCode,
 };
 use crate::oms::{Oms, Portfolio};
-use crate::risk::HardLimits;
+use crate::risk::{BookView, HardLimits, Refusal, TradingMode, TradingState};
 use crate::runtime::{ComponentCache, Runtime};
 use crate::venue::{Polled, Venue, VenueEvent, VenueOrder};
 
@@ -88,6 +88,7 @@ pub struct Node {
     venue: Box<dyn Venue>,
     oms: Oms,
     limits: HardLimits,
+    trading: TradingState,
     dlq: DeadLetterQueue,
     view: Arc<SharedView>,
     stats: Arc<Stats>,
@@ -180,6 +181,7 @@ impl Node {
             venue,
             oms: Oms::new(portfolio),
             limits: HardLimits::new(cfg.limits.clone()),
+            trading: TradingState::default(),
             dlq,
             view,
             stats: Arc::new(Stats::default()),
@@ -344,6 +346,7 @@ impl Node {
             MarketEvent::Quote(q) => {
                 self.view.set_quote(&q);
                 self.oms.portfolio.mark(&q.symbol, q.mid());
+                self.oms.portfolio.update_equity();
                 (format!("md.tick.{}", q.symbol), Payload::Quote(q))
             }
             MarketEvent::Trade(t) => (format!("md.trade.{}", t.symbol), Payload::Trade(t)),
@@ -573,22 +576,112 @@ impl Node {
         }
     }
 
+    /// The trading state now.
+    pub fn trading(&self) -> &TradingState {
+        &self.trading
+    }
+
+    /// Set the trading state (an operator's `floor halt|reduce|resume`).
+    /// Takes effect for the next order intent; see [`Node::tighten_trading`]
+    /// for what a change does.
+    pub fn set_trading(&mut self, to: TradingMode, by: &str, reason: &str) {
+        if let Some(change) = self.trading.set(to, by, reason, self.now) {
+            self.trading_changed(change);
+        }
+        self.drain();
+    }
+
+    /// Make trading more restrictive on the host's own account (never
+    /// looser). Entering HALTED cancels every open order.
+    fn tighten_trading(&mut self, to: TradingMode, reason: &str) {
+        if let Some(change) = self.trading.tighten(to, reason, self.now) {
+            self.trading_changed(change);
+        }
+    }
+
+    /// Publish a change on `risk.trading.<state>` (JSON, for agents that
+    /// throttle themselves and for people), raise an alert, and on HALTED
+    /// cancel what is open.
+    fn trading_changed(&mut self, change: crate::risk::TradingChange) {
+        Stats::bump(&self.stats.alerts);
+        tracing::warn!(from = change.from.name(), to = change.to.name(), by = %change.by, "trading {}: {}", change.to.name(), change.reason);
+        let topic = format!("risk.trading.{}", change.to.name());
+        let body = serde_json::to_vec(&change).unwrap_or_default();
+        let env = self
+            .stamper
+            .stamp(HOST, topic, Payload::Custom(body), self.now, 0, None);
+        self.bus.publish(env, None);
+        if change.to == TradingMode::Halted {
+            let open: Vec<(String, String)> = self
+                .oms
+                .open_orders()
+                .map(|o| (o.agent.clone(), o.id.clone()))
+                .collect();
+            for (agent, id) in open {
+                if let Some(&idx) = self.by_name.get(&agent) {
+                    let cause = self.stamper.stamp(
+                        HOST,
+                        "risk.trading.halted".to_string(),
+                        Payload::Custom(Vec::new()),
+                        self.now,
+                        0,
+                        None,
+                    );
+                    self.cancel(idx, &id, &cause);
+                }
+            }
+        }
+    }
+
+    /// The trading state, the risk stage and the hard limits, in that order.
+    fn check_order(
+        &mut self,
+        agent: &str,
+        intent: &mut OrderIntent,
+        trace: u64,
+    ) -> Result<(), Refusal> {
+        let position = self.oms.portfolio.position(&intent.symbol).quantity;
+        self.trading
+            .admits(intent.side, intent.quantity, position)?;
+        self.risk_stage(intent, trace)?;
+        // A required risk agent that failed during this very stage halts.
+        self.trading
+            .admits(intent.side, intent.quantity, position)?;
+        let quote = crate::agent::View::quote(&*self.view, &intent.symbol);
+        let book = BookView {
+            quote: quote.as_ref(),
+            position,
+            gross_exposure: self.oms.portfolio.gross_exposure(),
+            pnl: self.oms.portfolio.pnl().total,
+        };
+        self.limits.check(agent, intent, &book, self.now)
+    }
+
+    /// A refused intent: counted by reason, published as `order.rejected.*`
+    /// to the agent and on the bus, and filed in the dead-letter queue.
+    fn refuse(&mut self, agent: &str, intent: OrderIntent, refusal: Refusal, trace: u64) {
+        *self.reject_reasons.entry(refusal.key()).or_default() += 1;
+        Stats::bump(&self.stats.rejects);
+        if refusal.code == crate::model::ReasonCode::LimitDailyLoss {
+            self.tighten_trading(TradingMode::Reducing, &refusal.detail);
+        }
+        let record = self.stamper.stamp(
+            agent,
+            format!("order.refused.{}", intent.symbol),
+            Payload::OrderIntent(intent.clone()),
+            self.now,
+            trace,
+            None,
+        );
+        self.dead_letter(agent, refusal.code, refusal.to_string(), record, 1);
+        let event = self.oms.reject(agent, intent, refusal.to_string());
+        self.publish_order_event(event, trace);
+    }
+
     fn place(&mut self, idx: usize, mut intent: OrderIntent, trace: u64) {
         let name = self.agents[idx].instance.name().to_string();
-        let checked = self.risk_stage(&mut intent, trace).and_then(|()| {
-            let quote = crate::agent::View::quote(&*self.view, &intent.symbol);
-            let position = self.oms.portfolio.position(&intent.symbol).quantity;
-            self.limits
-                .check(&intent, quote.as_ref(), position, self.now)
-                .map_err(|e| format!("host limit: {e}"))
-        });
-        if let Err(reason) = checked {
-            // "who: rule: detail" → count by "who: rule".
-            let key = reason.splitn(3, ':').take(2).collect::<Vec<_>>().join(":");
-            *self.reject_reasons.entry(key).or_default() += 1;
-            Stats::bump(&self.stats.rejects);
-            let event = self.oms.reject(&name, intent, reason);
-            self.publish_order_event(event, trace);
+        if let Err(refusal) = self.check_order(&name, &mut intent, trace) {
+            self.refuse(&name, intent, refusal, trace);
             return;
         }
         let order = VenueOrder {
@@ -626,7 +719,12 @@ impl Node {
             for a in pf.balance_assets(&event.symbol) {
                 self.view.set_balance(pf.balance(&a));
             }
-            self.stats.set_pnl(pf.pnl().total);
+            let pnl = pf.pnl().total;
+            self.stats.set_pnl(pnl);
+            self.oms.portfolio.update_equity();
+            if let Some(breach) = self.limits.daily_loss_breach(pnl, self.now) {
+                self.tighten_trading(TradingMode::Reducing, &breach);
+            }
         }
         if let OrderStatus::Rejected { reason } = &report.status {
             Stats::bump(&self.stats.rejects);
@@ -684,6 +782,9 @@ impl Node {
             retried: s.retried.load(Relaxed),
             awaiting_retry: self.parked_messages(),
             reject_reasons: self.reject_reasons.clone(),
+            trading: self.trading.mode(),
+            trading_change: self.trading.last_change().cloned(),
+            equity: self.oms.portfolio.equity_now(),
             positions,
             agents: self
                 .agents

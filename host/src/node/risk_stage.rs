@@ -13,19 +13,22 @@
 //!   (`quorum`: majority, unanimous or a number). The smallest approved
 //!   resize wins.
 //!
-//! Fail safe, never open: a risk agent that faults, or answers without a
-//! verdict, votes *reject* (`risk_unavailable`), and with no risk agent at
-//! all nothing is sent.
+//! Fail safe, never open: a risk agent that faults, misses its deadline or
+//! answers without a verdict votes *reject* (`risk_unavailable`); when that
+//! agent is a *required* one, the host can no longer trust its risk layer
+//! and switches trading to HALTED until an operator resumes it. With no
+//! risk agent at all nothing is sent.
 
 use super::Node;
 use crate::config::Quorum;
 use crate::model::{OrderIntent, Output, Payload, ReasonCode, RiskVerdict, Side};
+use crate::risk::{Refusal, TradingMode};
 
 /// One risk agent's answer, as the stage counts it.
 #[derive(Debug, Clone, PartialEq)]
 enum Vote {
     Approve(Option<f64>),
-    Reject(String),
+    Reject(Refusal),
 }
 
 impl Node {
@@ -45,14 +48,9 @@ impl Node {
         let outputs = match self.agents[r].instance.handle(&req, true) {
             Ok(o) => o,
             Err(fault) => {
-                let why = format!(
-                    "{}: risk agent `{name}` faulted ({}): {}",
-                    ReasonCode::RiskUnavailable,
-                    fault.reason,
-                    fault.detail
-                );
+                let why = format!("faulted ({}): {}", fault.reason, fault.detail);
                 self.fault(r, fault, &req);
-                return Vote::Reject(why);
+                return Vote::Reject(Refusal::agent(ReasonCode::RiskUnavailable, &name, why));
             }
         };
         let mut verdict = None;
@@ -67,9 +65,10 @@ impl Node {
         }
         self.act(r, &req, rest);
         match verdict {
-            None => Vote::Reject(format!(
-                "{}: risk agent `{name}` did not answer with a verdict",
-                ReasonCode::RiskUnavailable
+            None => Vote::Reject(Refusal::agent(
+                ReasonCode::RiskUnavailable,
+                &name,
+                "did not answer with a verdict",
             )),
             Some(RiskVerdict::Approve) => Vote::Approve(None),
             Some(RiskVerdict::Resize { quantity })
@@ -77,12 +76,16 @@ impl Node {
             {
                 Vote::Approve(Some(quantity))
             }
-            Some(RiskVerdict::Resize { quantity }) => Vote::Reject(format!(
-                "risk agent `{name}` resized {} to {quantity}; only a smaller positive quantity is accepted",
-                intent.quantity
+            Some(RiskVerdict::Resize { quantity }) => Vote::Reject(Refusal::agent(
+                ReasonCode::RiskRejected,
+                &name,
+                format!(
+                    "resize: {} to {quantity}; only a smaller positive quantity is accepted",
+                    intent.quantity
+                ),
             )),
             Some(RiskVerdict::Reject { reason }) => {
-                Vote::Reject(format!("risk agent `{name}`: {reason}"))
+                Vote::Reject(Refusal::agent(ReasonCode::RiskRejected, &name, reason))
             }
         }
     }
@@ -99,20 +102,29 @@ impl Node {
     }
 
     /// Run the stage; on approval `intent` may have been resized, and `Err`
-    /// carries the rejection reason.
+    /// carries the refusal.
     pub(super) fn risk_stage(
         &mut self,
         intent: &mut OrderIntent,
         trace: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         if self.required_risk.is_empty() && self.consensus_risk.is_empty() {
-            return Err("no risk agent is configured; orders never skip the risk stage".into());
+            return Err(Refusal::host(
+                ReasonCode::RiskUnavailable,
+                "no risk agent is configured; orders never skip the risk stage",
+            ));
         }
         for k in 0..self.required_risk.len() {
             match self.vote(self.required_risk[k], intent, trace) {
                 Vote::Approve(Some(q)) => intent.quantity = q,
                 Vote::Approve(None) => {}
-                Vote::Reject(why) => return Err(why),
+                Vote::Reject(why) => {
+                    if why.code == ReasonCode::RiskUnavailable {
+                        let reason = format!("required {} is unavailable: {}", why.by, why.detail);
+                        self.tighten_trading(TradingMode::Halted, &reason);
+                    }
+                    return Err(why);
+                }
             }
         }
         let Some(threshold) = self.risk_policy.consensus_notional else {
@@ -142,13 +154,16 @@ impl Node {
                     }
                     ballots.push(format!("{name} approves"));
                 }
-                Vote::Reject(why) => ballots.push(why),
+                Vote::Reject(why) => ballots.push(why.to_string()),
             }
         }
         if approvals < needed {
-            return Err(format!(
-                "consensus: {approvals} of {n} approved, {needed} needed ({})",
-                ballots.join("; ")
+            return Err(Refusal::host(
+                ReasonCode::ConsensusFailed,
+                format!(
+                    "{approvals} of {n} approved, {needed} needed ({})",
+                    ballots.join("; ")
+                ),
             ));
         }
         if let Some(q) = smallest {

@@ -130,6 +130,12 @@ pub struct Summary {
     pub awaiting_retry: u64,
     /// Rejection reasons and how often each occurred.
     pub reject_reasons: BTreeMap<String, u64>,
+    /// The trading state at the end (`active`, `reducing`, `halted`).
+    pub trading: crate::risk::TradingMode,
+    /// The latest trading-state change, if any.
+    pub trading_change: Option<crate::risk::TradingChange>,
+    /// Equity, drawdown from peak and gross exposure at the end.
+    pub equity: crate::oms::Equity,
     /// Positions at the end.
     pub positions: Vec<Position>,
     /// Agents.

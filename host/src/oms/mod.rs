@@ -10,5 +10,5 @@ pub mod portfolio;
 pub mod state;
 
 pub use orders::{Oms, OmsError, Order};
-pub use portfolio::Portfolio;
+pub use portfolio::{Equity, Portfolio};
 pub use state::{InvalidTransition, OrderState};

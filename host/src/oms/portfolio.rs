@@ -28,6 +28,25 @@ pub struct Portfolio {
     balances: HashMap<String, f64>,
     marks: HashMap<String, f64>,
     fees: f64,
+    /// Symbol whose mark values each base asset.
+    valued_by: HashMap<String, String>,
+    peak_equity: f64,
+    max_drawdown: f64,
+}
+
+/// Equity and its drawdown from the peak, in the quote asset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Equity {
+    /// Quote-asset balances plus base-asset balances at their marks.
+    pub equity: f64,
+    /// Highest equity seen.
+    pub peak: f64,
+    /// Current drawdown from the peak, a fraction (0.1 = 10%).
+    pub drawdown: f64,
+    /// Largest drawdown seen, a fraction.
+    pub max_drawdown: f64,
+    /// Sum over symbols of |position| × mark.
+    pub gross_exposure: f64,
 }
 
 /// Totals for status lines and summaries.
@@ -46,11 +65,72 @@ pub struct PnlSummary {
 impl Portfolio {
     /// An account with these symbols and starting balances.
     pub fn new(assets: HashMap<String, Assets>, balances: HashMap<String, f64>) -> Self {
+        let valued_by = assets
+            .iter()
+            .map(|(symbol, a)| (a.base.clone(), symbol.clone()))
+            .collect();
         Self {
             assets,
             balances,
+            valued_by,
             ..Self::default()
         }
+    }
+
+    /// Equity: quote-asset balances as they are, base-asset balances at the
+    /// mark of their symbol (one quote currency is assumed: a book across
+    /// several quote assets adds them up unconverted). Assets without a mark
+    /// count at zero.
+    pub fn equity(&self) -> f64 {
+        self.balances
+            .iter()
+            .map(|(asset, amount)| match self.valued_by.get(asset) {
+                Some(symbol) => amount * self.marks.get(symbol).copied().unwrap_or(0.0),
+                None => *amount,
+            })
+            .sum()
+    }
+
+    /// Sum over symbols of |position| × mark: what the book has at stake.
+    pub fn gross_exposure(&self) -> f64 {
+        self.positions
+            .values()
+            .map(|p| p.quantity.abs() * self.marks.get(&p.symbol).copied().unwrap_or(0.0))
+            .sum()
+    }
+
+    /// The current figures without updating the peak.
+    pub fn equity_now(&self) -> Equity {
+        let equity = self.equity();
+        let peak = self.peak_equity.max(equity);
+        Equity {
+            equity,
+            peak,
+            drawdown: if peak > 0.0 {
+                (peak - equity) / peak
+            } else {
+                0.0
+            },
+            max_drawdown: self.max_drawdown,
+            gross_exposure: self.gross_exposure(),
+        }
+    }
+
+    /// Track the equity peak and the largest drawdown; call after marks or
+    /// fills move equity. Returns the current figures.
+    pub fn update_equity(&mut self) -> Equity {
+        let now = self.equity_now();
+        self.peak_equity = now.peak;
+        self.max_drawdown = self.max_drawdown.max(now.drawdown);
+        Equity {
+            max_drawdown: self.max_drawdown,
+            ..now
+        }
+    }
+
+    /// The mark of `symbol`, if it has one.
+    pub fn mark_of(&self, symbol: &str) -> Option<f64> {
+        self.marks.get(symbol).copied()
     }
 
     /// Position in `symbol` (flat if none).
@@ -173,6 +253,26 @@ mod tests {
         assert!((pos.realized_pnl - (30.0 - 0.4)).abs() < 1e-9);
         assert!((p.balance("USDT").free - (1000.0 + 30.0 - 0.4)).abs() < 1e-9);
         assert_eq!(p.balance("BTC").free, 0.0);
+    }
+
+    #[test]
+    fn equity_values_base_at_the_mark_and_tracks_the_drawdown_from_the_peak() {
+        let mut p = pf();
+        p.mark("BTCUSDT", 100.0);
+        assert_eq!(p.update_equity().equity, 1000.0);
+        p.apply_fill("BTCUSDT", Side::Buy, 5.0, 100.0, 0.0);
+        p.mark("BTCUSDT", 120.0);
+        let up = p.update_equity();
+        assert_eq!((up.equity, up.peak, up.drawdown), (1100.0, 1100.0, 0.0));
+        assert_eq!(up.gross_exposure, 600.0);
+        p.mark("BTCUSDT", 78.0);
+        let down = p.update_equity();
+        assert_eq!(down.equity, 890.0);
+        assert!((down.drawdown - 210.0 / 1100.0).abs() < 1e-12);
+        p.mark("BTCUSDT", 100.0);
+        let back = p.update_equity();
+        assert!((back.max_drawdown - 210.0 / 1100.0).abs() < 1e-12);
+        assert!((back.drawdown - 100.0 / 1100.0).abs() < 1e-12);
     }
 
     #[test]

@@ -1,0 +1,291 @@
+//! The trading state (ACTIVE, REDUCING, HALTED) and the host's hard limits,
+//! through a node: what each refuses, with which reason code, and where the
+//! refusal is recorded.
+
+use floor_host::config::NodeConfig;
+use floor_host::model::{
+    MarketEvent, OrderIntent, OrderStatus, OrderType, Payload, Quote, ReasonCode, Side,
+    TimeInForce, TopicPattern,
+};
+use floor_host::node::Node;
+use floor_host::risk::TradingMode;
+
+struct Desk {
+    node: Node,
+    _data: tempfile::TempDir,
+}
+
+/// A node trading BTCUSDT around 20,000 with a strategy `desk` and a
+/// required risk agent `gate` (the hostile fixture's `approver`: it approves
+/// everything and goes down on an intent tagged `attack`), with `[limits]`
+/// set by `limits` (TOML lines).
+fn desk(limits: &str) -> Desk {
+    let data = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+{header}
+[account]
+balances = {{ USDT = 1000000.0 }}
+
+[limits]
+{limits}
+
+{desk}
+
+[[agents]]
+name = "gate"
+path = "{hostile}"
+role = "risk"
+limits = {{ deadline_ms = 2000 }}
+config = {{ mode = "approver" }}
+"#,
+        header = floor_tests::node_header(data.path(), 20_000.0),
+        desk = floor_tests::desk_agent(),
+        hostile = floor_tests::fixture("hostile").display(),
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+    let venue = floor_tests::test_venue(&cfg);
+    let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
+    node.tap(TopicPattern::parse("order.#").unwrap());
+    node.tap(TopicPattern::parse("risk.trading.#").unwrap());
+    let mut d = Desk { node, _data: data };
+    d.quote(19_999.0, 20_001.0, 1_000_000);
+    d
+}
+
+impl Desk {
+    fn quote(&mut self, bid: f64, ask: f64, at: u64) {
+        self.node.inject(
+            MarketEvent::Quote(Quote {
+                symbol: "BTCUSDT".into(),
+                bid,
+                bid_size: 10.0,
+                ask,
+                ask_size: 10.0,
+            }),
+            at,
+        );
+    }
+
+    fn send(&mut self, intent: OrderIntent) -> OrderStatus {
+        self.node.submit("desk", intent).unwrap();
+        self.last_status()
+    }
+
+    fn last_status(&self) -> OrderStatus {
+        self.node
+            .tapped()
+            .iter()
+            .rev()
+            .find_map(|e| match &e.payload {
+                Payload::OrderEvent(ev) => Some(ev.status.clone()),
+                _ => None,
+            })
+            .expect("an order event")
+    }
+
+    fn position(&self) -> f64 {
+        self.node.oms().portfolio.position("BTCUSDT").quantity
+    }
+
+    /// The reason code of the newest dead letter, with its envelope topic.
+    fn last_letter(&self) -> (ReasonCode, String, String) {
+        let l = self.node.dlq().recent().last().expect("a dead letter");
+        (l.reason, l.envelope.topic.clone(), l.detail.clone())
+    }
+}
+
+fn market(side: Side, quantity: f64, tag: &str) -> OrderIntent {
+    OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side,
+        order_type: OrderType::Market,
+        quantity,
+        limit_price: None,
+        time_in_force: TimeInForce::Ioc,
+        tag: tag.into(),
+    }
+}
+
+fn limit(side: Side, quantity: f64, price: f64) -> OrderIntent {
+    OrderIntent {
+        order_type: OrderType::Limit,
+        limit_price: Some(price),
+        time_in_force: TimeInForce::Gtc,
+        ..market(side, quantity, "rest")
+    }
+}
+
+fn rejected_with(status: &OrderStatus, code: &str) -> bool {
+    matches!(status, OrderStatus::Rejected { reason } if reason.contains(&format!(": {code}: ")))
+}
+
+#[test]
+fn halted_refuses_the_very_next_order_and_resume_lets_orders_through() {
+    let mut d = desk("");
+    assert_eq!(d.send(market(Side::Buy, 0.1, "t")), OrderStatus::Filled);
+    d.node.set_trading(TradingMode::Halted, "operator", "lunch");
+    let s = d.send(market(Side::Sell, 0.1, "t"));
+    assert!(rejected_with(&s, "trading_halted"), "{s:?}");
+    let (code, topic, detail) = d.last_letter();
+    assert_eq!(
+        (code, topic.as_str()),
+        (ReasonCode::TradingHalted, "order.refused.BTCUSDT")
+    );
+    assert!(
+        detail.contains("by operator: lunch") && detail.contains("floor resume"),
+        "{detail}"
+    );
+    assert_eq!(d.position(), 0.1, "nothing went out while halted");
+    d.node.set_trading(TradingMode::Active, "operator", "back");
+    assert_eq!(d.send(market(Side::Sell, 0.1, "t")), OrderStatus::Filled);
+    assert_eq!(d.position(), 0.0);
+    let changes: Vec<&str> = d
+        .node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic.starts_with("risk.trading."))
+        .map(|e| e.topic.as_str())
+        .collect();
+    assert_eq!(changes, ["risk.trading.halted", "risk.trading.active"]);
+}
+
+#[test]
+fn halting_cancels_every_open_order() {
+    let mut d = desk("");
+    assert_eq!(
+        d.send(limit(Side::Buy, 0.2, 19_500.0)),
+        OrderStatus::Accepted
+    );
+    assert_eq!(
+        d.send(limit(Side::Sell, 0.2, 20_500.0)),
+        OrderStatus::Accepted
+    );
+    assert_eq!(d.node.oms().open_orders().count(), 2);
+    d.node
+        .set_trading(TradingMode::Halted, "operator", "venue incident");
+    assert_eq!(d.node.oms().open_orders().count(), 0);
+    let cancelled = d
+        .node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic == "order.cancelled.BTCUSDT")
+        .count();
+    assert_eq!(cancelled, 2);
+}
+
+#[test]
+fn reducing_lets_a_position_shrink_but_not_grow_or_flip() {
+    let mut d = desk("");
+    assert_eq!(d.send(market(Side::Buy, 0.5, "t")), OrderStatus::Filled);
+    d.node
+        .set_trading(TradingMode::Reducing, "operator", "end of day");
+    for intent in [market(Side::Buy, 0.1, "t"), market(Side::Sell, 0.6, "t")] {
+        let s = d.send(intent);
+        assert!(rejected_with(&s, "reduce_only"), "{s:?}");
+    }
+    assert_eq!(d.send(market(Side::Sell, 0.3, "t")), OrderStatus::Filled);
+    assert!((d.position() - 0.2).abs() < 1e-9);
+}
+
+#[test]
+fn a_required_risk_agent_going_down_halts_trading_until_an_operator_resumes() {
+    let mut d = desk("");
+    let s = d.send(market(Side::Buy, 0.1, "attack"));
+    let OrderStatus::Rejected { reason } = &s else {
+        panic!("expected a rejection, got {s:?}");
+    };
+    assert!(
+        reason.starts_with("risk agent `gate`: risk_unavailable: faulted (trap)"),
+        "{reason}"
+    );
+    assert_eq!(d.node.trading().mode(), TradingMode::Halted);
+    let change = d.node.trading().last_change().unwrap();
+    assert_eq!(change.by, "host");
+    assert!(
+        change
+            .reason
+            .contains("required risk agent `gate` is unavailable"),
+        "{change:?}"
+    );
+    // The agent is back (a fresh instance), but the host does not trust
+    // itself back into trading.
+    let s = d.send(market(Side::Buy, 0.1, "t"));
+    assert!(rejected_with(&s, "trading_halted"), "{s:?}");
+    d.node
+        .set_trading(TradingMode::Active, "operator", "gate checked");
+    assert_eq!(d.send(market(Side::Buy, 0.1, "t")), OrderStatus::Filled);
+    let summary = d.node.summary(0.0);
+    assert_eq!(
+        summary.reject_reasons["risk agent `gate`: risk_unavailable"],
+        1
+    );
+    assert_eq!(summary.reject_reasons["host: trading_halted"], 1);
+    assert_eq!(summary.trading, TradingMode::Active);
+}
+
+#[test]
+fn each_hard_limit_refuses_what_it_must_and_files_it() {
+    let mut d = desk(
+        "max_order_notional = 50000.0\nmax_position = 2.0\nmax_gross_exposure = 30000.0\nprice_band_pct = 1.0\nmax_orders_per_second = 100\nmax_orders_per_second_per_agent = 100",
+    );
+    let cases = [
+        (market(Side::Buy, 3.0, "t"), "limit_order_notional"), // 60,000
+        (limit(Side::Buy, 0.1, 19_000.0), "limit_price_band"), // 5% off
+        (market(Side::Buy, 1.6, "t"), "limit_gross_exposure"), // 32,000
+        (market(Side::Buy, f64::NAN, "t"), "invalid_quantity"),
+    ];
+    for (intent, code) in cases {
+        let s = d.send(intent);
+        assert!(rejected_with(&s, code), "{code}: {s:?}");
+        assert_eq!(d.last_letter().0.as_str(), code);
+    }
+    assert_eq!(d.send(market(Side::Buy, 1.4, "t")), OrderStatus::Filled);
+    // 1.4 + 0.7 = 2.1 BTC > 2 — the position limit.
+    let s = d.send(market(Side::Buy, 0.7, "t"));
+    assert!(rejected_with(&s, "limit_position"), "{s:?}");
+    let summary = d.node.summary(0.0);
+    assert_eq!(summary.reject_reasons["host: limit_order_notional"], 1);
+    assert_eq!(summary.dlq_by_reason["limit_price_band"], 1);
+    assert_eq!(
+        summary.orders, 1,
+        "only the one order within every limit went out"
+    );
+}
+
+#[test]
+fn the_per_agent_order_rate_counts_in_event_time() {
+    let mut d = desk("max_orders_per_second_per_agent = 2");
+    assert_eq!(d.send(market(Side::Buy, 0.01, "t")), OrderStatus::Filled);
+    assert_eq!(d.send(market(Side::Buy, 0.01, "t")), OrderStatus::Filled);
+    let s = d.send(market(Side::Buy, 0.01, "t"));
+    assert!(rejected_with(&s, "limit_agent_order_rate"), "{s:?}");
+    d.quote(19_999.0, 20_001.0, 1_100_000_000);
+    assert_eq!(d.send(market(Side::Buy, 0.01, "t")), OrderStatus::Filled);
+}
+
+#[test]
+fn a_daily_loss_breach_switches_to_reducing() {
+    let mut d = desk("max_daily_loss = 500.0");
+    assert_eq!(d.send(market(Side::Buy, 1.0, "t")), OrderStatus::Filled);
+    // The market falls 1,000: a loss of about 1,000 on the long.
+    d.quote(18_999.0, 19_001.0, 2_000_000);
+    let s = d.send(market(Side::Buy, 0.1, "t"));
+    assert!(rejected_with(&s, "limit_daily_loss"), "{s:?}");
+    assert_eq!(d.node.trading().mode(), TradingMode::Reducing);
+    assert!(
+        d.node
+            .trading()
+            .last_change()
+            .unwrap()
+            .reason
+            .contains("max_daily_loss = 500")
+    );
+    assert_eq!(
+        d.send(market(Side::Sell, 1.0, "t")),
+        OrderStatus::Filled,
+        "getting out is allowed"
+    );
+    let summary = d.node.summary(0.0);
+    assert!(summary.equity.max_drawdown > 0.0009, "{:?}", summary.equity);
+}
