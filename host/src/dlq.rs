@@ -135,14 +135,20 @@ impl DeadLetterQueue {
     pub fn push(&mut self, mut letter: DeadLetter) {
         self.next_id += 1;
         letter.id = self.next_id;
-        tracing::warn!(
-            agent = %letter.agent,
-            reason = %letter.reason,
-            topic = %letter.envelope.topic,
-            id = letter.envelope.id,
-            "dead letter: {}",
-            letter.detail
-        );
+        // A refused order is the risk layer doing its job: on record, but
+        // not a warning that someone must act on.
+        if letter.reason.is_order_refusal() {
+            tracing::info!(agent = %letter.agent, reason = %letter.reason, "order refused: {}", letter.detail);
+        } else {
+            tracing::warn!(
+                agent = %letter.agent,
+                reason = %letter.reason,
+                topic = %letter.envelope.topic,
+                id = letter.envelope.id,
+                "dead letter: {}",
+                letter.detail
+            );
+        }
         self.total += 1;
         *self.by_reason.entry(letter.reason.as_str()).or_default() += 1;
         if let Some(f) = self.file.as_mut() {

@@ -23,9 +23,11 @@
 //!   Binance's order types and error codes; no WASM, no agents).
 //! - [`config`]: the TOML config, validated as a whole.
 //! - [`node`]: wires it all into a running host.
-//! - [`cli`]: `floor run | call | bench`.
+//! - [`admin`]: the admin API of a running host (loopback, token).
+//! - [`cli`]: the `floor` command line.
 //! - [`bench`]: the measurement harness behind `floor bench` and `benches/`.
 
+pub mod admin;
 pub mod agent;
 pub mod bench;
 pub mod bus;

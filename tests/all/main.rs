@@ -1,5 +1,6 @@
 //! Floor's integration tests, one module per topic (run with `cargo xtask test`).
 
+mod admin;
 mod agents;
 mod backpressure;
 mod call;

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use crate::config::NodeConfig;
 use crate::dlq::{DeadLetter, read_file};
@@ -55,6 +54,17 @@ enum DlqCommand {
         /// Only this agent's.
         #[arg(long)]
         agent: Option<String>,
+        /// Replay into the host that is running on this config (through
+        /// its admin API; outputs act on its venue), instead of into a
+        /// fresh node on the synthetic market.
+        #[arg(long)]
+        live: bool,
+        /// With `--live`: the admin API's URL, instead of `admin.json`.
+        #[arg(long, requires = "live")]
+        host: Option<String>,
+        /// With `--live`: the token file, instead of the one `admin.json` names.
+        #[arg(long, requires = "live")]
+        token_file: Option<PathBuf>,
     },
 }
 
@@ -115,8 +125,32 @@ pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {
             ids,
             all,
             agent,
+            live,
+            host,
+            token_file,
         } => {
             let cfg = load(config.as_ref())?;
+            if live {
+                let client = crate::admin::Client::locate(&cfg.data_dir, host, token_file)?;
+                let body = serde_json::json!({"ids": ids, "all": all, "agent": agent});
+                let v = client.call_blocking("/v1/dlq/replay", Some(&body))?;
+                let mut failed = 0;
+                for line in v.as_array().into_iter().flatten() {
+                    failed += usize::from(line["outcome"] == "fault");
+                    println!("{line}");
+                }
+                return Ok(if failed == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(3)
+                });
+            }
+            if crate::admin::Discovery::read(&cfg.data_dir).is_ok_and(|d| d.is_live()) {
+                anyhow::bail!(
+                    "a host is running on `{}`: replay into it with `--live`, or stop it first (two writers would share its dead-letter file)",
+                    cfg.data_dir.display()
+                );
+            }
             let letters = read(&cfg.data_dir)?;
             let chosen: Vec<DeadLetter> = letters
                 .into_iter()
@@ -138,25 +172,10 @@ pub(super) fn dlq(args: DlqArgs) -> anyhow::Result<ExitCode> {
                 Node::new(&cfg, Box::new(venue)).context("starting the node to replay into")?;
             let mut failed = 0;
             for l in &chosen {
-                let line = if l.reason.is_order_refusal()
-                    && l.envelope.topic.starts_with("order.refused.")
-                {
-                    json!({"id": l.id, "agent": l.agent, "outcome": "skipped",
-                           "detail": "a refused order is a record, not re-sent: it would be stale; the agent sends a new one"})
-                } else if l.envelope.correlation_id.is_some() {
-                    json!({"id": l.id, "agent": l.agent, "outcome": "skipped",
-                           "detail": "a request is not replayed: nobody waits for its reply any more"})
-                } else {
-                    match node.redeliver(&l.agent, &l.envelope) {
-                        Ok(n) => {
-                            json!({"id": l.id, "agent": l.agent, "outcome": "ok", "outputs": n})
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            json!({"id": l.id, "agent": l.agent, "outcome": "fault", "detail": format!("{e:#}")})
-                        }
-                    }
-                };
+                let line = node.replay_letter(l);
+                if line["outcome"] == "fault" {
+                    failed += 1;
+                }
                 println!("{line}");
             }
             node.flush();

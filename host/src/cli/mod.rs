@@ -5,10 +5,13 @@
 //! - `floor bench [--json PATH]`
 //! - `floor dlq list [CONFIG] | replay [CONFIG] --id N…|--all`
 //! - `floor venue sim [--port P] [--api-key K --api-secret S] [--config FILE]`
+//! - `floor status [CONFIG] [--json]`, `floor halt | reduce | resume [CONFIG]
+//!   [--reason R]`: a running host, through its admin API
 
 mod bench;
 mod call;
 mod dlq;
+mod operator;
 mod run;
 mod venue;
 
@@ -39,6 +42,14 @@ enum Command {
     Dlq(dlq::DlqArgs),
     /// Venues: `floor venue sim` serves the simulated exchange.
     Venue(venue::VenueArgs),
+    /// A running host's state: trading, figures, agents.
+    Status(operator::StatusArgs),
+    /// Stop all trading on a running host and cancel its open orders.
+    Halt(operator::TradingArgs),
+    /// Let a running host send only orders that shrink positions.
+    Reduce(operator::TradingArgs),
+    /// Back to normal trading on a running host.
+    Resume(operator::TradingArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -56,6 +67,10 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::bench(a),
         Command::Dlq(a) => dlq::dlq(a),
         Command::Venue(a) => venue::venue(a),
+        Command::Status(a) => operator::status(a),
+        Command::Halt(a) => operator::trading(crate::risk::TradingMode::Halted, a),
+        Command::Reduce(a) => operator::trading(crate::risk::TradingMode::Reducing, a),
+        Command::Resume(a) => operator::trading(crate::risk::TradingMode::Active, a),
     };
     match result {
         Ok(code) => code,

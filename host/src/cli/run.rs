@@ -67,13 +67,33 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let stats = node.stats();
     let stop = Arc::new(AtomicBool::new(false));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // Listen for Ctrl-C and SIGTERM before anything announces the host
+    // (admin.json): a signal that arrives early still stops it cleanly.
+    let (mut sigint, mut sigterm) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _guard = rt.enter();
+        (
+            signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?,
+            signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+        )
+    };
+    let (calls_tx, calls_rx) = std::sync::mpsc::channel();
+    let admin = if cfg.admin.enabled {
+        Some(start_admin(&rt, &cfg, calls_tx)?)
+    } else {
+        None
+    };
     let (tx, mut rx) = tokio::sync::oneshot::channel::<Summary>();
     let worker = {
         let stop = stop.clone();
         std::thread::Builder::new()
             .name("floor-node".into())
             .spawn(move || {
-                let summary = crate::node::run(&mut node, &opts, &stop);
+                let summary = crate::node::run(&mut node, &opts, &stop, Some(&calls_rx));
                 let _ = tx.send(summary);
             })
             .context("cannot start the node thread")?
@@ -86,10 +106,9 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         kind.name(),
         cfg.symbols.len()
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    if let Some(url) = &admin {
+        eprintln!("floor: admin API on {url} (`floor status`, `floor halt` find it)");
+    }
     let summary = rt.block_on(async {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.tick().await;
@@ -98,8 +117,13 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         loop {
             tokio::select! {
                 s = &mut rx => return s.ok(),
-                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                _ = sigint.recv(), if !interrupted => {
                     eprintln!("\nfloor: stopping (Ctrl-C)");
+                    interrupted = true;
+                    stop.store(true, Ordering::Relaxed);
+                }
+                _ = sigterm.recv(), if !interrupted => {
+                    eprintln!("floor: stopping (SIGTERM)");
                     interrupted = true;
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -114,6 +138,9 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let _ = worker.join();
+    if admin.is_some() {
+        crate::admin::Discovery::remove(&cfg.data_dir);
+    }
     let summary = summary
         .context("the node thread ended without a summary (it panicked; see the log above)")?;
     print_summary(&summary);
@@ -122,6 +149,47 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Listen on the configured loopback address, write the token and
+/// `admin.json` into the data directory, and serve on `rt`. Returns the URL.
+fn start_admin(
+    rt: &tokio::runtime::Runtime,
+    cfg: &NodeConfig,
+    calls: std::sync::mpsc::Sender<crate::node::operator::Call>,
+) -> anyhow::Result<String> {
+    use crate::admin::{Discovery, Token};
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory `{}`",
+            cfg.data_dir.display()
+        )
+    })?;
+    let (token, token_file) = Token::for_host(cfg.admin.token_file.as_deref(), &cfg.data_dir)?;
+    let listener = std::net::TcpListener::bind(cfg.admin.listen).with_context(|| {
+        format!(
+            "cannot listen on admin.listen = {} (another host on this port? use port 0 for any free one)",
+            cfg.admin.listen
+        )
+    })?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    Discovery {
+        url: url.clone(),
+        token_file: std::path::absolute(&token_file).unwrap_or(token_file),
+        pid: std::process::id(),
+    }
+    .write(&cfg.data_dir)?;
+    let listener = {
+        let _guard = rt.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    rt.spawn(async move {
+        if let Err(e) = crate::admin::serve(listener, token, calls).await {
+            tracing::error!("the admin API stopped: {e}");
+        }
+    });
+    Ok(url)
 }
 
 fn print_summary(s: &Summary) {
@@ -141,6 +209,17 @@ fn print_summary(s: &Summary) {
     println!(
         "agent faults {} | dead letters {} | alerts {} | refused order reports {} | late fills {}",
         s.agent_faults, s.dlq, s.alerts, s.oms_errors, s.late_fills
+    );
+    println!(
+        "equity {:.2} | max drawdown {:.2}% | gross exposure {:.2} | trading {}{}",
+        s.equity.equity,
+        s.equity.max_drawdown * 100.0,
+        s.equity.gross_exposure,
+        s.trading.name(),
+        s.trading_change
+            .as_ref()
+            .map(|c| format!(" (by {}: {})", c.by, c.reason))
+            .unwrap_or_default()
     );
     for (reason, n) in &s.reject_reasons {
         println!("  rejected {n:>5} × {reason}");

@@ -18,7 +18,9 @@ use crate::risk::LimitsConfig;
 use crate::runtime::{Limits, RuntimeConfig};
 use crate::venue::sim::SimSymbol;
 
+mod admin;
 mod venue;
+pub use admin::{AdminConfig, AdminSection};
 pub use venue::{VenueKind, VenueSection};
 
 /// The demo config, built into the binary: `floor run` with no file runs it.
@@ -298,6 +300,9 @@ pub struct RawConfig {
     /// `[risk]`: the risk stage's policy.
     #[serde(default)]
     pub risk: RiskPolicy,
+    /// `[admin]`: the admin API.
+    #[serde(default)]
+    pub admin: AdminSection,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -355,6 +360,8 @@ pub struct NodeConfig {
     pub limits: LimitsConfig,
     /// Risk-stage policy.
     pub risk: RiskPolicy,
+    /// Admin API.
+    pub admin: AdminConfig,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -428,6 +435,7 @@ impl RawConfig {
         let mut p = Vec::new();
         let mut venue = self.venue;
         venue.check(base, &mut p);
+        let admin = self.admin.resolve(base, &mut p);
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -687,6 +695,7 @@ impl RawConfig {
             balances: self.account.balances,
             limits: self.limits,
             risk: self.risk,
+            admin,
             agents,
         })
     }

@@ -19,9 +19,11 @@
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
+//! - [`operator`]: operator commands (status, trading state, DLQ replay).
 
 pub mod connect;
 mod delivery;
+pub mod operator;
 mod risk_stage;
 pub mod run;
 pub mod stats;
@@ -90,6 +92,8 @@ pub struct Node {
     limits: HardLimits,
     trading: TradingState,
     dlq: DeadLetterQueue,
+    dlq_path: std::path::PathBuf,
+    started: std::time::Instant,
     view: Arc<SharedView>,
     stats: Arc<Stats>,
     reject_reasons: BTreeMap<String, u64>,
@@ -183,6 +187,8 @@ impl Node {
             limits: HardLimits::new(cfg.limits.clone()),
             trading: TradingState::default(),
             dlq,
+            dlq_path,
+            started: std::time::Instant::now(),
             view,
             stats: Arc::new(Stats::default()),
             reject_reasons: BTreeMap::new(),

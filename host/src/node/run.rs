@@ -4,6 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use std::sync::mpsc::Receiver;
+
+use super::operator::Call;
 use super::{Node, Summary};
 
 /// How to run.
@@ -19,8 +22,14 @@ pub struct RunOptions {
 }
 
 /// Run `node` until `stop` is set, the duration or event budget is spent,
-/// or the venue's feed ends; then return the summary.
-pub fn run(node: &mut Node, opts: &RunOptions, stop: &AtomicBool) -> Summary {
+/// or the venue's feed ends; then return the summary. Operator calls on
+/// `calls` are applied between two inputs.
+pub fn run(
+    node: &mut Node,
+    opts: &RunOptions,
+    stop: &AtomicBool,
+    calls: Option<&Receiver<Call>>,
+) -> Summary {
     let start = Instant::now();
     let stats = node.stats();
     let interval = (opts.events_per_second > 0)
@@ -28,6 +37,11 @@ pub fn run(node: &mut Node, opts: &RunOptions, stop: &AtomicBool) -> Summary {
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
+        }
+        if let Some(calls) = calls {
+            while let Ok(Call { op, reply }) = calls.try_recv() {
+                let _ = reply.send(node.operate(op));
+            }
         }
         let elapsed = start.elapsed();
         if opts.duration.is_some_and(|d| elapsed >= d) {

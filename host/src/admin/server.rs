@@ -1,0 +1,207 @@
+//! The admin API's routes (axum), served by `floor run`.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Token;
+use crate::node::operator::{Call, Operation, ReplaySelection};
+use crate::risk::TradingMode;
+
+/// How long a request waits for the node's thread.
+const NODE_ANSWER: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+struct AppState {
+    token: Token,
+    calls: Sender<Call>,
+}
+
+/// Serve the API on `listener` until the task is dropped; operations go to
+/// the node's thread over `calls`.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    token: Token,
+    calls: Sender<Call>,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/trading", post(trading))
+        .route("/v1/dlq/replay", post(replay))
+        .fallback(not_found)
+        .with_state(AppState { token, calls });
+    axum::serve(listener, app).await
+}
+
+fn error(code: StatusCode, message: impl Into<String>) -> Response {
+    (code, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading and POST /v1/dlq/replay",
+    )
+}
+
+/// Check the token, hand `op` to the node, and answer with its result.
+async fn call(state: &AppState, headers: &HeaderMap, op: Result<Operation, String>) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !presented.is_some_and(|t| state.token.accepts(t)) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token from the host's admin.token file",
+        );
+    }
+    let op = match op {
+        Ok(op) => op,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if state.calls.send(Call { op, reply }).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the node has stopped");
+    }
+    match tokio::time::timeout(NODE_ANSWER, answer).await {
+        Ok(Ok(Ok(v))) => axum::Json(v).into_response(),
+        Ok(Ok(Err(e))) => error(StatusCode::BAD_REQUEST, e.0),
+        Ok(Err(_)) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the node stopped before answering",
+        ),
+        Err(_) => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the node did not answer within 10 s (it is busy or stuck; `floor status` again shortly)",
+        ),
+    }
+}
+
+async fn status(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    call(&s, &headers, Ok(Operation::Status)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TradingBody {
+    state: TradingMode,
+    #[serde(default)]
+    reason: String,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes, what: &str) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the body is not a valid {what}: {e}"))
+}
+
+async fn trading(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = parse::<TradingBody>(
+        &body,
+        "trading command (`{\"state\": \"halted\", \"reason\": \"…\"}`)",
+    )
+    .map(|b| Operation::Trading {
+        state: b.state,
+        reason: if b.reason.is_empty() {
+            "no reason given".into()
+        } else {
+            b.reason
+        },
+    });
+    call(&s, &headers, op).await
+}
+
+async fn replay(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = parse::<ReplaySelection>(
+        &body,
+        "replay request (`{\"ids\": [1]}` or `{\"all\": true}`)",
+    )
+    .and_then(|b| {
+        if b.ids.is_empty() && !b.all {
+            Err("name the entries to replay: `ids` or `all: true`".into())
+        } else {
+            Ok(Operation::DlqReplay(b))
+        }
+    });
+    call(&s, &headers, op).await
+}
+
+/// Where a running host's admin API is: `<data_dir>/admin.json`, written
+/// by `floor run` once it listens and removed when it stops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discovery {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// The token file.
+    pub token_file: PathBuf,
+    /// The host's process id.
+    pub pid: u32,
+}
+
+impl Discovery {
+    /// The file's path in `data_dir`.
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("admin.json")
+    }
+
+    /// Write it.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
+        let p = Self::path(data_dir);
+        std::fs::write(&p, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("cannot write `{}`", p.display()))
+    }
+
+    /// Read it.
+    ///
+    /// # Errors
+    /// When no host has written one, with what to do.
+    pub fn read(data_dir: &Path) -> anyhow::Result<Self> {
+        let p = Self::path(data_dir);
+        let text = std::fs::read_to_string(&p).with_context(|| {
+            format!(
+                "no running host found: `{}` does not exist (start one with `floor run` on this config, or pass --host URL --token-file FILE)",
+                p.display()
+            )
+        })?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("`{}` is not a host's admin file", p.display()))
+    }
+
+    /// Whether something listens at its URL (a host killed without
+    /// cleaning up leaves a file that points nowhere).
+    pub fn is_live(&self) -> bool {
+        self.url
+            .strip_prefix("http://")
+            .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+            .is_some_and(|a| {
+                std::net::TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok()
+            })
+    }
+
+    /// Remove it (on a clean stop), if it is still this process's.
+    pub fn remove(data_dir: &Path) {
+        if Self::read(data_dir).is_ok_and(|d| d.pid == std::process::id()) {
+            let _ = std::fs::remove_file(Self::path(data_dir));
+        }
+    }
+}
+
+/// What every answer looks like, for the client.
+pub(super) fn error_of(v: &Value) -> Option<&str> {
+    v.get("error").and_then(Value::as_str)
+}

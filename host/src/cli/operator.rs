@@ -1,0 +1,155 @@
+//! `floor status | halt | reduce | resume`: commands to a running host,
+//! through its admin API.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::admin::Client;
+use crate::config::NodeConfig;
+use crate::risk::TradingMode;
+
+/// How to reach the host.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The running host's config (default: the built-in demo's); its
+    /// data directory holds `admin.json` and the token.
+    config: Option<PathBuf>,
+    /// Look in this data directory instead.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The admin API's URL (e.g. `http://127.0.0.1:7070`), instead of the
+    /// data directory's `admin.json`.
+    #[arg(long)]
+    host: Option<String>,
+    /// The token file, instead of the one `admin.json` names.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+}
+
+impl Target {
+    /// The client for the host this names.
+    pub(super) fn client(&self) -> anyhow::Result<Client> {
+        let data_dir = match &self.data_dir {
+            Some(d) => d.clone(),
+            None if self.host.is_some() && self.token_file.is_some() => PathBuf::new(),
+            None => match &self.config {
+                Some(p) => NodeConfig::load(p)?.data_dir,
+                None => NodeConfig::demo()?.data_dir,
+            },
+        };
+        Client::locate(&data_dir, self.host.clone(), self.token_file.clone())
+    }
+}
+
+/// Arguments of `floor status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Print the whole answer as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `floor halt | reduce | resume`.
+#[derive(Debug, Args)]
+pub struct TradingArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Why, for the record (published with the change and kept in the
+    /// summary).
+    #[arg(long, short)]
+    reason: Option<String>,
+}
+
+pub(super) fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let v = args.target.client()?.call_blocking("/v1/status", None)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_status(&v);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn trading(to: TradingMode, args: TradingArgs) -> anyhow::Result<ExitCode> {
+    let reason = args
+        .reason
+        .unwrap_or_else(|| format!("`floor {}` by {}", verb(to), whoami()));
+    let body = json!({"state": to, "reason": reason});
+    let v = args
+        .target
+        .client()?
+        .call_blocking("/v1/trading", Some(&body))?;
+    println!(
+        "trading: {} → {} ({})",
+        v["from"].as_str().unwrap_or("?"),
+        v["to"].as_str().unwrap_or("?"),
+        v["reason"].as_str().unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verb(to: TradingMode) -> &'static str {
+    match to {
+        TradingMode::Active => "resume",
+        TradingMode::Reducing => "reduce",
+        TradingMode::Halted => "halt",
+    }
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "an operator".into())
+}
+
+fn print_status(v: &Value) {
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    let trading = v["trading"].as_str().unwrap_or("?");
+    match v["trading_change"].as_object() {
+        Some(c) => println!(
+            "trading {trading} (by {}: {})",
+            c.get("by").and_then(Value::as_str).unwrap_or("?"),
+            c.get("reason").and_then(Value::as_str).unwrap_or("")
+        ),
+        None => println!("trading {trading}"),
+    }
+    println!(
+        "events {} | orders {} | fills {} | rejects {} | dead letters {} | alerts {} | open orders {}",
+        n("events"),
+        n("orders"),
+        n("fills"),
+        n("rejects"),
+        n("dlq"),
+        n("alerts"),
+        v["open_orders"].as_array().map_or(0, Vec::len)
+    );
+    let eq = &v["equity"];
+    println!(
+        "pnl {:+.2} | equity {:.2} | drawdown {:.2}% (max {:.2}%) | gross exposure {:.2}",
+        f("pnl"),
+        eq["equity"].as_f64().unwrap_or(0.0),
+        eq["drawdown"].as_f64().unwrap_or(0.0) * 100.0,
+        eq["max_drawdown"].as_f64().unwrap_or(0.0) * 100.0,
+        eq["gross_exposure"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "{:<16} {:>10} {:>7} {:>10} {:>8} {:>7}",
+        "agent", "handled", "faults", "published", "intents", "starts"
+    );
+    for a in v["agents"].as_array().into_iter().flatten() {
+        let g = |k: &str| a[k].as_u64().unwrap_or(0);
+        println!(
+            "{:<16} {:>10} {:>7} {:>10} {:>8} {:>7}",
+            a["name"].as_str().unwrap_or("?"),
+            g("handled"),
+            g("faults"),
+            g("published"),
+            g("order_intents"),
+            g("starts")
+        );
+    }
+}

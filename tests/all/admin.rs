@@ -1,0 +1,238 @@
+//! The admin API of a running `floor run` process: `floor status`, `floor
+//! halt | reduce | resume`, the token, and what a stopped host leaves.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use floor_tests::{floor, floor_bin, workspace};
+
+/// A `floor run` child on the paced synthetic venue, killed on drop.
+struct Host {
+    child: Child,
+    config: std::path::PathBuf,
+    data: tempfile::TempDir,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Host {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("host.toml");
+    let text = format!(
+        "{}\n[venue]\nkind = \"synthetic\"\nevents_per_second = 200\n\n[limits]\nmax_orders_per_second_per_agent = 1000\n{}",
+        floor_tests::node_header(data.path(), 20_000.0),
+        floor_tests::desk_and_gate()
+    );
+    std::fs::write(&config, text).unwrap();
+    let child = Command::new(floor_bin())
+        .args(["run", config.to_str().unwrap(), "--for", "120s", "-q"])
+        .current_dir(workspace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let host = Host {
+        child,
+        config,
+        data,
+    };
+    // The host writes admin.json once it listens.
+    wait_for("admin.json", || {
+        host.data.path().join("admin.json").exists()
+    });
+    host
+}
+
+/// Poll `done` until it holds; a generous bound only guards against a hang.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "waited too long for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn cli(host: &Host, args: &[&str]) -> (bool, String, String) {
+    let mut all = args.to_vec();
+    all.push(host.config.to_str().unwrap());
+    let out = floor(&all, None);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn status(host: &Host) -> Value {
+    let (ok, out, err) = cli(host, &["status", "--json"]);
+    assert!(ok, "floor status failed: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn admin(data: &Path) -> (String, String) {
+    let d: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin.json")).unwrap()).unwrap();
+    let token = std::fs::read_to_string(d["token_file"].as_str().unwrap()).unwrap();
+    (d["url"].as_str().unwrap().to_string(), token)
+}
+
+#[test]
+fn an_operator_halts_and_resumes_a_running_host() {
+    let host = start();
+    wait_for("market events", || {
+        status(&host)["events"].as_u64().unwrap() > 0
+    });
+    let s = status(&host);
+    assert_eq!(s["trading"], "active");
+    assert!(
+        s["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "gate")
+    );
+
+    let (ok, out, err) = cli(&host, &["halt", "--reason", "desk review"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "trading: active → halted (desk review)");
+    let s = status(&host);
+    assert_eq!(s["trading"], "halted");
+    assert_eq!(s["trading_change"]["by"], "operator");
+    assert_eq!(s["trading_change"]["reason"], "desk review");
+    assert_eq!(s["open_orders"].as_array().unwrap().len(), 0);
+
+    let (ok, out, _) = cli(&host, &["reduce", "-r", "winding down"]);
+    assert!(ok);
+    assert_eq!(out.trim(), "trading: halted → reducing (winding down)");
+    let (ok, out, _) = cli(&host, &["resume", "-r", "done"]);
+    assert!(ok);
+    assert_eq!(out.trim(), "trading: reducing → active (done)");
+
+    let (ok, out, _) = cli(&host, &["status"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("trading active (by operator: done)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_api_refuses_a_wrong_token_and_a_bad_body_with_what_to_do() {
+    let host = start();
+    let (url, token) = admin(host.data.path());
+    let rt = floor_tests::runtime();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let r = http
+            .get(format!("{url}/v1/status"))
+            .bearer_auth("not-the-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let v: Value = r.json().await.unwrap();
+        assert!(v["error"].as_str().unwrap().contains("admin.token"), "{v}");
+        let r = http.get(format!("{url}/v1/status")).send().await.unwrap();
+        assert_eq!(r.status(), 401, "no token at all");
+
+        let r = http
+            .post(format!("{url}/v1/trading"))
+            .bearer_auth(&token)
+            .body(r#"{"state": "paused"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await.unwrap();
+        let e = v["error"].as_str().unwrap();
+        assert!(
+            e.contains("unknown variant `paused`") && e.contains("halted"),
+            "{e}"
+        );
+
+        let r = http
+            .post(format!("{url}/v1/dlq/replay"))
+            .bearer_auth(&token)
+            .body(r#"{"ids": [999]}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("no dead letter with id 999"),
+            "{v}"
+        );
+    });
+    // The host kept running through all of it.
+    assert_eq!(status(&host)["trading"], "active");
+}
+
+#[test]
+fn a_stopped_host_cleans_up_and_a_killed_one_is_reported_clearly() {
+    let mut host = start();
+    let admin_json = host.data.path().join("admin.json");
+    // Ctrl-C: a clean stop removes admin.json.
+    let pid = host.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(host.child.wait().unwrap().success());
+    assert!(!admin_json.exists(), "a clean stop removes admin.json");
+    let (ok, _, err) = cli(&host, &["status"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no running host found") && err.contains("floor run"),
+        "{err}"
+    );
+
+    // kill -9 leaves the file; the CLI says nobody answers.
+    let mut host = start();
+    host.child.kill().unwrap();
+    host.child.wait().unwrap();
+    assert!(admin_json_of(&host).exists());
+    let (ok, _, err) = cli(&host, &["halt"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no host answers at http://127.0.0.1:"),
+        "{err}"
+    );
+}
+
+fn admin_json_of(host: &Host) -> std::path::PathBuf {
+    host.data.path().join("admin.json")
+}
+
+#[test]
+fn the_admin_api_listens_only_on_loopback() {
+    let text = format!(
+        "{}\n[admin]\nlisten = \"0.0.0.0:7070\"\n",
+        floor_tests::BTCUSDT
+    );
+    let err = floor_host::config::NodeConfig::parse(&text, "t", Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("admin.listen = \"0.0.0.0:7070\" is not a loopback address")
+            && err.contains("SSH tunnel"),
+        "{err}"
+    );
+}
