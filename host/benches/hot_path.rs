@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use floor_host::bench::{AgentProbe, OrderFlow, TickToOrder};
+use floor_host::bench::{AgentProbe, OrderFlow, RiskStage, TickToOrder};
 
 fn agents_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/agents"))
@@ -35,6 +35,13 @@ fn tick_to_order(c: &mut Criterion) {
     );
 }
 
+fn risk_stage(c: &mut Criterion) {
+    let mut r = RiskStage::new(&agents_dir()).expect("build the agents with `cargo xtask build`");
+    c.bench_function("risk_stage (intent → verdict, one risk agent)", |b| {
+        b.iter(|| r.check())
+    });
+}
+
 fn matching(c: &mut Criterion) {
     let mut flow = OrderFlow::new();
     c.bench_function(
@@ -53,5 +60,5 @@ fn decode(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, agent, tick_to_order, matching, decode);
+criterion_group!(benches, agent, tick_to_order, risk_stage, matching, decode);
 criterion_main!(benches);

@@ -191,6 +191,8 @@ max_order_notional = 1000000.0
 max_position = 1000.0
 price_band_pct = 50.0
 max_orders_per_second = 1000000000
+max_orders_per_second_per_agent = 1000000000
+max_gross_exposure = 1000000000.0
 
 [[agents]]
 name = "trend"
@@ -277,6 +279,49 @@ impl TickToOrder {
             self.n * 1_000_000,
         );
         (orders > 0).then(|| self.last_submit.load(Ordering::Relaxed).saturating_sub(t0))
+    }
+}
+
+/// The risk stage alone: one order intent to the risk agent by
+/// request/reply and its verdict back, on the bench node (no venue, no
+/// limits).
+pub struct RiskStage {
+    node: Node,
+    _data: tempfile::TempDir,
+    intent: crate::model::OrderIntent,
+}
+
+impl RiskStage {
+    /// Build the node and give it a price.
+    ///
+    /// # Errors
+    /// When the agents are missing or do not start.
+    pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let cfg = bench_config(agents_dir, data.path())?;
+        let mut node = Node::new(&cfg, Box::new(sim(&cfg))).context("starting the bench node")?;
+        node.inject(MarketEvent::Quote(quote("BTCUSDT", 100.0)), 1_000_000);
+        let intent = crate::model::OrderIntent {
+            symbol: "BTCUSDT".into(),
+            side: crate::model::Side::Buy,
+            order_type: crate::model::OrderType::Market,
+            quantity: 0.01,
+            limit_price: None,
+            time_in_force: crate::model::TimeInForce::Ioc,
+            tag: "bench".into(),
+        };
+        Ok(Self {
+            node,
+            _data: data,
+            intent,
+        })
+    }
+
+    /// One intent through the risk stage; panics if it is not approved (the
+    /// bench would measure the wrong path).
+    pub fn check(&mut self) {
+        let verdict = self.node.ask_risk(self.intent.clone());
+        std::hint::black_box(verdict).expect("the risk agent refused the bench intent");
     }
 }
 

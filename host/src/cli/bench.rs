@@ -5,7 +5,9 @@
 //! deadline on, conversions included), `instantiate_us_p50` (pooling
 //! allocator), `component_load_us` (median load of the compiled component
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
-//! venue boundary through strategy → risk agent → host limits), and
+//! venue boundary through strategy → risk agent → host limits),
+//! `risk_stage_ns_p50`/`_p99` (one order intent → the risk agent's verdict
+//! by request/reply, nothing sent), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
 //! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
 //! `reliable_msgs_per_sec` (the same with the consumer's dedup window),
@@ -41,8 +43,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `node`, `bus`, `sim`, `decode`, `roundtrip`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "node", "bus", "sim", "decode", "roundtrip"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `sim`, `decode`, `roundtrip`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "sim", "decode", "roundtrip"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -99,6 +101,15 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if run("tick") {
         tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
+    }
+    if run("risk") {
+        let mut stage = crate::bench::RiskStage::new(&args.agents)?;
+        for _ in 0..n(5_000) {
+            stage.check();
+        }
+        let h = per_call_ns(n(20_000), 8, || stage.check());
+        figures.insert("risk_stage_ns_p50", h.value_at_quantile(0.5) as f64);
+        figures.insert("risk_stage_ns_p99", h.value_at_quantile(0.99) as f64);
     }
     if run("bus") {
         figures.insert(

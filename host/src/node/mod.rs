@@ -582,6 +582,19 @@ impl Node {
         }
     }
 
+    /// Ask the risk stage about `intent` without sending anything: the
+    /// intent as the risk agents leave it (perhaps resized), or the refusal.
+    /// A would-this-pass check for tools, and the `risk_stage_ns` probe.
+    ///
+    /// # Errors
+    /// The refusal, as an order would get it.
+    pub fn ask_risk(&mut self, mut intent: OrderIntent) -> Result<OrderIntent, Refusal> {
+        let trace = self.stamper.next_id();
+        let verdict = self.risk_stage(&mut intent, trace);
+        self.drain();
+        verdict.map(|()| intent)
+    }
+
     /// The trading state now.
     pub fn trading(&self) -> &TradingState {
         &self.trading
