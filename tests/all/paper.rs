@@ -467,3 +467,72 @@ price = 30000.0
     assert!(quotes.contains(&(29999.5, 30000.5)), "{quotes:?}");
     assert_eq!(trades, [(30000.5, 0.1, Side::Buy)]);
 }
+
+#[test]
+fn reconciliation_cancels_an_orphan_and_takes_the_venues_balances() {
+    let mut p = paper(Vec::new());
+    // On our account, unknown to this host: an order from an earlier run
+    // (Floor's client-id prefix), one placed by hand, and a deposit.
+    p.server.shared().with_exchange(|ex| {
+        for (client, price) in [("fl-from-an-earlier-run", "29000"), ("by-hand", "28000")] {
+            ex.new_order(
+                0,
+                NewOrder::limit("BTCUSDT", Side::Buy, px("0.1"), px(price)).client_id(client),
+                1,
+            )
+            .unwrap();
+        }
+        ex.deposit(0, "USDT", Fixed::units(500));
+    });
+    p.node.reconcile_venue();
+    let count = |n: &Node, topic: &str| n.tapped().iter().filter(|e| e.topic == topic).count();
+    until(&mut p, "two ghost orders and one balance correction", |n| {
+        count(n, "venue.reconcile.ghost_order") == 2 && count(n, "venue.reconcile.balance") == 1
+    });
+    let open: Vec<String> = p.server.shared().with_exchange(|ex| {
+        ex.open_orders(0, None)
+            .iter()
+            .map(|o| o.client_order_id.to_string())
+            .collect()
+    });
+    assert_eq!(
+        open,
+        ["by-hand"],
+        "the orphan is cancelled, the hand order left alone"
+    );
+    let notices: Vec<String> = p
+        .node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic.starts_with("venue.reconcile."))
+        .map(|e| match &e.payload {
+            Payload::Custom(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        })
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("`fl-from-an-earlier-run`") && n.ends_with("; cancelled")),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("`by-hand`") && n.ends_with("left alone")),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("USDT: the host had 1000000, the venue has 1000500")),
+        "{notices:?}"
+    );
+    assert_eq!(p.node.oms().portfolio.balance("USDT").free, 1_000_500.0);
+    assert_eq!(
+        p.node.oms().portfolio.balance("BTC").free,
+        10.0,
+        "BTC agreed: untouched"
+    );
+    assert_eq!(p.node.summary(0.0).corrections, 1);
+}

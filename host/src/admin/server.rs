@@ -41,6 +41,7 @@ pub async fn serve(
         .route("/v1/status", get(status))
         .route("/v1/trading", post(trading))
         .route("/v1/dlq/replay", post(replay))
+        .route("/v1/reconcile", post(reconcile))
         .fallback(not_found)
         .with_state(AppState { token, calls });
     axum::serve(listener, app).await
@@ -53,7 +54,7 @@ fn error(code: StatusCode, message: impl Into<String>) -> Response {
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading and POST /v1/dlq/replay",
+        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading, POST /v1/dlq/replay and POST /v1/reconcile",
     )
 }
 
@@ -93,6 +94,10 @@ async fn call(state: &AppState, headers: &HeaderMap, op: Result<Operation, Strin
 
 async fn status(State(s): State<AppState>, headers: HeaderMap) -> Response {
     call(&s, &headers, Ok(Operation::Status)).await
+}
+
+async fn reconcile(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    call(&s, &headers, Ok(Operation::Reconcile)).await
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,8 @@ enum Command {
     Reduce(operator::TradingArgs),
     /// Back to normal trading on a running host.
     Resume(operator::TradingArgs),
+    /// Compare a running host's orders and balances with its venue now.
+    Reconcile(operator::Target),
 }
 
 /// Entry point of the `floor` binary.
@@ -71,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Halt(a) => operator::trading(crate::risk::TradingMode::Halted, a),
         Command::Reduce(a) => operator::trading(crate::risk::TradingMode::Reducing, a),
         Command::Resume(a) => operator::trading(crate::risk::TradingMode::Active, a),
+        Command::Reconcile(a) => operator::reconcile(a),
     };
     match result {
         Ok(code) => code,

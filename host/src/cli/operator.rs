@@ -93,6 +93,16 @@ pub(super) fn trading(to: TradingMode, args: TradingArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+pub(super) fn reconcile(target: Target) -> anyhow::Result<ExitCode> {
+    target
+        .client()?
+        .call_blocking("/v1/reconcile", Some(&json!({})))?;
+    println!(
+        "reconciliation requested: findings arrive as venue.reconcile.* alerts; `floor status` counts corrections"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn verb(to: TradingMode) -> &'static str {
     match to {
         TradingMode::Active => "resume",

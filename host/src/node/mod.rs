@@ -238,6 +238,7 @@ impl Node {
                     VenueEvent::Market(m) => self.on_market(m),
                     VenueEvent::Execution(r) => self.on_execution(&r, 0),
                     VenueEvent::Notice { topic, detail } => self.on_notice(topic, detail),
+                    VenueEvent::Balances(b) => self.on_balances(&b),
                 }
             }
         }
@@ -377,6 +378,38 @@ impl Node {
             None,
         );
         self.bus.publish(env, None);
+    }
+
+    /// The venue's balances, taken as the truth: each asset of our symbols
+    /// that differs (by more than 1e-8) is corrected, published on
+    /// `venue.reconcile.balance` and counted as an alert and a correction.
+    fn on_balances(&mut self, venue: &[crate::model::Balance]) {
+        for asset in self.oms.portfolio.known_assets() {
+            let theirs = venue
+                .iter()
+                .find(|b| b.asset == asset)
+                .map_or(0.0, |b| b.free + b.locked);
+            let ours = self.oms.portfolio.balance(&asset).free;
+            if (theirs - ours).abs() <= 1e-8 {
+                continue;
+            }
+            self.oms.portfolio.set_balance(&asset, theirs);
+            self.view.set_balance(self.oms.portfolio.balance(&asset));
+            Stats::bump(&self.stats.corrections);
+            self.on_notice(
+                "venue.reconcile.balance".into(),
+                format!(
+                    "{asset}: the host had {ours}, the venue has {theirs} (difference {:+}); the venue's figure is taken",
+                    theirs - ours
+                ),
+            );
+        }
+        self.oms.portfolio.update_equity();
+    }
+
+    /// Ask the venue to reconcile now; discrepancies arrive as events.
+    pub fn reconcile_venue(&mut self) {
+        self.venue.reconcile();
     }
 
     fn fire_timers(&mut self) {
@@ -798,6 +831,7 @@ impl Node {
             alerts: s.alerts.load(Relaxed),
             oms_errors: s.oms_errors.load(Relaxed),
             late_fills: self.oms.late_fills(),
+            corrections: s.corrections.load(Relaxed),
             retried: s.retried.load(Relaxed),
             awaiting_retry: self.parked_messages(),
             reject_reasons: self.reject_reasons.clone(),

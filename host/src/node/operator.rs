@@ -28,6 +28,8 @@ pub enum Operation {
     },
     /// Re-deliver dead letters to their agents as they run now.
     DlqReplay(ReplaySelection),
+    /// Compare orders and balances with the venue now (`floor reconcile`).
+    Reconcile,
 }
 
 /// Which dead letters to replay.
@@ -58,6 +60,12 @@ impl Node {
     pub fn operate(&mut self, op: Operation) -> Result<Value, OperationError> {
         match op {
             Operation::Status => Ok(self.status()),
+            Operation::Reconcile => {
+                self.reconcile_venue();
+                Ok(
+                    json!({"requested": true, "note": "discrepancies arrive as venue.reconcile.* notices; `floor status` counts corrections"}),
+                )
+            }
             Operation::Trading { state, reason } => {
                 let from = self.trading.mode();
                 self.set_trading(state, "operator", &reason);

@@ -30,6 +30,8 @@ pub struct Stats {
     pub oms_errors: AtomicU64,
     /// Reliable deliveries tried again after a fault.
     pub retried: AtomicU64,
+    /// Balances corrected to the venue's figure.
+    pub corrections: AtomicU64,
     /// Total PnL, f64 bits.
     pnl_bits: AtomicU64,
 }
@@ -124,6 +126,8 @@ pub struct Summary {
     /// Fills that arrived after their order was cancelled or expired
     /// (applied: the venue executed them).
     pub late_fills: u64,
+    /// Balances the host corrected to the venue's figure in reconciliation.
+    pub corrections: u64,
     /// Reliable deliveries tried again after a fault.
     pub retried: u64,
     /// Messages still waiting behind a retry when the summary was taken.

@@ -166,6 +166,26 @@ impl Portfolio {
             .unwrap_or_default()
     }
 
+    /// The assets of the configured symbols (base and quote), sorted.
+    pub fn known_assets(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .assets
+            .values()
+            .flat_map(|a| [a.base.clone(), a.quote.clone()])
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Set the balance of `asset` (a reconciliation taking the venue's
+    /// figure as the truth); returns the old one.
+    pub fn set_balance(&mut self, asset: &str, amount: f64) -> f64 {
+        self.balances
+            .insert(asset.to_string(), amount)
+            .unwrap_or(0.0)
+    }
+
     /// Set the mark price of `symbol` (the mid of the latest quote).
     pub fn mark(&mut self, symbol: &str, price: f64) {
         self.marks.insert(symbol.to_string(), price);

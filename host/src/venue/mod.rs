@@ -52,6 +52,9 @@ pub enum VenueEvent {
         /// What happened, for people.
         detail: String,
     },
+    /// The account's balances as the venue holds them, taken while none of
+    /// our orders was open or in flight: the node takes them as the truth.
+    Balances(Vec<crate::model::Balance>),
 }
 
 /// What [`Venue::poll`] found.
@@ -98,4 +101,9 @@ pub trait Venue: Send {
     /// benchmark). A simulated venue takes it as its new touch and returns
     /// the fills it causes; a live venue ignores it.
     fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport>;
+
+    /// Compare our orders and the account with the venue now (an
+    /// operator's doubt, a test); what differs arrives later through
+    /// `poll`. A venue that cannot drift (in-process) does nothing.
+    fn reconcile(&mut self) {}
 }

@@ -99,6 +99,8 @@ pub struct ConnectorStats {
     pub user_connects: u64,
     /// Reconciliations run.
     pub reconciliations: u64,
+    /// Orders from an earlier run found open at the venue and cancelled.
+    pub ghost_orders: u64,
     /// Stream messages that did not decode (logged).
     pub undecodable: u64,
     /// The tracker's counters.
@@ -110,9 +112,9 @@ enum Command {
     Cancel { symbol: String, client_id: String },
 }
 
-struct Inner {
-    name: String,
-    exec: Executor,
+pub(super) struct Inner {
+    pub(super) name: String,
+    pub(super) exec: Executor,
     tracker: Mutex<Tracker>,
     events: Sender<(Nanos, VenueEvent)>,
     stats: Mutex<ConnectorStats>,
@@ -120,7 +122,7 @@ struct Inner {
 }
 
 impl Inner {
-    fn emit(&self, event: VenueEvent) {
+    pub(super) fn emit(&self, event: VenueEvent) {
         // The receiver lives as long as the venue; after that, nobody asks.
         let _ = self.events.send((wall_ns(), event));
     }
@@ -131,18 +133,18 @@ impl Inner {
         }
     }
 
-    fn notice(&self, topic: &str, detail: String) {
+    pub(super) fn notice(&self, topic: &str, detail: String) {
         self.emit(VenueEvent::Notice {
             topic: topic.to_string(),
             detail,
         });
     }
 
-    fn tracker<T>(&self, f: impl FnOnce(&mut Tracker) -> T) -> T {
+    pub(super) fn tracker<T>(&self, f: impl FnOnce(&mut Tracker) -> T) -> T {
         f(&mut self.tracker.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn count(&self, f: impl FnOnce(&mut ConnectorStats)) {
+    pub(super) fn count(&self, f: impl FnOnce(&mut ConnectorStats)) {
         f(&mut self.stats.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
@@ -342,6 +344,10 @@ impl Venue for BinanceVenue {
     fn observe(&mut self, _event: &MarketEvent, _now: Nanos) -> Vec<ExecutionReport> {
         Vec::new()
     }
+
+    fn reconcile(&mut self) {
+        self.inner.reconcile_now.notify_one();
+    }
 }
 
 async fn subscribe_user(cfg: &ConnectorConfig, rest: &RestClient) -> Result<UserSocket, String> {
@@ -407,6 +413,8 @@ async fn user_task(
     first: UserSocket,
     mut stop: watch::Receiver<bool>,
 ) {
+    // At start: orders left open by an earlier run, balances as they are.
+    super::audit::audit(&inner).await;
     let mut socket = Some(first);
     let mut backoff = Duration::from_millis(50);
     let mut every = tokio::time::interval(cfg.reconcile_every);
@@ -427,6 +435,7 @@ async fn user_task(
                         ),
                     );
                     reconcile(&inner).await;
+                    super::audit::audit(&inner).await;
                     ws
                 }
                 Err(e) => {
@@ -444,8 +453,8 @@ async fn user_task(
         loop {
             let msg = tokio::select! {
                 m = incoming.next() => m,
-                _ = every.tick() => { reconcile(&inner).await; continue; }
-                _ = inner.reconcile_now.notified() => { reconcile(&inner).await; continue; }
+                _ = every.tick() => { reconcile(&inner).await; super::audit::audit(&inner).await; continue; }
+                _ = inner.reconcile_now.notified() => { reconcile(&inner).await; super::audit::audit(&inner).await; continue; }
                 _ = stop.changed() => return,
             };
             let text = match msg {

@@ -10,8 +10,10 @@
 //!   makes stream and REST reconciliation exactly-once;
 //! - [`decode`], [`depth`], [`feed`]: market data and the depth-sync
 //!   procedure;
-//! - [`connector`]: all of it behind the node's `Venue` trait.
+//! - [`connector`]: all of it behind the node's `Venue` trait; `audit`
+//!   looks for ghost orders and sends balance snapshots.
 
+mod audit;
 pub mod breaker;
 pub mod connector;
 pub mod decode;

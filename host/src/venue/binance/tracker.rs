@@ -145,6 +145,19 @@ impl Tracker {
         (!t.done).then_some((client.as_str(), t.symbol.as_str()))
     }
 
+    /// Whether `client_id` is one of ours and not final.
+    pub fn is_open(&self, client_id: &str) -> bool {
+        self.orders.get(client_id).is_some_and(|t| !t.done)
+    }
+
+    /// Orders sent whose answer has not come back yet.
+    pub fn in_flight(&self) -> usize {
+        self.orders
+            .values()
+            .filter(|t| !t.done && t.sent == Sent::InFlight)
+            .count()
+    }
+
     /// Orders to reconcile: placed or unresolved, not yet final. Each is
     /// (client id, symbol, sent, venue order id).
     pub fn to_reconcile(&self) -> Vec<(String, String, Sent, Option<u64>)> {
