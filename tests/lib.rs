@@ -236,8 +236,14 @@ impl HostileNode {
 /// may trade BTCUSDT and that tests send intents for, and `gate`, a risk
 /// agent that approves anything sane.
 pub fn desk_and_gate() -> String {
+    desk_agent() + &gate_agent()
+}
+
+/// The `gate` risk agent of [`desk_and_gate`] alone: the risk agent with
+/// limits far out of the way, so it approves what tests send.
+pub fn gate_agent() -> String {
     format!(
-        r#"{}
+        r#"
 [[agents]]
 name = "gate"
 path = "{}"
@@ -245,7 +251,6 @@ role = "risk"
 limits = {{ deadline_ms = 2000 }}
 config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 "#,
-        desk_agent(),
         agent("risk").display()
     )
 }

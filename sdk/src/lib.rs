@@ -30,7 +30,7 @@
 //! - [`config`]: [`Config`], typed access to the agent's configuration.
 //! - [`host`]: the host's imports, wrapped.
 //! - [`indicators`]: SMA, EMA and RSI with O(1) updates.
-//! - [`lifecycle`]: [`lifecycle::Trade`], one trade's checked life from
+//! - [`lifecycle`]: [`lifecycle::Lifecycle`], one trade's checked life from
 //!   scanning to closed, with stop and target.
 //! - [`position`]: position and PnL arithmetic.
 //! - [`state`]: snapshot/restore encoding.
@@ -74,7 +74,7 @@ pub mod types {
 /// Everything an agent usually needs, in one `use`.
 pub mod prelude {
     pub use crate::indicators::{Ema, Rsi, Sma};
-    pub use crate::lifecycle::{ExitReason, Plan, Trade, TradeState};
+    pub use crate::lifecycle::{ExitReason, Lifecycle, Plan, TradeState};
     pub use crate::types::*;
     pub use crate::{Agent, Config, Outputs, Targeter, host};
 }

@@ -1,4 +1,4 @@
-//! [`Trade`]: one trade's life, from scanning to closed, as a checked state
+//! [`Lifecycle`]: one trade's life, from scanning to closed, as a checked state
 //! machine.
 //!
 //! A strategy that trades with stops and targets is a state machine whether
@@ -129,7 +129,9 @@ mod side_name {
         match String::deserialize(d)?.as_str() {
             "buy" => Ok(Side::Buy),
             "sell" => Ok(Side::Sell),
-            other => Err(serde::de::Error::custom(format!("side `{other}`: use buy or sell"))),
+            other => Err(serde::de::Error::custom(format!(
+                "side `{other}`: use buy or sell"
+            ))),
         }
     }
 }
@@ -145,7 +147,7 @@ pub enum ExitReason {
 
 /// One trade's state, its plan and its result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Trade {
+pub struct Lifecycle {
     state: TradeState,
     plan: Option<Plan>,
     /// Average entry fill price.
@@ -158,7 +160,7 @@ pub struct Trade {
     closed: u64,
 }
 
-impl Default for Trade {
+impl Default for Lifecycle {
     fn default() -> Self {
         Self {
             state: TradeState::Scanning,
@@ -171,7 +173,7 @@ impl Default for Trade {
     }
 }
 
-impl Trade {
+impl Lifecycle {
     /// Where the trade stands.
     pub fn state(&self) -> TradeState {
         self.state
@@ -345,7 +347,7 @@ mod tests {
 
     #[test]
     fn a_long_goes_from_scanning_to_closed_at_the_target() {
-        let mut t = Trade::default();
+        let mut t = Lifecycle::default();
         let plan = Plan::with_reward_risk(Side::Buy, 100.0, 2.0, 5.0, 3.0);
         assert_eq!((plan.stop, plan.target), (95.0, 115.0));
         t.setup(plan).unwrap();
@@ -362,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_short_stops_out_above_its_entry() {
-        let mut t = Trade::default();
+        let mut t = Lifecycle::default();
         let plan = Plan::with_reward_risk(Side::Sell, 100.0, 1.0, 5.0, 3.0);
         assert_eq!((plan.stop, plan.target), (105.0, 85.0));
         t.setup(plan).unwrap();
@@ -377,7 +379,7 @@ mod tests {
 
     #[test]
     fn invalid_transitions_are_errors_that_name_both_states() {
-        let mut t = Trade::default();
+        let mut t = Lifecycle::default();
         let e = t.filled(100.0).unwrap_err();
         assert_eq!((e.from, e.to), (TradeState::Scanning, TradeState::Filled));
         assert_eq!(
@@ -403,7 +405,7 @@ mod tests {
 
     #[test]
     fn a_refused_exit_keeps_holding_and_a_bad_plan_is_refused() {
-        let mut t = Trade::default();
+        let mut t = Lifecycle::default();
         let bad = Plan {
             side: Side::Sell,
             entry: 100.0,

@@ -37,6 +37,11 @@ fn px(p: &str) -> Fixed {
 /// bid 0.5 @ 29990), `limits` as its rate limits (Binance's when empty),
 /// and a node whose agent `desk` trades BTCUSDT through the connector.
 fn paper(limits: Vec<RateLimit>) -> Paper {
+    paper_with(limits, &floor_tests::desk_and_gate())
+}
+
+/// [`paper`] with these `[[agents]]` tables instead of `desk` and `gate`.
+fn paper_with(limits: Vec<RateLimit>, agents: &str) -> Paper {
     let rt = runtime();
     let (mut exchange, mut api) = SimSetup::parse(&sim_config(&[("me", "k", "s")]))
         .unwrap()
@@ -97,9 +102,8 @@ max_position = 1000.0
 max_orders_per_second = 100000
 max_orders_per_second_per_agent = 100000
 
-{desk_and_gate}"#,
+{agents}"#,
         header = floor_tests::node_header(data.path(), 30_000.0),
-        desk_and_gate = floor_tests::desk_and_gate(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
     let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
@@ -535,4 +539,114 @@ fn reconciliation_cancels_an_orphan_and_takes_the_venues_balances() {
         "BTC agreed: untouched"
     );
     assert_eq!(p.node.summary(0.0).corrections, 1);
+}
+
+/// The issue's full trade: the trend follower sees its setup, the risk
+/// agent approves, the entry fills at the simulator, the target is hit, the
+/// exit fills, and the trade is closed with the PnL the prices say.
+#[test]
+fn a_trend_trade_lives_from_entry_to_target_through_the_connector() {
+    let agents = format!(
+        r#"
+[[agents]]
+name = "follower"
+path = "{}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT", "md.trade.BTCUSDT"]
+publish = ["signal.trend_follower.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", ma = 3, rsi = 3, volume_window = 3, rsi_max = 100.5, quantity = 0.1, stop_pct = 1.0, reward_risk = 3.0 }}
+{}"#,
+        floor_tests::agent("trend-follower").display(),
+        floor_tests::gate_agent()
+    );
+    let mut p = paper_with(Vec::new(), &agents);
+    p.node.tap(TopicPattern::parse("signal.#").unwrap());
+    let quote = |p: &mut Paper, bid: f64, ask: f64, at: u64| {
+        p.node.inject(
+            MarketEvent::Quote(Quote {
+                symbol: "BTCUSDT".into(),
+                bid,
+                bid_size: 1.0,
+                ask,
+                ask_size: 1.0,
+            }),
+            at,
+        );
+    };
+    let trade = |p: &mut Paper, size: f64, at: u64| {
+        p.node.inject(
+            MarketEvent::Trade(floor_host::model::Trade {
+                symbol: "BTCUSDT".into(),
+                price: 29_990.0,
+                size,
+                aggressor: Side::Buy,
+                trade_id: at,
+            }),
+            at,
+        );
+    };
+    // A rising market on ordinary volume: no setup yet (volume not above
+    // its average).
+    let mut t = 10_000_000;
+    for mid in [29_000.0, 29_200.0, 29_400.0, 29_600.0, 29_800.0] {
+        trade(&mut p, 1.0, t);
+        quote(&mut p, mid - 5.0, mid + 5.0, t + 1);
+        t += 1_000_000;
+    }
+    assert!(p.node.oms().open_orders().next().is_none());
+    assert_eq!(p.node.summary(0.0).orders, 0, "no setup on ordinary volume");
+    // A big trade, then the touch at 29,990 / 30,000: the setup.
+    trade(&mut p, 5.0, t);
+    quote(&mut p, 29_990.0, 30_000.0, t + 1);
+    until(&mut p, "the entry to fill", |n| done(n, "follower-1"));
+    assert_eq!(statuses(&p.node, "follower-1"), ["accepted", "filled"]);
+    let entry = events(&p.node, "follower-1").last().unwrap().last_price;
+    assert_eq!(entry, 30_000.0, "the house's best ask");
+    // Plan: stop 1% below 30,000 (29,700), target 3 × 300 above (30,900).
+    // The house now bids at the target.
+    p.server.shared().with_exchange(|ex| {
+        ex.cancel_all(HOUSE, "BTCUSDT", 2).unwrap();
+        ex.new_order(
+            HOUSE,
+            NewOrder::limit("BTCUSDT", Side::Buy, px("0.5"), px("30900")),
+            3,
+        )
+        .unwrap();
+    });
+    quote(&mut p, 30_500.0, 30_510.0, t + 2_000_000);
+    assert!(
+        events(&p.node, "follower-2").is_empty(),
+        "between stop and target: holding"
+    );
+    quote(&mut p, 30_900.0, 30_910.0, t + 3_000_000);
+    until(&mut p, "the exit to fill", |n| done(n, "follower-2"));
+    let exit = events(&p.node, "follower-2");
+    assert_eq!(exit.last().unwrap().status.name(), "filled");
+    assert_eq!(exit.last().unwrap().last_price, 30_900.0);
+    // Closed: flat, and the realised PnL is (30,900 − 30,000) × 0.1 less
+    // the fees of both fills.
+    let pos = p.node.oms().portfolio.position("BTCUSDT");
+    assert_eq!(pos.quantity, 0.0);
+    let fees: f64 = ["follower-1", "follower-2"]
+        .iter()
+        .flat_map(|id| events(&p.node, id))
+        .map(|e| e.fee)
+        .sum();
+    assert!(
+        (pos.realized_pnl - (90.0 - fees)).abs() < 1e-6,
+        "{} vs {}",
+        pos.realized_pnl,
+        90.0 - fees
+    );
+    let signals: Vec<f64> = p
+        .node
+        .tapped()
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Payload::Signal(s) if e.topic == "signal.trend_follower.BTCUSDT" => Some(s.score),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(signals, [10.0, -10.0], "entered, then left");
 }

@@ -122,6 +122,9 @@ impl From<Fault> for CallFault {
     }
 }
 
+/// The least wall clock an instance gets to instantiate and run `init`.
+pub const START_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Reset the per-call limits: fuel, epoch deadline, event time.
 fn arm(
     store: &mut Store<AgentState>,
@@ -153,6 +156,8 @@ pub struct AgentInstance {
     engine: Engine,
     pre: AgentWorldPre<AgentState>,
     deadline_ticks: u64,
+    /// Epoch ticks allowed for instantiation and `init`.
+    start_ticks: u64,
     tick: std::time::Duration,
     view: Arc<dyn View>,
     live: Option<Live>,
@@ -186,6 +191,7 @@ impl AgentInstance {
             name: Arc::from(spec.name.as_str()),
             config: Arc::new(spec.config.clone()),
             deadline_ticks: runtime.deadline_ticks(spec.limits.deadline),
+            start_ticks: runtime.deadline_ticks(START_DEADLINE),
             tick: runtime.config().epoch_tick,
             engine: runtime.engine().clone(),
             spec,
@@ -257,9 +263,14 @@ impl AgentInstance {
             agent: self.spec.name.clone(),
             fault: Fault::classify(&e).into(),
         };
+        // Starting is off the hot path (at load, after a fault): it gets at
+        // least START_DEADLINE of wall clock, so a busy machine's scheduler
+        // cannot fail a host's start. Fuel still bounds a runaway `init`.
+        let start_ticks = self.deadline_ticks.max(self.start_ticks);
         let mut store = self.new_store().map_err(fault)?;
+        store.set_epoch_deadline(start_ticks);
         let bindings = self.pre.instantiate(&mut store).map_err(fault)?;
-        arm(&mut store, self.spec.limits.fuel, self.deadline_ticks, 0).map_err(fault)?;
+        arm(&mut store, self.spec.limits.fuel, start_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
             .call_init(&mut store, &self.config)
