@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -51,16 +51,16 @@ fn start() -> Host {
     host
 }
 
-/// Poll `done` until it holds; a generous bound only guards against a hang.
+/// Poll `done` until it holds. The bound on polls only guards against a
+/// hang; nothing here is about speed.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "waited too long for {what}"
-        );
+    for _ in 0..3_000 {
+        if done() {
+            return;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
+    panic!("{what} never happened");
 }
 
 fn cli(host: &Host, args: &[&str]) -> (bool, String, String) {

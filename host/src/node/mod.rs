@@ -669,16 +669,16 @@ impl Node {
                 .open_orders()
                 .map(|o| (o.agent.clone(), o.id.clone()))
                 .collect();
+            let cause = self.stamper.stamp(
+                HOST,
+                "risk.trading.halted".to_string(),
+                Payload::Custom(Vec::new()),
+                self.now,
+                0,
+                None,
+            );
             for (agent, id) in open {
                 if let Some(&idx) = self.by_name.get(&agent) {
-                    let cause = self.stamper.stamp(
-                        HOST,
-                        "risk.trading.halted".to_string(),
-                        Payload::Custom(Vec::new()),
-                        self.now,
-                        0,
-                        None,
-                    );
                     self.cancel(idx, &id, &cause);
                 }
             }
@@ -717,14 +717,19 @@ impl Node {
         if refusal.code == crate::model::ReasonCode::LimitDailyLoss {
             self.tighten_trading(TradingMode::Reducing, &refusal.detail);
         }
-        let record = self.stamper.stamp(
-            agent,
-            format!("order.refused.{}", intent.symbol),
-            Payload::OrderIntent(intent.clone()),
-            self.now,
-            trace,
-            None,
-        );
+        // A record, never published: it takes an id but no place in the
+        // agent's per-source sequence (subscribers would see a gap).
+        let record = Envelope {
+            id: self.stamper.next_id(),
+            topic: format!("order.refused.{}", intent.symbol),
+            source: agent.to_string(),
+            sequence: 0,
+            event_time: self.now,
+            trace_id: trace,
+            correlation_id: None,
+            attempt: 1,
+            payload: Payload::OrderIntent(intent.clone()),
+        };
         self.dead_letter(agent, refusal.code, refusal.to_string(), record, 1);
         let event = self.oms.reject(agent, intent, refusal.to_string());
         self.publish_order_event(event, trace);

@@ -34,6 +34,15 @@ pub struct Portfolio {
     max_drawdown: f64,
 }
 
+/// Drawdown from `peak` to `equity`, a fraction; none without a positive peak.
+fn drawdown(peak: f64, equity: f64) -> f64 {
+    if peak > 0.0 {
+        (peak - equity) / peak
+    } else {
+        0.0
+    }
+}
+
 /// Equity and its drawdown from the peak, in the quote asset.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Equity {
@@ -99,38 +108,27 @@ impl Portfolio {
             .sum()
     }
 
-    /// The current figures without updating the peak.
+    /// Equity, drawdown and gross exposure now (the peak as tracked by
+    /// [`Portfolio::update_equity`], or now if higher).
     pub fn equity_now(&self) -> Equity {
         let equity = self.equity();
         let peak = self.peak_equity.max(equity);
+        let drawdown = drawdown(peak, equity);
         Equity {
             equity,
             peak,
-            drawdown: if peak > 0.0 {
-                (peak - equity) / peak
-            } else {
-                0.0
-            },
-            max_drawdown: self.max_drawdown,
+            drawdown,
+            max_drawdown: self.max_drawdown.max(drawdown),
             gross_exposure: self.gross_exposure(),
         }
     }
 
-    /// Track the equity peak and the largest drawdown; call after marks or
-    /// fills move equity. Returns the current figures.
-    pub fn update_equity(&mut self) -> Equity {
-        let now = self.equity_now();
-        self.peak_equity = now.peak;
-        self.max_drawdown = self.max_drawdown.max(now.drawdown);
-        Equity {
-            max_drawdown: self.max_drawdown,
-            ..now
-        }
-    }
-
-    /// The mark of `symbol`, if it has one.
-    pub fn mark_of(&self, symbol: &str) -> Option<f64> {
-        self.marks.get(symbol).copied()
+    /// Track the equity peak and the largest drawdown; called after every
+    /// mark and fill, so it computes nothing else.
+    pub fn update_equity(&mut self) {
+        let equity = self.equity();
+        self.peak_equity = self.peak_equity.max(equity);
+        self.max_drawdown = self.max_drawdown.max(drawdown(self.peak_equity, equity));
     }
 
     /// Position in `symbol` (flat if none).
@@ -279,18 +277,22 @@ mod tests {
     fn equity_values_base_at_the_mark_and_tracks_the_drawdown_from_the_peak() {
         let mut p = pf();
         p.mark("BTCUSDT", 100.0);
-        assert_eq!(p.update_equity().equity, 1000.0);
+        p.update_equity();
+        assert_eq!(p.equity_now().equity, 1000.0);
         p.apply_fill("BTCUSDT", Side::Buy, 5.0, 100.0, 0.0);
         p.mark("BTCUSDT", 120.0);
-        let up = p.update_equity();
+        p.update_equity();
+        let up = p.equity_now();
         assert_eq!((up.equity, up.peak, up.drawdown), (1100.0, 1100.0, 0.0));
         assert_eq!(up.gross_exposure, 600.0);
         p.mark("BTCUSDT", 78.0);
-        let down = p.update_equity();
+        p.update_equity();
+        let down = p.equity_now();
         assert_eq!(down.equity, 890.0);
         assert!((down.drawdown - 210.0 / 1100.0).abs() < 1e-12);
         p.mark("BTCUSDT", 100.0);
-        let back = p.update_equity();
+        p.update_equity();
+        let back = p.equity_now();
         assert!((back.max_drawdown - 210.0 / 1100.0).abs() < 1e-12);
         assert!((back.drawdown - 100.0 / 1100.0).abs() < 1e-12);
     }
