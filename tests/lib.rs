@@ -103,6 +103,32 @@ pub fn hostile_agent(
     )
 }
 
+/// An `[[agents]]` table for the counter fixture, named `counter`,
+/// subscribed to `subscribe` (a list body) and publishing `swap.#`;
+/// `config` is the body of its config table.
+pub fn counter_agent(subscribe: &str, config: &str) -> String {
+    format!(
+        "\n[[agents]]\nname = \"counter\"\npath = \"{}\"\nrole = \"model\"\nsubscribe = [{subscribe}]\npublish = [\"swap.#\"]\nconfig = {{ {config} }}\n",
+        fixture("counter").display()
+    )
+}
+
+/// The bytes of component `path` with a custom section `floor-test-variant`
+/// holding `tag` appended: the same code, a different hash — a second
+/// "build" of an agent for deploy tests.
+pub fn variant(path: &Path, tag: &str) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).expect("component built (cargo xtask build)");
+    let name = b"floor-test-variant";
+    let mut body = vec![name.len() as u8];
+    body.extend_from_slice(name);
+    body.extend_from_slice(tag.as_bytes());
+    assert!(body.len() < 128, "one-byte LEB128 size");
+    bytes.push(0); // custom section id
+    bytes.push(body.len() as u8);
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
 /// A quiet simulated venue for `cfg`'s symbols: seed 1, event time from 0
 /// in 1 ms steps, no trades, no fees.
 pub fn test_venue(cfg: &NodeConfig) -> SimVenue {

@@ -33,6 +33,7 @@ pub mod bench;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod dlq;
 pub mod exchange;
 pub mod model;

@@ -14,5 +14,6 @@ mod reliable;
 mod request;
 mod risk;
 mod sandbox;
+mod swap;
 mod trading;
 mod venue_sim;

@@ -1,13 +1,16 @@
 //! The admin API's routes (axum), served by `floor run`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Token;
+use crate::deploy::{DeployRequest, Preparer};
 use crate::node::operator::{Call, Operation, ReplaySelection};
 use crate::risk::TradingMode;
 
@@ -25,10 +29,15 @@ const NODE_ANSWER: Duration = Duration::from_secs(10);
 struct AppState {
     token: Token,
     calls: Sender<Call>,
+    preparer: Option<Preparer>,
 }
 
+/// The largest component a deploy may send (base64 inside JSON).
+const MAX_DEPLOY_BODY: usize = 96 << 20;
+
 /// Serve the API on `listener` until the task is dropped; operations go to
-/// the node's thread over `calls`.
+/// the node's thread over `calls`; `preparer` (if any) compiles and starts
+/// deployed versions on the API's worker threads.
 ///
 /// # Errors
 /// When the listener fails.
@@ -36,14 +45,24 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     token: Token,
     calls: Sender<Call>,
+    preparer: Option<Preparer>,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/v1/status", get(status))
         .route("/v1/trading", post(trading))
         .route("/v1/dlq/replay", post(replay))
         .route("/v1/reconcile", post(reconcile))
+        .route(
+            "/v1/deploy",
+            post(deploy).layer(DefaultBodyLimit::max(MAX_DEPLOY_BODY)),
+        )
+        .route("/v1/rollback", post(rollback))
         .fallback(not_found)
-        .with_state(AppState { token, calls });
+        .with_state(AppState {
+            token,
+            calls,
+            preparer,
+        });
     axum::serve(listener, app).await
 }
 
@@ -54,26 +73,39 @@ fn error(code: StatusCode, message: impl Into<String>) -> Response {
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading, POST /v1/dlq/replay and POST /v1/reconcile",
+        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading, POST /v1/dlq/replay, POST /v1/reconcile, POST /v1/deploy and POST /v1/rollback",
+    )
+}
+
+/// Whether the request carries the bearer token.
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| state.token.accepts(t))
+}
+
+fn unauthorized() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token from the host's admin.token file",
     )
 }
 
 /// Check the token, hand `op` to the node, and answer with its result.
 async fn call(state: &AppState, headers: &HeaderMap, op: Result<Operation, String>) -> Response {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !presented.is_some_and(|t| state.token.accepts(t)) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token: send `Authorization: Bearer <token>` with the token from the host's admin.token file",
-        );
+    if !authorized(state, headers) {
+        return unauthorized();
     }
-    let op = match op {
-        Ok(op) => op,
-        Err(why) => return error(StatusCode::BAD_REQUEST, why),
-    };
+    match op {
+        Ok(op) => ask(state, op).await,
+        Err(why) => error(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// Hand `op` to the node and answer with its result.
+async fn ask(state: &AppState, op: Operation) -> Response {
     let (reply, answer) = tokio::sync::oneshot::channel();
     if state.calls.send(Call { op, reply }).is_err() {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the node has stopped");
@@ -124,6 +156,81 @@ async fn trading(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         } else {
             b.reason
         },
+    });
+    call(&s, &headers, op).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployBody {
+    agent: String,
+    /// The component's bytes, base64 (standard alphabet, padded).
+    component: String,
+    #[serde(default)]
+    config: BTreeMap<String, String>,
+}
+
+/// Prepare the version on a worker thread (compile, instantiate, `init`),
+/// then have the node swap it in between two inputs.
+async fn deploy(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&s, &headers) {
+        return unauthorized();
+    }
+    let Some(preparer) = s.preparer.clone() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this host does not take deploys",
+        );
+    };
+    let b = match parse::<DeployBody>(
+        &body,
+        "deploy request (`{\"agent\": \"…\", \"component\": \"<base64>\", \"config\": {}}`)",
+    ) {
+        Ok(b) => b,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
+    let component = match base64::engine::general_purpose::STANDARD.decode(&b.component) {
+        Ok(c) => c,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("`component` is not base64: {e}"),
+            );
+        }
+    };
+    let req = DeployRequest {
+        agent: b.agent,
+        component,
+        config: b.config,
+    };
+    match tokio::task::spawn_blocking(move || preparer.prepare(&req)).await {
+        Ok(Ok(candidate)) => ask(&s, Operation::Deploy(Box::new(candidate))).await,
+        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("preparing the version failed: {e}"),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    agent: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn rollback(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = parse::<RollbackBody>(&body, "rollback request (`{\"agent\": \"…\"}`)").map(|b| {
+        Operation::Rollback {
+            agent: b.agent,
+            reason: if b.reason.is_empty() {
+                "rolled back by an operator".into()
+            } else {
+                b.reason
+            },
+        }
     });
     call(&s, &headers, op).await
 }

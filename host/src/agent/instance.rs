@@ -481,6 +481,22 @@ impl AgentInstance {
         Ok(())
     }
 
+    /// The agent's pending timers (id → due), taken out of the instance: a
+    /// hot swap hands them to the next version with [`AgentInstance::put_timers`].
+    pub fn take_timers(&mut self) -> std::collections::BTreeMap<String, u64> {
+        self.live
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.store.data_mut().timers))
+            .unwrap_or_default()
+    }
+
+    /// Add timers taken from another instance of this agent.
+    pub fn put_timers(&mut self, timers: std::collections::BTreeMap<String, u64>) {
+        if let Some(l) = self.live.as_mut() {
+            l.store.data_mut().timers.extend(timers);
+        }
+    }
+
     /// Timers that are due at `now`, removed from the agent's set, in due order.
     pub fn take_due_timers(&mut self, now: u64) -> Vec<Timer> {
         let Some(live) = self.live.as_mut() else {

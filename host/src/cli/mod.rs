@@ -10,6 +10,7 @@
 
 mod bench;
 mod call;
+mod deploy;
 mod dlq;
 mod operator;
 mod run;
@@ -52,6 +53,11 @@ enum Command {
     Resume(operator::TradingArgs),
     /// Compare a running host's orders and balances with its venue now.
     Reconcile(operator::Target),
+    /// Replace an agent in a running host with a new version, without a
+    /// restart; a fault on probation rolls it back by itself.
+    Deploy(deploy::DeployArgs),
+    /// Take an agent in a running host back one version.
+    Rollback(deploy::RollbackArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -74,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Reduce(a) => operator::trading(crate::risk::TradingMode::Reducing, a),
         Command::Resume(a) => operator::trading(crate::risk::TradingMode::Active, a),
         Command::Reconcile(a) => operator::reconcile(a),
+        Command::Deploy(a) => deploy::deploy(a),
+        Command::Rollback(a) => deploy::rollback(a),
     };
     match result {
         Ok(code) => code,

@@ -147,14 +147,17 @@ fn print_status(v: &Value) {
         eq["gross_exposure"].as_f64().unwrap_or(0.0)
     );
     println!(
-        "{:<16} {:>10} {:>7} {:>10} {:>8} {:>7}",
-        "agent", "handled", "faults", "published", "intents", "starts"
+        "{:<16} {:<12} {:<10} {:>10} {:>7} {:>10} {:>8} {:>7}",
+        "agent", "version", "state", "handled", "faults", "published", "intents", "starts"
     );
     for a in v["agents"].as_array().into_iter().flatten() {
         let g = |k: &str| a[k].as_u64().unwrap_or(0);
+        let version = a["version"].as_str().unwrap_or("?");
         println!(
-            "{:<16} {:>10} {:>7} {:>10} {:>8} {:>7}",
+            "{:<16} {:<12} {:<10} {:>10} {:>7} {:>10} {:>8} {:>7}",
             a["name"].as_str().unwrap_or("?"),
+            &version[..version.len().min(12)],
+            a["state"].as_str().unwrap_or("?"),
             g("handled"),
             g("faults"),
             g("published"),

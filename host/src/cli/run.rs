@@ -83,7 +83,7 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let (calls_tx, calls_rx) = std::sync::mpsc::channel();
     let admin = if cfg.admin.enabled {
-        Some(start_admin(&rt, &cfg, calls_tx)?)
+        Some(start_admin(&rt, &cfg, calls_tx, node.preparer())?)
     } else {
         None
     };
@@ -157,6 +157,7 @@ fn start_admin(
     rt: &tokio::runtime::Runtime,
     cfg: &NodeConfig,
     calls: std::sync::mpsc::Sender<crate::node::operator::Call>,
+    preparer: crate::deploy::Preparer,
 ) -> anyhow::Result<String> {
     use crate::admin::{Discovery, Token};
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
@@ -185,7 +186,7 @@ fn start_admin(
         tokio::net::TcpListener::from_std(listener)?
     };
     rt.spawn(async move {
-        if let Err(e) = crate::admin::serve(listener, token, calls).await {
+        if let Err(e) = crate::admin::serve(listener, token, calls, Some(preparer)).await {
             tracing::error!("the admin API stopped: {e}");
         }
     });

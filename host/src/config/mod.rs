@@ -19,8 +19,10 @@ use crate::runtime::{Limits, RuntimeConfig};
 use crate::venue::sim::SimSymbol;
 
 mod admin;
+mod deploy;
 mod venue;
 pub use admin::{AdminConfig, AdminSection};
+pub use deploy::DeployPolicy;
 pub use venue::{VenueKind, VenueSection};
 
 /// The demo config, built into the binary: `floor run` with no file runs it.
@@ -303,6 +305,9 @@ pub struct RawConfig {
     /// `[admin]`: the admin API.
     #[serde(default)]
     pub admin: AdminSection,
+    /// `[deploy]`: probation and kept versions for hot swaps.
+    #[serde(default)]
+    pub deploy: DeployPolicy,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -362,6 +367,8 @@ pub struct NodeConfig {
     pub risk: RiskPolicy,
     /// Admin API.
     pub admin: AdminConfig,
+    /// Hot-swap probation and kept versions.
+    pub deploy: DeployPolicy,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -436,6 +443,7 @@ impl RawConfig {
         let mut venue = self.venue;
         venue.check(base, &mut p);
         let admin = self.admin.resolve(base, &mut p);
+        self.deploy.check(&mut p);
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -696,6 +704,7 @@ impl RawConfig {
             limits: self.limits,
             risk: self.risk,
             admin,
+            deploy: self.deploy,
             agents,
         })
     }

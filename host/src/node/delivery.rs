@@ -139,12 +139,12 @@ impl Node {
             None if len >= slot.inbox.high => {
                 slot.counts.above_high_since = Some(now);
                 slot.counts.backpressure_engaged += 1;
-                tracing::warn!(agent = %slot.instance.name(), backlog = len, "backpressure: inbox at high water");
+                tracing::warn!(agent = %slot.agent.name(), backlog = len, "backpressure: inbox at high water");
             }
             Some(since) if len <= slot.inbox.low => {
                 slot.counts.above_high_since = None;
                 slot.counts.above_high_ns += now.saturating_sub(since);
-                tracing::info!(agent = %slot.instance.name(), backlog = len, "backpressure released");
+                tracing::info!(agent = %slot.agent.name(), backlog = len, "backpressure released");
             }
             _ => {}
         }
@@ -186,7 +186,7 @@ impl Node {
             Arc::new(e)
         };
         self.agents[idx].counts.handled += 1;
-        let fault = match self.agents[idx].instance.handle(&msg, false) {
+        let fault = match self.call_agent(idx, &msg, false, None) {
             Ok(outputs) => {
                 self.act(idx, &msg, outputs);
                 return true;
@@ -203,7 +203,7 @@ impl Node {
             Some(due) => {
                 Stats::bump(&self.stats.retried);
                 tracing::info!(
-                    agent = %self.agents[idx].instance.name(),
+                    agent = %self.agents[idx].agent.name(),
                     id = msg.id,
                     attempt,
                     "reliable delivery faulted ({}), retrying at event time {due}",
@@ -221,7 +221,7 @@ impl Node {
             }
             None => {
                 let CallFault { reason, detail } = fault;
-                let name = self.agents[idx].instance.name().to_string();
+                let name = self.agents[idx].agent.name().to_string();
                 self.dead_letter(
                     &name,
                     ReasonCode::RetriesExhausted,

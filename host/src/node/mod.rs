@@ -19,10 +19,13 @@
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
-//! - [`operator`]: operator commands (status, trading state, DLQ replay).
+//! - [`operator`]: operator commands (status, trading state, DLQ replay,
+//!   deploy, rollback).
+//! - `deploy`: every agent call through its versions; deploy events.
 
 pub mod connect;
 mod delivery;
+mod deploy;
 pub mod operator;
 mod risk_stage;
 pub mod run;
@@ -34,9 +37,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::agent::{AgentInstance, AgentLinker, AgentSpec, CallFault, Rights};
+use crate::agent::{AgentLinker, AgentSpec, CallFault, Rights};
 use crate::bus::{Bus, InProcessBus, Stamper};
 use crate::config::{NodeConfig, Role, assets_by_symbol};
+use crate::deploy::{Deployed, Preparer, Version};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
     Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
@@ -56,7 +60,7 @@ const HOST: &str = "host";
 const TAP: crate::bus::SubscriberId = usize::MAX;
 
 struct Slot {
-    instance: AgentInstance,
+    agent: Deployed,
     role: Role,
     counts: SlotCounts,
     inbox: delivery::InboxPolicy,
@@ -101,7 +105,10 @@ pub struct Node {
     parked: std::collections::BTreeMap<usize, delivery::Parked>,
     retry: crate::bus::RetryPolicy,
     now: Nanos,
-    runtime: Runtime,
+    preparer: Preparer,
+    /// Agents whose new version is on probation.
+    on_probation: usize,
+    runtime: Arc<Runtime>,
 }
 
 impl Node {
@@ -112,14 +119,29 @@ impl Node {
     /// When an agent cannot be loaded or started, or the data directory
     /// cannot be written; the message names the agent and what to do.
     pub fn new(cfg: &NodeConfig, venue: Box<dyn Venue>) -> anyhow::Result<Self> {
-        let runtime = Runtime::new(cfg.runtime.clone())
-            .map_err(anyhow::Error::from)
-            .context("cannot start the WebAssembly engine")?;
-        let cache = ComponentCache::new(runtime.engine(), Some(cfg.cache_dir.clone()));
-        let linker = AgentLinker::new(runtime.engine())
-            .map_err(anyhow::Error::from)
-            .context("cannot link the host interface")?;
+        let runtime = Arc::new(
+            Runtime::new(cfg.runtime.clone())
+                .map_err(anyhow::Error::from)
+                .context("cannot start the WebAssembly engine")?,
+        );
+        let cache = Arc::new(ComponentCache::new(
+            runtime.engine(),
+            Some(cfg.cache_dir.clone()),
+        ));
+        let linker = Arc::new(
+            AgentLinker::new(runtime.engine())
+                .map_err(anyhow::Error::from)
+                .context("cannot link the host interface")?,
+        );
         let view = Arc::new(SharedView::default());
+        let mut specs = HashMap::new();
+        let starter = Preparer::new(
+            runtime.clone(),
+            linker.clone(),
+            cache.clone(),
+            view.clone(),
+            HashMap::new(),
+        );
         let mut bus: Box<dyn Bus> = Box::new(InProcessBus::with_reliable(cfg.reliable.clone()));
         let mut agents = Vec::new();
         let mut by_name = HashMap::new();
@@ -142,7 +164,9 @@ impl Node {
                 seed: i as u64 + 1,
                 read_dirs: a.read_dirs.clone(),
             };
-            let instance = AgentInstance::start(&runtime, &linker, spec, view.clone())?;
+            specs.insert(a.name.clone(), spec.clone());
+            let instance = starter.start(spec.clone())?;
+            let version = Version::new(spec, loaded.sha256, BTreeMap::new());
             for p in &a.subscribe {
                 bus.subscribe(i, p.clone());
             }
@@ -153,7 +177,7 @@ impl Node {
             }
             by_name.insert(a.name.clone(), i);
             agents.push(Slot {
-                instance,
+                agent: Deployed::new(instance, version, cfg.deploy.clone()),
                 role: a.role,
                 counts: SlotCounts::default(),
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
@@ -189,13 +213,15 @@ impl Node {
             dlq,
             dlq_path,
             started: std::time::Instant::now(),
-            view,
+            view: view.clone(),
             stats: Arc::new(Stats::default()),
             reject_reasons: BTreeMap::new(),
             tapped: Vec::new(),
             parked: std::collections::BTreeMap::new(),
             retry: cfg.retry.clone(),
             now: 0,
+            preparer: Preparer::new(runtime.clone(), linker, cache, view.clone(), specs),
+            on_probation: 0,
             runtime,
         })
     }
@@ -244,6 +270,7 @@ impl Node {
         }
         self.fire_timers();
         self.fire_parked();
+        self.check_probations();
         self.drain();
         true
     }
@@ -331,7 +358,7 @@ impl Node {
     pub fn redeliver(&mut self, agent: &str, envelope: &Envelope) -> anyhow::Result<usize> {
         let idx = self.agent_index(agent)?;
         self.agents[idx].counts.handled += 1;
-        let result = match self.agents[idx].instance.handle(envelope, false) {
+        let result = match self.call_agent(idx, envelope, false, None) {
             Ok(outputs) => {
                 let n = outputs.len();
                 self.act(idx, envelope, outputs);
@@ -414,8 +441,8 @@ impl Node {
 
     fn fire_timers(&mut self) {
         for i in 0..self.agents.len() {
-            for t in self.agents[i].instance.take_due_timers(self.now) {
-                let topic = format!("timer.fired.{}", self.agents[i].instance.name());
+            for t in self.agents[i].agent.take_due_timers(self.now) {
+                let topic = format!("timer.fired.{}", self.agents[i].agent.name());
                 let env = self
                     .stamper
                     .stamp(HOST, topic, Payload::Timer(t), self.now, 0, None);
@@ -454,7 +481,7 @@ impl Node {
             Stats::bump(&self.stats.agent_faults);
             self.agents[idx].counts.faults += 1;
         }
-        let name = self.agents[idx].instance.name().to_string();
+        let name = self.agents[idx].agent.name().to_string();
         self.dead_letter(
             &name,
             fault.reason,
@@ -476,7 +503,7 @@ impl Node {
     }
 
     fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
-        let name = self.agents[idx].instance.name().to_string();
+        let name = self.agents[idx].agent.name().to_string();
         for o in outputs {
             match o {
                 Output::Publish { topic, payload } => {
@@ -521,7 +548,7 @@ impl Node {
         timeout_ns: u64,
         cause: &Envelope,
     ) {
-        let name = self.agents[idx].instance.name().to_string();
+        let name = self.agents[idx].agent.name().to_string();
         let mut req = self.stamper.stamp(
             &name,
             topic.clone(),
@@ -543,13 +570,10 @@ impl Node {
                 Payload::NoReply(format!("no agent subscribes to `{topic}`")),
             ),
             Some(r) => {
-                let who = self.agents[r].instance.name().to_string();
+                let who = self.agents[r].agent.name().to_string();
                 self.agents[r].counts.handled += 1;
                 let timeout = std::time::Duration::from_nanos(timeout_ns);
-                match self.agents[r]
-                    .instance
-                    .handle_within(&req, true, Some(timeout))
-                {
+                match self.call_agent(r, &req, true, Some(timeout)) {
                     Ok(outputs) => {
                         let mut reply = None;
                         let mut rest = Vec::new();
@@ -589,7 +613,7 @@ impl Node {
     }
 
     fn cancel(&mut self, idx: usize, order_id: &str, cause: &Envelope) {
-        let name = self.agents[idx].instance.name().to_string();
+        let name = self.agents[idx].agent.name().to_string();
         let owned = self.oms.get(order_id).is_some_and(|o| o.agent == name);
         if !owned {
             self.dead_letter(
@@ -736,7 +760,7 @@ impl Node {
     }
 
     fn place(&mut self, idx: usize, mut intent: OrderIntent, trace: u64) {
-        let name = self.agents[idx].instance.name().to_string();
+        let name = self.agents[idx].agent.name().to_string();
         if let Err(refusal) = self.check_order(&name, &mut intent, trace) {
             self.refuse(&name, intent, refusal, trace);
             return;
@@ -853,13 +877,16 @@ impl Node {
                     max_queue: a.counts.max_queue,
                     backpressure_engaged: a.counts.backpressure_engaged,
                     above_high_water_ns: a.counts.above_high_ns,
-                    name: a.instance.name().to_string(),
+                    name: a.agent.name().to_string(),
+                    version: a.agent.version().sha256.clone(),
+                    state: a.agent.state().to_string(),
+                    memory_bytes: a.agent.memory_bytes() as u64,
                     handled: a.counts.handled,
                     faults: a.counts.faults,
                     published: a.counts.published,
                     order_intents: a.counts.order_intents,
-                    starts: a.instance.starts(),
-                    logs_suppressed: a.instance.logs_suppressed(),
+                    starts: a.agent.starts(),
+                    logs_suppressed: a.agent.logs_suppressed(),
                 })
                 .collect(),
             topics: self.bus.topic_stats(),
@@ -881,7 +908,7 @@ impl Node {
     pub fn roles(&self) -> Vec<(String, Role)> {
         self.agents
             .iter()
-            .map(|a| (a.instance.name().to_string(), a.role))
+            .map(|a| (a.agent.name().to_string(), a.role))
             .collect()
     }
 }

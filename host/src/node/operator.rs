@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Node;
+use crate::deploy::Candidate;
 use crate::dlq::{DeadLetter, read_file};
 use crate::risk::TradingMode;
 
 /// One command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Operation {
     /// The node's figures, trading state and open orders.
@@ -30,6 +31,16 @@ pub enum Operation {
     DlqReplay(ReplaySelection),
     /// Compare orders and balances with the venue now (`floor reconcile`).
     Reconcile,
+    /// Swap in a version prepared off the node's thread (`floor deploy`).
+    #[serde(skip)]
+    Deploy(Box<Candidate>),
+    /// Go back one version (`floor rollback`).
+    Rollback {
+        /// The agent.
+        agent: String,
+        /// Why, for the record.
+        reason: String,
+    },
 }
 
 /// Which dead letters to replay.
@@ -66,6 +77,17 @@ impl Node {
                     json!({"requested": true, "note": "discrepancies arrive as venue.reconcile.* notices; `floor status` counts corrections"}),
                 )
             }
+            Operation::Deploy(candidate) => {
+                let prepare_ms = candidate.prepare_ns as f64 / 1e6;
+                let from_cache = candidate.from_cache;
+                self.deploy(*candidate)
+                    .map(|event| json!({"event": event, "prepare_ms": prepare_ms, "compiled": !from_cache}))
+                    .map_err(|e| OperationError(e.to_string()))
+            }
+            Operation::Rollback { agent, reason } => self
+                .rollback(&agent, &reason)
+                .map(|event| json!({"event": event}))
+                .map_err(|e| OperationError(e.to_string())),
             Operation::Trading { state, reason } => {
                 let from = self.trading.mode();
                 self.set_trading(state, "operator", &reason);
@@ -98,6 +120,7 @@ impl Node {
         let mut v = serde_json::to_value(self.summary(self.started.elapsed().as_secs_f64()))
             .unwrap_or_else(|e| json!({"error": e.to_string()}));
         v["event_time_ns"] = json!(self.now);
+        v["deploys"] = self.deploy_status();
         v["open_orders"] = self
             .oms
             .open_orders()

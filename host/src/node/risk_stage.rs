@@ -43,9 +43,9 @@ impl Node {
             None,
         );
         req.correlation_id = Some(req.id);
-        let name = self.agents[r].instance.name().to_string();
+        let name = self.agents[r].agent.name().to_string();
         self.agents[r].counts.handled += 1;
-        let outputs = match self.agents[r].instance.handle(&req, true) {
+        let outputs = match self.call_agent(r, &req, true, None) {
             Ok(o) => o,
             Err(fault) => {
                 let why = format!("faulted ({}): {}", fault.reason, fault.detail);
@@ -145,7 +145,7 @@ impl Node {
         let mut ballots = Vec::with_capacity(n);
         for k in 0..n {
             let r = self.consensus_risk[k];
-            let name = self.agents[r].instance.name().to_string();
+            let name = self.agents[r].agent.name().to_string();
             match self.vote(r, intent, trace) {
                 Vote::Approve(q) => {
                     approvals += 1;

@@ -73,6 +73,12 @@ impl Stats {
 pub struct AgentSummary {
     /// Name.
     pub name: String,
+    /// The running version: hex SHA-256 of its component.
+    pub version: String,
+    /// `running`, or `probation` after a swap.
+    pub state: String,
+    /// Linear memory of its running instance, bytes.
+    pub memory_bytes: u64,
     /// Messages delivered to it (including risk requests).
     pub handled: u64,
     /// Calls that faulted (limits, traps, rights; not its own errors).

@@ -93,7 +93,22 @@ impl ComponentCache {
             path: path.to_path_buf(),
             source,
         })?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
+        self.load_bytes(engine, &bytes, path)
+    }
+
+    /// Load a component from its bytes (a deploy sends them over the admin
+    /// API); `origin` names them in errors.
+    ///
+    /// # Errors
+    /// [`CacheError::Compile`] when the bytes are not a component.
+    pub fn load_bytes(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        origin: &Path,
+    ) -> Result<Loaded, CacheError> {
+        let path = origin;
+        let sha256 = hex::encode(Sha256::digest(bytes));
         if let Some(cached) = self.path_for(&sha256)
             && cached.exists()
         {
@@ -110,7 +125,7 @@ impl ComponentCache {
                 }
             }
         }
-        let component = Component::new(engine, &bytes).map_err(|source| CacheError::Compile {
+        let component = Component::new(engine, bytes).map_err(|source| CacheError::Compile {
             path: path.to_path_buf(),
             source,
         })?;

@@ -13,7 +13,7 @@ pub mod engine;
 pub mod fault;
 pub mod limits;
 
-pub use cache::ComponentCache;
+pub use cache::{CacheError, ComponentCache, Loaded};
 pub use engine::{Runtime, RuntimeConfig};
 pub use fault::{Fault, FaultKind};
 pub use limits::{Limits, MemoryLimiter};

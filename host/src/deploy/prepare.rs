@@ -1,0 +1,174 @@
+//! Loading and starting a candidate version, off the node's thread.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::agent::{AgentInstance, AgentLinker, AgentSpec, StartError, View};
+use crate::runtime::{CacheError, ComponentCache, Runtime};
+
+use super::Version;
+
+/// What a deployer asks for.
+#[derive(Debug, Clone, Default)]
+pub struct DeployRequest {
+    /// The agent to replace.
+    pub agent: String,
+    /// The new component's bytes.
+    pub component: Vec<u8>,
+    /// Config keys that differ for this version (merged over the agent's
+    /// config from the file).
+    pub config: BTreeMap<String, String>,
+}
+
+/// A started instance of a new version, ready to be swapped in.
+pub struct Candidate {
+    /// The instance, `init` done.
+    pub instance: AgentInstance,
+    /// What it is.
+    pub version: Version,
+    /// True if the compiled component came from the cache.
+    pub from_cache: bool,
+    /// Wall clock spent compiling (or loading) and starting it, ns.
+    pub prepare_ns: u64,
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("agent", &self.instance.name())
+            .field("sha256", &self.version.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a deploy or rollback did not happen. The running version is
+/// untouched in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// No agent of that name.
+    #[error(
+        "no agent named `{agent}` in this host (it runs: {known}); deploy replaces an agent the config declares"
+    )]
+    UnknownAgent {
+        /// The name asked for.
+        agent: String,
+        /// The names there are.
+        known: String,
+    },
+    /// The bytes are not a usable component.
+    #[error("{0}")]
+    Load(#[from] CacheError),
+    /// The component does not fit the world, or faulted or refused in `init`.
+    #[error("{0}")]
+    Start(#[from] StartError),
+    /// The running version faulted in `snapshot()`.
+    #[error(
+        "agent `{agent}`: the running version faulted in snapshot(): {detail}; nothing was swapped"
+    )]
+    Snapshot {
+        /// Agent.
+        agent: String,
+        /// The fault.
+        detail: String,
+    },
+    /// The new version faulted in or refused `restore()`.
+    #[error(
+        "agent `{agent}`: the new version {to} failed restore() with the running version's state: {detail}; rolled back, {from} carries on with its state"
+    )]
+    Restore {
+        /// Agent.
+        agent: String,
+        /// Running version (short hash).
+        from: String,
+        /// Refused version (short hash).
+        to: String,
+        /// The fault or the agent's error.
+        detail: String,
+    },
+    /// Nothing to roll back to.
+    #[error(
+        "agent `{agent}` has no earlier version to roll back to (it runs the one it started with)"
+    )]
+    NoPrevious {
+        /// Agent.
+        agent: String,
+    },
+    /// The node is gone or the request was malformed.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Builds candidate instances: a cheap handle the admin API's threads hold.
+#[derive(Clone)]
+pub struct Preparer {
+    runtime: Arc<Runtime>,
+    linker: Arc<AgentLinker>,
+    cache: Arc<ComponentCache>,
+    view: Arc<dyn View>,
+    base: Arc<HashMap<String, AgentSpec>>,
+}
+
+impl Preparer {
+    /// A preparer for agents whose configured specs are `base`.
+    pub fn new(
+        runtime: Arc<Runtime>,
+        linker: Arc<AgentLinker>,
+        cache: Arc<ComponentCache>,
+        view: Arc<dyn View>,
+        base: HashMap<String, AgentSpec>,
+    ) -> Self {
+        Self {
+            runtime,
+            linker,
+            cache,
+            view,
+            base: Arc::new(base),
+        }
+    }
+
+    /// Instantiate `spec` and run its `init`.
+    ///
+    /// # Errors
+    /// [`StartError`] as from [`AgentInstance::start`].
+    pub fn start(&self, spec: AgentSpec) -> Result<AgentInstance, StartError> {
+        AgentInstance::start(&self.runtime, &self.linker, spec, self.view.clone())
+    }
+
+    /// Compile and start the version `req` describes. Slow (a compile on a
+    /// cache miss): call it off the node's thread.
+    ///
+    /// # Errors
+    /// [`DeployError`] when the agent is unknown or the component does not
+    /// load or start.
+    pub fn prepare(&self, req: &DeployRequest) -> Result<Candidate, DeployError> {
+        let started = std::time::Instant::now();
+        let Some(base) = self.base.get(&req.agent) else {
+            let mut known: Vec<&str> = self.base.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            return Err(DeployError::UnknownAgent {
+                agent: req.agent.clone(),
+                known: known.join(", "),
+            });
+        };
+        let origin = format!("<deploy of {}>", req.agent);
+        let loaded =
+            self.cache
+                .load_bytes(self.runtime.engine(), &req.component, Path::new(&origin))?;
+        let mut spec = base.clone();
+        spec.component = loaded.component;
+        for (k, v) in &req.config {
+            match spec.config.iter_mut().find(|(key, _)| key == k) {
+                Some(pair) => pair.1.clone_from(v),
+                None => spec.config.push((k.clone(), v.clone())),
+            }
+        }
+        let instance = self.start(spec.clone())?;
+        Ok(Candidate {
+            instance,
+            version: Version::new(spec, loaded.sha256, req.config.clone()),
+            from_cache: loaded.from_cache,
+            prepare_ns: started.elapsed().as_nanos() as u64,
+        })
+    }
+}

@@ -1,0 +1,440 @@
+//! One agent's versions: the live instance, the previous one kept
+//! instantiated for a quick rollback, older ones kept compiled, the
+//! probation of a fresh swap, and a record of what happened.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{Candidate, DeployError, Preparer};
+use crate::agent::{AgentInstance, AgentSpec, CallFault};
+use crate::config::DeployPolicy;
+use crate::model::{Envelope, Output, ReasonCode, Timer};
+
+/// Deploy records kept per agent (the newest).
+const RECORDS: usize = 20;
+
+/// One version of an agent.
+#[derive(Clone)]
+pub struct Version {
+    /// What it runs: the component, limits, rights, config.
+    pub spec: AgentSpec,
+    /// Hex SHA-256 of the component's bytes.
+    pub sha256: String,
+    /// Config keys this version overrides.
+    pub overrides: BTreeMap<String, String>,
+    /// Messages it handled in effect.
+    pub handled: u64,
+}
+
+impl Version {
+    /// A version that has handled nothing yet.
+    pub fn new(spec: AgentSpec, sha256: String, overrides: BTreeMap<String, String>) -> Self {
+        Self {
+            spec,
+            sha256,
+            overrides,
+            handled: 0,
+        }
+    }
+
+    /// The first 12 hex digits of its hash: how people name it.
+    pub fn short(&self) -> &str {
+        &self.sha256[..self.sha256.len().min(12)]
+    }
+}
+
+/// What happened to a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Swapped in; on probation.
+    Swapped,
+    /// Probation over without a fault.
+    Promoted,
+    /// Replaced by the version before it.
+    RolledBack,
+    /// Never swapped in: `restore` failed.
+    Refused,
+}
+
+/// One entry in an agent's deploy record.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployRecord {
+    /// What happened.
+    pub kind: EventKind,
+    /// The version running before (short hash).
+    pub from: String,
+    /// The version running after, or refused (short hash).
+    pub to: String,
+    /// True when the host did it by itself (a fault on probation).
+    pub automatic: bool,
+    /// Why, for people.
+    pub detail: String,
+    /// How long the agent's inbox was not served, µs (swaps and rollbacks).
+    pub pause_us: f64,
+    /// Wall clock, ms since the Unix epoch.
+    pub at_unix_ms: u64,
+}
+
+/// An event for the node to publish (`deploy.<kind>.<agent>`).
+pub type DeployEvent = DeployRecord;
+
+struct Probation {
+    since: Instant,
+    handled: u64,
+    /// The new version's state after the last message it handled well.
+    last_good: Vec<u8>,
+}
+
+/// The result of a call, and the deploy event it caused, if any.
+pub struct Called {
+    /// The outputs, or the fault (of the version that has the agent now).
+    pub result: Result<Vec<Output>, CallFault>,
+    /// A promotion or an automatic rollback.
+    pub event: Option<DeployEvent>,
+}
+
+/// An agent as deploys see it.
+pub struct Deployed {
+    live: AgentInstance,
+    version: Version,
+    previous: Option<(AgentInstance, Version)>,
+    older: VecDeque<Version>,
+    probation: Option<Probation>,
+    records: VecDeque<DeployRecord>,
+    policy: DeployPolicy,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Deployed {
+    /// The version an agent started with.
+    pub fn new(live: AgentInstance, version: Version, policy: DeployPolicy) -> Self {
+        Self {
+            live,
+            version,
+            previous: None,
+            older: VecDeque::new(),
+            probation: None,
+            records: VecDeque::new(),
+            policy,
+        }
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        self.live.name()
+    }
+
+    /// The running version.
+    pub fn version(&self) -> &Version {
+        &self.version
+    }
+
+    /// Versions to roll back to, newest first.
+    pub fn earlier(&self) -> impl Iterator<Item = &Version> {
+        self.previous
+            .iter()
+            .map(|(_, v)| v)
+            .chain(self.older.iter())
+    }
+
+    /// `running` or `probation`.
+    pub fn state(&self) -> &'static str {
+        if self.probation.is_some() {
+            "probation"
+        } else {
+            "running"
+        }
+    }
+
+    /// True while a new version is on probation.
+    pub fn on_probation(&self) -> bool {
+        self.probation.is_some()
+    }
+
+    /// What happened, oldest first.
+    pub fn records(&self) -> impl Iterator<Item = &DeployRecord> {
+        self.records.iter()
+    }
+
+    /// Instances of the running version started (1 + restarts after faults).
+    pub fn starts(&self) -> u64 {
+        self.live.starts()
+    }
+
+    /// Log lines the running version wrote past its cap.
+    pub fn logs_suppressed(&self) -> u64 {
+        self.live.logs_suppressed()
+    }
+
+    /// Bytes of linear memory the running instance holds.
+    pub fn memory_bytes(&self) -> usize {
+        self.live.memory_bytes()
+    }
+
+    /// Timers due at `now` (event time), removed, in due order.
+    pub fn take_due_timers(&mut self, now: u64) -> Vec<Timer> {
+        self.live.take_due_timers(now)
+    }
+
+    fn record(
+        &mut self,
+        kind: EventKind,
+        from: &str,
+        to: &str,
+        automatic: bool,
+        detail: String,
+        pause: Duration,
+    ) -> DeployRecord {
+        let r = DeployRecord {
+            kind,
+            from: from.to_string(),
+            to: to.to_string(),
+            automatic,
+            detail,
+            pause_us: pause.as_secs_f64() * 1e6,
+            at_unix_ms: unix_ms(),
+        };
+        if self.records.len() == RECORDS {
+            self.records.pop_front();
+        }
+        self.records.push_back(r.clone());
+        r
+    }
+
+    /// Handle one message with the running version. On probation, a fault
+    /// rolls back to the previous version, which then handles the message.
+    pub fn call(&mut self, msg: &Envelope, in_request: bool, deadline: Option<Duration>) -> Called {
+        let result = self.live.handle_within(msg, in_request, deadline);
+        let Some(p) = self.probation.as_ref() else {
+            self.version.handled += 1;
+            return Called {
+                result,
+                event: None,
+            };
+        };
+        if let Err(f) = &result
+            && f.reason != ReasonCode::AgentError
+        {
+            let why = format!(
+                "{} on message {} of its probation: {}",
+                f.reason,
+                p.handled + 1,
+                f.detail
+            );
+            return match self.roll_back(None, true, why) {
+                Ok(event) => {
+                    self.version.handled += 1;
+                    Called {
+                        result: self.live.handle_within(msg, in_request, deadline),
+                        event: Some(event),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(agent = %self.name(), "cannot roll back: {e}");
+                    Called {
+                        result,
+                        event: None,
+                    }
+                }
+            };
+        }
+        self.version.handled += 1;
+        match self.live.snapshot() {
+            Ok(state) => {
+                if let Some(p) = self.probation.as_mut() {
+                    p.last_good = state;
+                    p.handled += 1;
+                }
+                Called {
+                    event: self.check_probation(Instant::now()),
+                    result,
+                }
+            }
+            Err(f) => {
+                // The outputs stand; the previous version takes the state
+                // from before this message and handles it too, for its
+                // state only (its outputs are dropped: they were made).
+                let why = format!(
+                    "snapshot() faulted on probation: {}: {}",
+                    f.reason, f.detail
+                );
+                let event = self.roll_back(None, true, why).ok();
+                if event.is_some() {
+                    let _ = self.live.handle_within(msg, in_request, deadline);
+                }
+                Called { result, event }
+            }
+        }
+    }
+
+    /// End probation if its window is over; the promotion, if so.
+    pub fn check_probation(&mut self, now: Instant) -> Option<DeployEvent> {
+        let p = self.probation.as_ref()?;
+        let messages = self.policy.probation_messages;
+        let done = (messages == 0 || p.handled >= messages)
+            && now.duration_since(p.since) >= self.policy.probation_time();
+        if !done {
+            return None;
+        }
+        let detail = format!(
+            "handled {} message(s) in {:.1}s of probation without a fault",
+            p.handled,
+            now.duration_since(p.since).as_secs_f64()
+        );
+        self.probation = None;
+        let v = self.version.short().to_string();
+        Some(self.record(EventKind::Promoted, &v, &v, true, detail, Duration::ZERO))
+    }
+
+    /// Swap `candidate` in: `snapshot` → `restore` → timers → switch. The
+    /// new version starts its probation.
+    ///
+    /// # Errors
+    /// [`DeployError::Snapshot`] or [`DeployError::Restore`]; the running
+    /// version then carries on untouched.
+    pub fn swap(&mut self, candidate: Candidate) -> Result<DeployEvent, DeployError> {
+        let Candidate {
+            mut instance,
+            version,
+            ..
+        } = candidate;
+        let started = Instant::now();
+        let state = self.live.snapshot().map_err(|f| DeployError::Snapshot {
+            agent: self.name().to_string(),
+            detail: format!("{}: {}", f.reason, f.detail),
+        })?;
+        if let Err(f) = instance.restore(&state) {
+            let err = DeployError::Restore {
+                agent: self.name().to_string(),
+                from: self.version.short().to_string(),
+                to: version.short().to_string(),
+                detail: format!("{}: {}", f.reason, f.detail),
+            };
+            let from = self.version.short().to_string();
+            self.record(
+                EventKind::Refused,
+                &from,
+                version.short(),
+                true,
+                err.to_string(),
+                Duration::ZERO,
+            );
+            return Err(err);
+        }
+        instance.put_timers(self.live.take_timers());
+        let old = std::mem::replace(&mut self.live, instance);
+        let old_version = std::mem::replace(&mut self.version, version);
+        let displaced = self.previous.replace((old, old_version));
+        let pause = started.elapsed();
+        self.probation = Some(Probation {
+            since: Instant::now(),
+            handled: 0,
+            last_good: state,
+        });
+        // Dropping an instance returns its pool slot: not part of the pause.
+        if let Some((instance, v)) = displaced {
+            drop(instance);
+            self.older.push_front(v);
+            self.older
+                .truncate(self.policy.keep_versions.saturating_sub(2));
+        }
+        let from = self.previous.as_ref().map(|(_, v)| v.short().to_string());
+        let to = self.version.short().to_string();
+        let detail = format!(
+            "on probation for {} message(s) and {}s",
+            self.policy.probation_messages, self.policy.probation_secs
+        );
+        Ok(self.record(
+            EventKind::Swapped,
+            from.as_deref().unwrap_or(""),
+            &to,
+            false,
+            detail,
+            pause,
+        ))
+    }
+
+    /// Go back one version: the running version's state (on probation: its
+    /// last good state) is restored into the previous version, which takes
+    /// over. `preparer` starts an older version that is not instantiated;
+    /// without one, only the instantiated previous version can be used.
+    ///
+    /// # Errors
+    /// [`DeployError::NoPrevious`]; for a rollback by hand also a state the
+    /// previous version refuses ([`DeployError::Restore`]), and nothing
+    /// changes. An automatic rollback goes ahead then, and the previous
+    /// version carries on from its own state (said in the record).
+    pub fn roll_back(
+        &mut self,
+        preparer: Option<&Preparer>,
+        automatic: bool,
+        reason: String,
+    ) -> Result<DeployEvent, DeployError> {
+        let started = Instant::now();
+        let agent = self.name().to_string();
+        let state = match self.probation.as_ref() {
+            Some(p) => p.last_good.clone(),
+            None => self.live.snapshot().map_err(|f| DeployError::Snapshot {
+                agent: agent.clone(),
+                detail: format!("{}: {}", f.reason, f.detail),
+            })?,
+        };
+        let (mut prev, prev_version) = match self.previous.take() {
+            Some(p) => p,
+            None => {
+                let (Some(v), Some(preparer)) = (self.older.pop_front(), preparer) else {
+                    return Err(DeployError::NoPrevious { agent });
+                };
+                match preparer.start(v.spec.clone()) {
+                    Ok(i) => (i, v),
+                    Err(e) => {
+                        self.older.push_front(v);
+                        return Err(e.into());
+                    }
+                }
+            }
+        };
+        let mut detail = reason;
+        if let Err(f) = prev.restore(&state) {
+            if !automatic {
+                let err = DeployError::Restore {
+                    agent,
+                    from: self.version.short().to_string(),
+                    to: prev_version.short().to_string(),
+                    detail: format!("{}: {}", f.reason, f.detail),
+                };
+                self.previous = Some((prev, prev_version));
+                return Err(err);
+            }
+            detail.push_str(&format!(
+                "; {} refused the state ({}: {}), so it carries on from its own state at the swap",
+                prev_version.short(),
+                f.reason,
+                f.detail
+            ));
+        }
+        prev.put_timers(self.live.take_timers());
+        let bad = std::mem::replace(&mut self.live, prev);
+        let bad_version = std::mem::replace(&mut self.version, prev_version);
+        self.probation = None;
+        let pause = started.elapsed();
+        drop(bad);
+        let to = self.version.short().to_string();
+        Ok(self.record(
+            EventKind::RolledBack,
+            bad_version.short(),
+            &to,
+            automatic,
+            detail,
+            pause,
+        ))
+    }
+}

@@ -1,0 +1,182 @@
+//! Hot swaps as the node sees them: every call to an agent goes through
+//! its [`Deployed`](crate::deploy::Deployed) versions, and what deploys do
+//! is published and counted.
+//!
+//! Each event goes out on `deploy.<kind>.<agent>` (`swapped`, `promoted`,
+//! `rolled_back`, `refused`) as JSON, from the host; a rollback or a
+//! refused swap is also an alert.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{HOST, Node, Stats};
+use crate::agent::CallFault;
+use crate::deploy::{Candidate, DeployError, DeployEvent, EventKind, Preparer};
+use crate::model::{Envelope, Output, Payload};
+
+impl Node {
+    /// Call agent `idx` with `msg`: the one way the node calls an agent, so
+    /// probation and rollback see every message.
+    pub(super) fn call_agent(
+        &mut self,
+        idx: usize,
+        msg: &Envelope,
+        in_request: bool,
+        deadline: Option<Duration>,
+    ) -> Result<Vec<Output>, CallFault> {
+        let called = self.agents[idx].agent.call(msg, in_request, deadline);
+        if let Some(event) = called.event {
+            if event.kind == EventKind::RolledBack {
+                // The new version's fault, although the message was handled.
+                Stats::bump(&self.stats.agent_faults);
+                self.agents[idx].counts.faults += 1;
+            }
+            self.deploy_event(idx, &event);
+        }
+        called.result
+    }
+
+    /// A handle that prepares new versions of this node's agents, for the
+    /// admin API's threads.
+    pub fn preparer(&self) -> Preparer {
+        self.preparer.clone()
+    }
+
+    /// Swap a prepared version in (`floor deploy`). Returns the swap's record.
+    ///
+    /// # Errors
+    /// [`DeployError`] when the agent is gone or `restore` fails; the running
+    /// version is then untouched.
+    pub fn deploy(&mut self, candidate: Candidate) -> Result<DeployEvent, DeployError> {
+        let name = candidate.instance.name().to_string();
+        let idx = self.index_for_deploy(&name)?;
+        let was_on_probation = self.agents[idx].agent.on_probation();
+        match self.agents[idx].agent.swap(candidate) {
+            Ok(event) => {
+                if !was_on_probation {
+                    self.on_probation += 1;
+                }
+                self.deploy_event(idx, &event);
+                self.drain();
+                Ok(event)
+            }
+            Err(e) => {
+                if let Some(r) = self.agents[idx].agent.records().last().cloned()
+                    && r.kind == EventKind::Refused
+                {
+                    self.deploy_event(idx, &r);
+                }
+                self.drain();
+                Err(e)
+            }
+        }
+    }
+
+    /// Go back one version of `agent` (`floor rollback`).
+    ///
+    /// # Errors
+    /// [`DeployError`] when there is nothing to roll back to or the earlier
+    /// version refuses the state; nothing changes then.
+    pub fn rollback(&mut self, agent: &str, reason: &str) -> Result<DeployEvent, DeployError> {
+        let idx = self.index_for_deploy(agent)?;
+        let preparer = self.preparer.clone();
+        let was_on_probation = self.agents[idx].agent.on_probation();
+        let event = self.agents[idx]
+            .agent
+            .roll_back(Some(&preparer), false, reason.to_string())?;
+        if was_on_probation {
+            self.on_probation -= 1;
+        }
+        self.deploy_event(idx, &event);
+        self.drain();
+        Ok(event)
+    }
+
+    fn index_for_deploy(&self, agent: &str) -> Result<usize, DeployError> {
+        self.by_name
+            .get(agent)
+            .copied()
+            .ok_or_else(|| DeployError::UnknownAgent {
+                agent: agent.to_string(),
+                known: self
+                    .agents
+                    .iter()
+                    .map(|a| a.agent.name().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Promote versions whose probation is over (wall clock), so a quiet
+    /// agent is not on probation forever.
+    pub(super) fn check_probations(&mut self) {
+        if self.on_probation == 0 {
+            return;
+        }
+        let now = Instant::now();
+        for idx in 0..self.agents.len() {
+            if let Some(event) = self.agents[idx].agent.check_probation(now) {
+                self.deploy_event(idx, &event);
+            }
+        }
+    }
+
+    /// Publish and log a deploy event; keep the probation count right.
+    fn deploy_event(&mut self, idx: usize, event: &DeployEvent) {
+        let name = self.agents[idx].agent.name().to_string();
+        match event.kind {
+            EventKind::Promoted => {
+                self.on_probation = self.on_probation.saturating_sub(1);
+                tracing::info!(agent = %name, version = %event.to, "promoted: {}", event.detail);
+            }
+            EventKind::RolledBack if event.automatic => {
+                self.on_probation = self.on_probation.saturating_sub(1);
+                Stats::bump(&self.stats.alerts);
+                tracing::warn!(agent = %name, from = %event.from, to = %event.to, "rolled back: {}", event.detail);
+            }
+            EventKind::RolledBack | EventKind::Refused => {
+                Stats::bump(&self.stats.alerts);
+                tracing::warn!(agent = %name, from = %event.from, to = %event.to, "{}", event.detail);
+            }
+            EventKind::Swapped => {
+                tracing::info!(agent = %name, from = %event.from, to = %event.to, pause_us = event.pause_us, "swapped")
+            }
+        }
+        let kind = serde_json::to_value(event.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let body = serde_json::to_vec(&json!({"agent": name, "event": event})).unwrap_or_default();
+        let env = self.stamper.stamp(
+            HOST,
+            format!("deploy.{kind}.{name}"),
+            Payload::Custom(body),
+            self.now,
+            0,
+            None,
+        );
+        self.bus.publish(env, None);
+    }
+
+    /// Versions and deploy records per agent, for `floor status`.
+    pub(super) fn deploy_status(&self) -> Value {
+        self.agents
+            .iter()
+            .map(|a| {
+                let d = &a.agent;
+                let v = d.version();
+                json!({
+                    "agent": d.name(),
+                    "version": v.sha256,
+                    "state": d.state(),
+                    "handled_by_version": v.handled,
+                    "overrides": v.overrides,
+                    "memory_bytes": d.memory_bytes(),
+                    "earlier": d.earlier().map(|e| json!({"version": e.sha256, "handled": e.handled})).collect::<Vec<_>>(),
+                    "records": d.records().collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,311 @@
+//! Hot swap in a node: deploys under load, probation, automatic and manual
+//! rollback, refused versions, timers carried over.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::sync_channel;
+
+use floor_host::deploy::{Candidate, DeployError, DeployRequest, EventKind};
+use floor_host::model::{Payload, TopicPattern};
+use floor_host::node::Node;
+use floor_tests::{counter_agent, fixture, node_with, variant};
+
+/// One `swap.count.out` message: (count, payload counter, version label).
+fn counts(node: &Node) -> Vec<(u64, u64, String)> {
+    node.tapped()
+        .iter()
+        .filter(|e| e.topic == "swap.count.out")
+        .map(|e| match &e.payload {
+            Payload::Custom(b) => (
+                u64::from_le_bytes(b[..8].try_into().unwrap()),
+                u64::from_le_bytes(b[8..16].try_into().unwrap()),
+                String::from_utf8_lossy(&b[16..]).into_owned(),
+            ),
+            other => panic!("unexpected payload {other:?}"),
+        })
+        .collect()
+}
+
+fn counter_node(deploy: &str) -> (Node, tempfile::TempDir) {
+    let agents = format!(
+        "\n[deploy]\n{deploy}\n{}",
+        counter_agent(r#""test.count.#""#, r#"version = "a""#)
+    );
+    let (mut node, dir) = node_with(&agents);
+    node.tap(TopicPattern::parse("swap.#").unwrap());
+    node.tap(TopicPattern::parse("deploy.#").unwrap());
+    (node, dir)
+}
+
+fn send(node: &mut Node, n: u64) {
+    node.publish("test.count.in", Payload::Custom(n.to_le_bytes().to_vec()));
+}
+
+/// A version of the counter: its own bytes (`tag` makes a distinct build)
+/// and config keys.
+fn request(tag: &str, config: &[(&str, &str)]) -> DeployRequest {
+    DeployRequest {
+        agent: "counter".into(),
+        component: variant(&fixture("counter"), tag),
+        config: config
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn prepare(node: &Node, tag: &str, config: &[(&str, &str)]) -> Candidate {
+    node.preparer()
+        .prepare(&request(tag, config))
+        .expect("the version prepares")
+}
+
+fn deploy_topics(node: &Node) -> Vec<String> {
+    node.tapped()
+        .iter()
+        .filter(|e| e.topic.starts_with("deploy."))
+        .map(|e| e.topic.clone())
+        .collect()
+}
+
+#[test]
+fn a_counter_swapped_100_times_under_load_handles_every_message_once_in_order() {
+    let (mut node, _dir) = counter_node("probation_messages = 5\nprobation_secs = 0");
+    // Versions are prepared on another thread while messages flow, as the
+    // admin API does; the node thread only swaps.
+    let preparer = node.preparer();
+    let (tx, rx) = sync_channel::<(String, Candidate)>(2);
+    let maker = std::thread::spawn(move || {
+        for i in 0..100 {
+            let label = if i % 2 == 0 { "b" } else { "a" };
+            let c = preparer
+                .prepare(&request(label, &[("version", label)]))
+                .expect("prepares");
+            if tx.send((label.to_string(), c)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut expected = Vec::new();
+    let mut label = "a".to_string();
+    let mut n = 0u64;
+    for swap in 0..=100 {
+        for _ in 0..20 {
+            n += 1;
+            send(&mut node, n);
+            expected.push((n, n, label.clone()));
+        }
+        if swap < 100 {
+            let (next, candidate) = rx.recv().expect("a prepared version");
+            node.deploy(candidate).expect("swap");
+            label = next;
+        }
+    }
+    maker.join().unwrap();
+    // Every message handled exactly once, in order, by the version that
+    // was live when it arrived; the count never reset across 100 swaps.
+    assert_eq!(counts(&node), expected);
+    let topics = deploy_topics(&node);
+    assert_eq!(
+        topics
+            .iter()
+            .filter(|t| *t == "deploy.swapped.counter")
+            .count(),
+        100
+    );
+    assert_eq!(
+        topics
+            .iter()
+            .filter(|t| *t == "deploy.promoted.counter")
+            .count(),
+        100,
+        "each version leaves probation after 5 messages"
+    );
+    let status = node.status();
+    let d = &status["deploys"][0];
+    assert_eq!(d["state"], "running");
+    assert_eq!(d["handled_by_version"], 20);
+    assert_eq!(d["overrides"]["version"], "a");
+    assert_eq!(
+        d["earlier"].as_array().unwrap().len(),
+        4,
+        "the running version and four earlier ones are kept (keep_versions = 5)"
+    );
+    assert_eq!(status["dlq"], 0);
+    assert_eq!(status["agent_faults"], 0);
+}
+
+#[test]
+fn a_version_that_traps_on_its_third_message_is_rolled_back_with_its_state() {
+    let (mut node, _dir) = counter_node("probation_messages = 100");
+    for n in 1..=5 {
+        send(&mut node, n);
+    }
+    let c = prepare(&node, "bad", &[("version", "b"), ("trap_on", "3")]);
+    let swapped = node.deploy(c).unwrap();
+    assert_eq!(swapped.kind, EventKind::Swapped);
+    for n in 6..=9 {
+        send(&mut node, n);
+    }
+    // b handled 6 and 7, trapped on 8; a took over with b's count (7) and
+    // handled 8 itself: nothing lost, nothing twice, the count intact.
+    let got = counts(&node);
+    let tail: Vec<(u64, u64, &str)> = got[5..]
+        .iter()
+        .map(|(c, n, v)| (*c, *n, v.as_str()))
+        .collect();
+    assert_eq!(tail, [(6, 6, "b"), (7, 7, "b"), (8, 8, "a"), (9, 9, "a")]);
+    let status = node.status();
+    let d = &status["deploys"][0];
+    assert_eq!(d["state"], "running");
+    let last = d["records"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "rolled_back");
+    assert_eq!(last["automatic"], true);
+    assert_eq!(last["from"], swapped.to);
+    assert_eq!(last["to"], swapped.from);
+    let detail = last["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("trap on message 3 of its probation")
+            && detail.contains("traps on its message 3 on purpose"),
+        "{detail}"
+    );
+    assert_eq!(status["dlq"], 0, "the faulting message was handled, by a");
+    assert_eq!(status["agent_faults"], 1);
+    assert!(deploy_topics(&node).contains(&"deploy.rolled_back.counter".to_string()));
+}
+
+#[test]
+fn a_version_that_fails_restore_is_refused_and_the_running_one_carries_on() {
+    let (mut node, _dir) = counter_node("");
+    for n in 1..=3 {
+        send(&mut node, n);
+    }
+    for (tag, key, expect) in [
+        ("trap", "trap_in_restore", "trap: "),
+        ("refuse", "refuse_restore", "agent_error: bad_state"),
+    ] {
+        let c = prepare(&node, tag, &[("version", "b"), (key, "true")]);
+        let to = c.version.short().to_string();
+        match node.deploy(c) {
+            Err(DeployError::Restore {
+                agent,
+                to: refused,
+                detail,
+                ..
+            }) => {
+                assert_eq!(agent, "counter");
+                assert_eq!(refused, to);
+                assert!(detail.starts_with(expect), "{detail}");
+            }
+            other => panic!("expected a refused restore, got {other:?}"),
+        }
+    }
+    send(&mut node, 4);
+    assert_eq!(counts(&node).last().unwrap(), &(4, 4, "a".to_string()));
+    let d = &node.status()["deploys"][0];
+    assert_eq!(d["state"], "running");
+    assert_eq!(d["earlier"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        deploy_topics(&node),
+        ["deploy.refused.counter", "deploy.refused.counter"]
+    );
+}
+
+#[test]
+fn rollback_by_hand_goes_back_version_by_version_with_the_state() {
+    let (mut node, _dir) = counter_node("probation_messages = 1\nprobation_secs = 0");
+    match node.rollback("counter", "test") {
+        Err(e @ DeployError::NoPrevious { .. }) => assert!(
+            e.to_string()
+                .contains("has no earlier version to roll back to"),
+            "{e}"
+        ),
+        other => panic!("expected NoPrevious, got {other:?}"),
+    }
+    send(&mut node, 1);
+    let b = prepare(&node, "b", &[("version", "b")]);
+    node.deploy(b).unwrap();
+    send(&mut node, 2);
+    let c = prepare(&node, "c", &[("version", "c")]);
+    node.deploy(c).unwrap();
+    send(&mut node, 3);
+    // c → b: b is kept instantiated.
+    let back = node.rollback("counter", "test").unwrap();
+    assert!(!back.automatic);
+    send(&mut node, 4);
+    // b → a: a is kept compiled and started for the rollback.
+    node.rollback("counter", "test").unwrap();
+    send(&mut node, 5);
+    let got: Vec<(u64, String)> = counts(&node).into_iter().map(|(c, _, v)| (c, v)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, "a".into()),
+            (2, "b".into()),
+            (3, "c".into()),
+            (4, "b".into()),
+            (5, "a".into())
+        ]
+    );
+    assert!(matches!(
+        node.rollback("counter", "test"),
+        Err(DeployError::NoPrevious { .. })
+    ));
+}
+
+#[test]
+fn a_deploy_of_garbage_or_of_an_unknown_agent_is_refused_before_the_node_sees_it() {
+    let (node, _dir) = counter_node("");
+    let p = node.preparer();
+    let garbage = DeployRequest {
+        agent: "counter".into(),
+        component: b"not a component".to_vec(),
+        config: BTreeMap::new(),
+    };
+    let e = p.prepare(&garbage).unwrap_err().to_string();
+    assert!(e.contains("is not a valid WebAssembly component"), "{e}");
+    let unknown = DeployRequest {
+        agent: "nobody".into(),
+        ..request("x", &[])
+    };
+    let e = p.prepare(&unknown).unwrap_err().to_string();
+    assert!(
+        e.starts_with("no agent named `nobody` in this host (it runs: counter)"),
+        "{e}"
+    );
+    let refuses_init = DeployRequest {
+        agent: "counter".into(),
+        component: std::fs::read(fixture("hostile")).unwrap(),
+        config: BTreeMap::new(),
+    };
+    let e = p.prepare(&refuses_init).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "agent `counter` refused its configuration: bad_config: config key `mode` is required; set it under the agent's [config]"
+    );
+}
+
+#[test]
+fn pending_timers_move_to_the_new_version() {
+    let (mut node, _dir) = node_with(
+        "\n[[agents]]\nname = \"sleepy\"\npath = \"{hostile}\"\nrole = \"model\"\nsubscribe = [\"test.#\"]\npublish = [\"fixture.#\"]\nconfig = { mode = \"timer\" }\n",
+    );
+    node.publish("test.attack.now", Payload::Custom(b"attack".to_vec()));
+    let c = node
+        .preparer()
+        .prepare(&DeployRequest {
+            agent: "sleepy".into(),
+            component: variant(&fixture("hostile"), "v2"),
+            config: BTreeMap::new(),
+        })
+        .unwrap();
+    node.deploy(c).unwrap();
+    assert!(floor_tests::published(&node, "fixture.ok.timer").is_empty());
+    // The timer is 1 ms of event time ahead; the venue steps 1 ms.
+    for _ in 0..10 {
+        if !floor_tests::published(&node, "fixture.ok.timer").is_empty() {
+            break;
+        }
+        assert!(node.step(), "the venue ended before the timer fired");
+    }
+    assert_eq!(floor_tests::published(&node, "fixture.ok.timer"), ["wake"]);
+}
