@@ -24,12 +24,16 @@ impl Drop for Host {
 }
 
 fn start() -> Host {
+    start_with(&floor_tests::desk_and_gate())
+}
+
+/// A host running `agents` (TOML tables; `[deploy]` and the like too).
+fn start_with(agents: &str) -> Host {
     let data = tempfile::tempdir().unwrap();
     let config = data.path().join("host.toml");
     let text = format!(
-        "{}\n[venue]\nkind = \"synthetic\"\nevents_per_second = 200\n\n[limits]\nmax_orders_per_second_per_agent = 1000\n{}",
+        "{}\n[venue]\nkind = \"synthetic\"\nevents_per_second = 200\n\n[limits]\nmax_orders_per_second_per_agent = 1000\n{agents}",
         floor_tests::node_header(data.path(), 20_000.0),
-        floor_tests::desk_and_gate()
     );
     std::fs::write(&config, text).unwrap();
     let child = Command::new(floor_bin())
@@ -235,4 +239,125 @@ fn the_admin_api_listens_only_on_loopback() {
             && err.contains("SSH tunnel"),
         "{err}"
     );
+}
+
+/// The counter's entry in `floor status --json`.
+fn counter_of(s: &Value) -> Value {
+    s["deploys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["agent"] == "counter")
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_operator_deploys_sees_a_bad_version_rolled_back_and_rolls_back_by_hand() {
+    let host = start_with(&format!(
+        "\n[deploy]\nprobation_messages = 5\nprobation_secs = 0\n{}",
+        floor_tests::counter_agent(r#""md.tick.*""#, r#"version = "a""#)
+    ));
+    let first = counter_of(&status(&host))["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = host.data.path();
+    let good = dir.join("counter-b.wasm");
+    std::fs::write(
+        &good,
+        floor_tests::variant(&floor_tests::fixture("counter"), "b"),
+    )
+    .unwrap();
+    let bad = dir.join("counter-c.wasm");
+    std::fs::write(
+        &bad,
+        floor_tests::variant(&floor_tests::fixture("counter"), "c"),
+    )
+    .unwrap();
+
+    let (ok, out, err) = cli(
+        &host,
+        &[
+            "deploy",
+            good.to_str().unwrap(),
+            "--agent",
+            "counter",
+            "--set",
+            "version=b",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(&format!(
+            "deployed {} as `counter` version ",
+            good.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("(was {})", &first[..12])), "{out}");
+    let c = counter_of(&status(&host));
+    let second = c["version"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    assert_eq!(c["overrides"]["version"], "b");
+    assert_eq!(c["earlier"][0]["version"], first.as_str());
+
+    // A version that traps on its third tick: `--wait` sees it rolled back.
+    let (ok, out, _) = cli(
+        &host,
+        &[
+            "deploy",
+            bad.to_str().unwrap(),
+            "--agent",
+            "counter",
+            "--set",
+            "trap_on=3",
+            "--wait",
+        ],
+    );
+    assert!(!ok, "a rolled-back deploy exits non-zero: {out}");
+    assert!(
+        out.contains(&format!(
+            "rolled back to {}: trap on message 3 of its probation",
+            &second[..12]
+        )),
+        "{out}"
+    );
+    assert_eq!(counter_of(&status(&host))["version"], second.as_str());
+
+    let (ok, out, err) = cli(&host, &["rollback", "--agent", "counter"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(&format!(
+            "`counter` rolled back from {} to {}",
+            &second[..12],
+            &first[..12]
+        )),
+        "{out}"
+    );
+    let s = status(&host);
+    assert_eq!(counter_of(&s)["version"], first.as_str());
+    let agent = s["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "counter")
+        .unwrap()
+        .clone();
+    assert_eq!(agent["version"], first.as_str());
+    assert_eq!(agent["state"], "running");
+
+    // Garbage is refused before the node sees it; nothing changes.
+    let junk = dir.join("junk.wasm");
+    std::fs::write(&junk, b"junk").unwrap();
+    let (ok, _, err) = cli(
+        &host,
+        &["deploy", junk.to_str().unwrap(), "--agent", "counter"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("is not a valid WebAssembly component"),
+        "{err}"
+    );
+    assert_eq!(counter_of(&status(&host))["version"], first.as_str());
 }
