@@ -6,9 +6,11 @@
 
 mod exchange;
 mod roundtrip;
+mod swap;
 
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use roundtrip::order_roundtrip;
+pub use swap::{SwapRun, swap_under_load};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +29,8 @@ use crate::venue::{Polled, Venue, VenueError, VenueOrder};
 
 /// Where `cargo xtask build` puts the agents.
 pub const DEFAULT_AGENTS_DIR: &str = "target/agents";
+/// Where it puts the test fixtures (the swap bench's counter).
+pub const DEFAULT_FIXTURES_DIR: &str = "target/fixtures";
 
 fn agent_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     let p = dir.join(format!("{name}.wasm"));

@@ -16,7 +16,11 @@
 //! `md_decode_ns_p50` (one Binance trade or depth-diff message, as text,
 //! into the host's types) and `order_roundtrip_us_p50`/`_p99` (a market
 //! order signed and sent over loopback REST to the simulator, until its
-//! FILLED report is back over the WebSocket API).
+//! FILLED report is back over the WebSocket API), and
+//! `swap_pause_us_p50`/`_p99` (the node's thread busy with one hot swap —
+//! snapshot, restore, switch — while it is offered 100,000 messages/s)
+//! with `swap_lost_messages` and `swap_duplicate_messages` from the same
+//! run (both must be 0) and `swaps`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,7 +31,7 @@ use clap::Args;
 use hdrhistogram::Histogram;
 
 use crate::bench::{
-    AgentProbe, DEFAULT_AGENTS_DIR, TickToOrder, bus_throughput, exchange_throughput,
+    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, TickToOrder, bus_throughput, exchange_throughput,
     node_throughput,
 };
 
@@ -40,11 +44,14 @@ pub struct BenchArgs {
     /// Where the built agents are.
     #[arg(long, default_value = DEFAULT_AGENTS_DIR)]
     agents: PathBuf,
+    /// Where the built test fixtures are (the swap bench's counter).
+    #[arg(long, default_value = DEFAULT_FIXTURES_DIR)]
+    fixtures: PathBuf,
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `sim`, `decode`, `roundtrip`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "sim", "decode", "roundtrip"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `sim`, `decode`, `roundtrip`, `swap`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "sim", "decode", "roundtrip", "swap"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -141,6 +148,25 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "sim_orders_per_sec",
             exchange_throughput(n(2_000_000)).round(),
         );
+    }
+    if run("swap") {
+        let r = crate::bench::swap_under_load(&args.fixtures, n(500_000), 100_000, 2_000)?;
+        figures.insert(
+            "swap_pause_us_p50",
+            r.pauses.value_at_quantile(0.5) as f64 / 1e3,
+        );
+        figures.insert(
+            "swap_pause_us_p99",
+            r.pauses.value_at_quantile(0.99) as f64 / 1e3,
+        );
+        figures.insert(
+            "swap_core_us_p50",
+            r.core.value_at_quantile(0.5) as f64 / 1e3,
+        );
+        figures.insert("swap_lost_messages", r.lost as f64);
+        figures.insert("swap_duplicate_messages", r.duplicates as f64);
+        figures.insert("swaps", r.pauses.len() as f64);
+        figures.insert("swap_offered_msgs_per_sec", (r.messages as f64 / r.wall.as_secs_f64()).round());
     }
     if run("node") {
         let eps = node_throughput(&args.agents, n(200_000))?;

@@ -30,9 +30,12 @@
 //!
 //! - [`prepare`]: loading and starting a candidate.
 //! - [`versions`]: one agent's live version, history and probation.
+//! - [`reaper`]: dropping what a swap sheds, off the node's thread.
 
 pub mod prepare;
+pub mod reaper;
 pub mod versions;
 
 pub use prepare::{Candidate, DeployError, DeployRequest, Preparer};
+pub use reaper::Reaper;
 pub use versions::{Called, DeployEvent, DeployRecord, Deployed, EventKind, Version};

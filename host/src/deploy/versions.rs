@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{Candidate, DeployError, Preparer};
+use super::{Candidate, DeployError, Preparer, Reaper};
 use crate::agent::{AgentInstance, AgentSpec, CallFault};
 use crate::config::DeployPolicy;
 use crate::model::{Envelope, Output, ReasonCode, Timer};
@@ -105,6 +105,7 @@ pub struct Deployed {
     probation: Option<Probation>,
     records: VecDeque<DeployRecord>,
     policy: DeployPolicy,
+    reaper: Reaper,
 }
 
 fn unix_ms() -> u64 {
@@ -114,9 +115,16 @@ fn unix_ms() -> u64 {
 }
 
 impl Deployed {
-    /// The version an agent started with.
-    pub fn new(live: AgentInstance, version: Version, policy: DeployPolicy) -> Self {
+    /// The version an agent started with; what it sheds is dropped on
+    /// `reaper`'s thread.
+    pub fn new(
+        live: AgentInstance,
+        version: Version,
+        policy: DeployPolicy,
+        reaper: Reaper,
+    ) -> Self {
         Self {
+            reaper,
             live,
             version,
             previous: None,
@@ -339,12 +347,17 @@ impl Deployed {
             handled: 0,
             last_good: state,
         });
-        // Dropping an instance returns its pool slot: not part of the pause.
+        // Dropping an instance or the last copy of a component takes tens
+        // of µs (pool slot, code unmapped): done on the reaper's thread.
         if let Some((instance, v)) = displaced {
-            drop(instance);
+            self.reaper.drop_later(instance);
             self.older.push_front(v);
-            self.older
-                .truncate(self.policy.keep_versions.saturating_sub(2));
+            let keep = self.policy.keep_versions.saturating_sub(2);
+            while self.older.len() > keep {
+                if let Some(v) = self.older.pop_back() {
+                    self.reaper.drop_later(v);
+                }
+            }
         }
         let from = self.previous.as_ref().map(|(_, v)| v.short().to_string());
         let to = self.version.short().to_string();
@@ -426,7 +439,7 @@ impl Deployed {
         let bad_version = std::mem::replace(&mut self.version, prev_version);
         self.probation = None;
         let pause = started.elapsed();
-        drop(bad);
+        self.reaper.drop_later(bad);
         let to = self.version.short().to_string();
         Ok(self.record(
             EventKind::RolledBack,

@@ -40,7 +40,7 @@ use anyhow::Context as _;
 use crate::agent::{AgentLinker, AgentSpec, CallFault, Rights};
 use crate::bus::{Bus, InProcessBus, Stamper};
 use crate::config::{NodeConfig, Role, assets_by_symbol};
-use crate::deploy::{Deployed, Preparer, Version};
+use crate::deploy::{Deployed, Preparer, Reaper, Version};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
     Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
@@ -135,6 +135,7 @@ impl Node {
         );
         let view = Arc::new(SharedView::default());
         let mut specs = HashMap::new();
+        let reaper = Reaper::start();
         let starter = Preparer::new(
             runtime.clone(),
             linker.clone(),
@@ -177,7 +178,7 @@ impl Node {
             }
             by_name.insert(a.name.clone(), i);
             agents.push(Slot {
-                agent: Deployed::new(instance, version, cfg.deploy.clone()),
+                agent: Deployed::new(instance, version, cfg.deploy.clone(), reaper.clone()),
                 role: a.role,
                 counts: SlotCounts::default(),
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
@@ -500,6 +501,12 @@ impl Node {
     /// Messages the tap has seen, in delivery order.
     pub fn tapped(&self) -> &[Arc<Envelope>] {
         &self.tapped
+    }
+
+    /// Take what the tap has seen so far, leaving it empty (a long-running
+    /// watcher that must not hold every message).
+    pub fn take_tapped(&mut self) -> Vec<Arc<Envelope>> {
+        std::mem::take(&mut self.tapped)
     }
 
     fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
