@@ -31,8 +31,8 @@ use clap::Args;
 use hdrhistogram::Histogram;
 
 use crate::bench::{
-    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, TickToOrder, bus_throughput, exchange_throughput,
-    node_throughput,
+    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, TickToOrder, bus_throughput,
+    exchange_throughput, node_throughput,
 };
 
 /// Arguments of `floor bench`.
@@ -166,7 +166,10 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert("swap_lost_messages", r.lost as f64);
         figures.insert("swap_duplicate_messages", r.duplicates as f64);
         figures.insert("swaps", r.pauses.len() as f64);
-        figures.insert("swap_offered_msgs_per_sec", (r.messages as f64 / r.wall.as_secs_f64()).round());
+        figures.insert(
+            "swap_offered_msgs_per_sec",
+            (r.messages as f64 / r.wall.as_secs_f64()).round(),
+        );
     }
     if run("node") {
         let eps = node_throughput(&args.agents, n(200_000))?;
