@@ -50,6 +50,7 @@ fn request(tag: &str, config: &[(&str, &str)]) -> DeployRequest {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect::<BTreeMap<_, _>>(),
+        shadow: false,
     }
 }
 
@@ -259,7 +260,7 @@ fn a_deploy_of_garbage_or_of_an_unknown_agent_is_refused_before_the_node_sees_it
     let garbage = DeployRequest {
         agent: "counter".into(),
         component: b"not a component".to_vec(),
-        config: BTreeMap::new(),
+        ..DeployRequest::default()
     };
     let e = p.prepare(&garbage).unwrap_err().to_string();
     assert!(e.contains("is not a valid WebAssembly component"), "{e}");
@@ -275,7 +276,7 @@ fn a_deploy_of_garbage_or_of_an_unknown_agent_is_refused_before_the_node_sees_it
     let refuses_init = DeployRequest {
         agent: "counter".into(),
         component: std::fs::read(fixture("hostile")).unwrap(),
-        config: BTreeMap::new(),
+        ..DeployRequest::default()
     };
     let e = p.prepare(&refuses_init).unwrap_err().to_string();
     assert_eq!(
@@ -295,7 +296,7 @@ fn pending_timers_move_to_the_new_version() {
         .prepare(&DeployRequest {
             agent: "sleepy".into(),
             component: variant(&fixture("hostile"), "v2"),
-            config: BTreeMap::new(),
+            ..DeployRequest::default()
         })
         .unwrap();
     node.deploy(c).unwrap();
@@ -319,4 +320,115 @@ fn the_swap_bench_harness_counts_no_loss_and_no_duplicate() {
     assert_eq!(run.messages, 6_000);
     assert_eq!((run.lost, run.duplicates), (0, 0));
     assert!(!run.pauses.is_empty(), "at least one swap happened");
+}
+
+fn shadow_of(node: &Node, tag: &str, config: &[(&str, &str)]) -> Candidate {
+    node.preparer()
+        .prepare(&DeployRequest {
+            shadow: true,
+            ..request(tag, config)
+        })
+        .expect("the shadow prepares")
+}
+
+#[test]
+fn a_shadow_of_the_same_build_matches_and_a_changed_one_shows_its_first_diff() {
+    let (mut node, _dir) = counter_node("");
+    send(&mut node, 1);
+    // The same build and config: every outcome matches.
+    let same = DeployRequest {
+        agent: "counter".into(),
+        component: std::fs::read(fixture("counter")).unwrap(),
+        config: BTreeMap::from([("version".to_string(), "a".to_string())]),
+        shadow: true,
+    };
+    let c = node.preparer().prepare(&same).unwrap();
+    let started = node.deploy(c).unwrap();
+    assert_eq!(started.kind, EventKind::Shadowed);
+    for n in 2..=4 {
+        send(&mut node, n);
+    }
+    let s = node.status()["deploys"][0]["shadow"].clone();
+    assert_eq!(
+        (s["matches"].as_u64(), s["diffs"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert!(s["first_diff"].is_null());
+    // Only the live version's outputs were acted on.
+    assert_eq!(counts(&node).len(), 4);
+
+    // A changed build (it labels its outputs `b`): each message differs,
+    // and the first pair is kept.
+    let c = shadow_of(&node, "b", &[("version", "b")]);
+    node.deploy(c).unwrap();
+    send(&mut node, 5);
+    send(&mut node, 6);
+    let s = node.status()["deploys"][0]["shadow"].clone();
+    assert_eq!(
+        (s["matches"].as_u64(), s["diffs"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let first = &s["first_diff"];
+    assert_eq!(first["topic"], "test.count.in");
+    // Count 5 of message 5, labelled `a` (97) live and `b` (98) in the shadow.
+    let body = |label: u8| {
+        let mut b = [5u64.to_le_bytes(), 5u64.to_le_bytes()].concat();
+        b.push(label);
+        serde_json::json!([{"kind": "publish", "topic": "swap.count.out",
+                            "payload": {"type": "custom", "value": b}}])
+    };
+    assert_eq!(first["live"], body(b'a'), "{first}");
+    assert_eq!(first["shadow"], body(b'b'), "{first}");
+    assert_eq!(
+        counts(&node).len(),
+        6,
+        "the shadow's outputs are never acted on"
+    );
+    assert_eq!(counts(&node).last().unwrap().2, "a");
+}
+
+#[test]
+fn a_shadow_that_faults_is_counted_and_promote_swaps_a_good_one_in() {
+    let (mut node, _dir) = counter_node("");
+    match node.promote("counter", false) {
+        Err(e @ DeployError::NoShadow { .. }) => {
+            assert!(e.to_string().contains("floor deploy … --shadow"), "{e}")
+        }
+        other => panic!("expected NoShadow, got {other:?}"),
+    }
+    send(&mut node, 1);
+    let c = shadow_of(&node, "bad", &[("version", "a"), ("trap_on", "2")]);
+    node.deploy(c).unwrap();
+    send(&mut node, 2);
+    send(&mut node, 3);
+    let s = node.status()["deploys"][0]["shadow"].clone();
+    assert_eq!(s["faults"], 1);
+    assert_eq!(s["first_diff"]["shadow"]["fault"], "trap");
+    let discarded = node.promote("counter", true).unwrap();
+    assert_eq!(discarded.kind, EventKind::ShadowDiscarded);
+    assert!(node.status()["deploys"][0]["shadow"].is_null());
+
+    let c = shadow_of(&node, "b", &[("version", "b")]);
+    node.deploy(c).unwrap();
+    send(&mut node, 4);
+    let promoted = node.promote("counter", false).unwrap();
+    assert_eq!(promoted.kind, EventKind::Swapped);
+    assert!(
+        promoted.detail.starts_with("promoted from the shadow"),
+        "{}",
+        promoted.detail
+    );
+    send(&mut node, 5);
+    let got: Vec<(u64, String)> = counts(&node).into_iter().map(|(c, _, v)| (c, v)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, "a".into()),
+            (2, "a".into()),
+            (3, "a".into()),
+            (4, "a".into()),
+            (5, "b".into())
+        ]
+    );
+    assert_eq!(node.status()["deploys"][0]["state"], "probation");
 }

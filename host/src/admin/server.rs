@@ -57,6 +57,7 @@ pub async fn serve(
             post(deploy).layer(DefaultBodyLimit::max(MAX_DEPLOY_BODY)),
         )
         .route("/v1/rollback", post(rollback))
+        .route("/v1/promote", post(promote))
         .fallback(not_found)
         .with_state(AppState {
             token,
@@ -73,7 +74,7 @@ fn error(code: StatusCode, message: impl Into<String>) -> Response {
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading, POST /v1/dlq/replay, POST /v1/reconcile, POST /v1/deploy and POST /v1/rollback",
+        "no such endpoint: the admin API has GET /v1/status, POST /v1/trading, POST /v1/dlq/replay, POST /v1/reconcile, POST /v1/deploy, POST /v1/rollback and POST /v1/promote",
     )
 }
 
@@ -168,6 +169,9 @@ struct DeployBody {
     component: String,
     #[serde(default)]
     config: BTreeMap<String, String>,
+    /// Run beside the live version instead of replacing it.
+    #[serde(default)]
+    shadow: bool,
 }
 
 /// Prepare the version on a worker thread (compile, instantiate, `init`),
@@ -202,6 +206,7 @@ async fn deploy(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         agent: b.agent,
         component,
         config: b.config,
+        shadow: b.shadow,
     };
     match tokio::task::spawn_blocking(move || preparer.prepare(&req)).await {
         Ok(Ok(candidate)) => ask(&s, Operation::Deploy(Box::new(candidate))).await,
@@ -231,6 +236,26 @@ async fn rollback(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
                 b.reason
             },
         }
+    });
+    call(&s, &headers, op).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromoteBody {
+    agent: String,
+    #[serde(default)]
+    discard: bool,
+}
+
+async fn promote(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = parse::<PromoteBody>(
+        &body,
+        "promote request (`{\"agent\": \"…\", \"discard\": false}`)",
+    )
+    .map(|b| Operation::Promote {
+        agent: b.agent,
+        discard: b.discard,
     });
     call(&s, &headers, op).await
 }

@@ -101,6 +101,7 @@ pub fn swap_under_load(
                 agent: "counter".into(),
                 component: bytes.clone(),
                 config: BTreeMap::from([("version".to_string(), label.to_string())]),
+                shadow: false,
             };
             let prepared = preparer.prepare(&req);
             let failed = prepared.is_err();

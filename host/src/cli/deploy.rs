@@ -1,4 +1,5 @@
-//! `floor deploy | rollback`: new versions of agents in a running host.
+//! `floor deploy | rollback | promote`: new versions of agents in a
+//! running host.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +26,26 @@ pub struct DeployArgs {
     set: Vec<String>,
     /// Wait until the version leaves probation: exit 0 when it is
     /// promoted, 1 when it was rolled back.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shadow")]
     wait: bool,
+    /// Run the version beside the live one on a copy of its inputs,
+    /// comparing outputs and acting on none; `floor status` shows the
+    /// diffs, `floor promote` swaps it in.
+    #[arg(long)]
+    shadow: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Arguments of `floor promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The agent whose shadow to swap in.
+    #[arg(long)]
+    agent: String,
+    /// Stop the shadow instead of promoting it.
+    #[arg(long)]
+    discard: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -66,10 +85,20 @@ pub(super) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         "agent": args.agent,
         "component": base64::engine::general_purpose::STANDARD.encode(&bytes),
         "config": config,
+        "shadow": args.shadow,
     });
     let v = client.call_blocking("/v1/deploy", Some(&body))?;
     let e = &v["event"];
     let version = e["to"].as_str().unwrap_or("?").to_string();
+    if args.shadow {
+        println!(
+            "`{}` version {version} runs in the shadow of {}: `floor status` compares them, `floor promote --agent {}` swaps it in",
+            args.agent,
+            e["from"].as_str().unwrap_or("?"),
+            args.agent
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "deployed {} as `{}` version {version} (was {}): prepared in {:.1} ms{}, inbox paused {:.0} µs; {}",
         args.component.display(),
@@ -134,6 +163,32 @@ pub(super) fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
         "version {version} is still on probation after {} s; `floor status` shows it",
         WAIT_AT_MOST.as_secs()
     )
+}
+
+pub(super) fn promote(args: PromoteArgs) -> anyhow::Result<ExitCode> {
+    let v = args.target.client()?.call_blocking(
+        "/v1/promote",
+        Some(&json!({"agent": args.agent, "discard": args.discard})),
+    )?;
+    let e = &v["event"];
+    if args.discard {
+        println!(
+            "`{}`: shadow {} stopped ({})",
+            args.agent,
+            e["to"].as_str().unwrap_or("?"),
+            e["detail"].as_str().unwrap_or_default()
+        );
+    } else {
+        println!(
+            "`{}` promoted {} over {} (inbox paused {:.0} µs): {}",
+            args.agent,
+            e["to"].as_str().unwrap_or("?"),
+            e["from"].as_str().unwrap_or("?"),
+            e["pause_us"].as_f64().unwrap_or(0.0),
+            e["detail"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {

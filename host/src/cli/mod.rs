@@ -58,6 +58,8 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Take an agent in a running host back one version.
     Rollback(deploy::RollbackArgs),
+    /// Swap in the version running in an agent's shadow (or stop it).
+    Promote(deploy::PromoteArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -82,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Reconcile(a) => operator::reconcile(a),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
+        Command::Promote(a) => deploy::promote(a),
     };
     match result {
         Ok(code) => code,

@@ -115,6 +115,34 @@ fn whoami() -> String {
     std::env::var("USER").unwrap_or_else(|_| "an operator".into())
 }
 
+fn print_shadows(v: &Value) {
+    for d in v["deploys"].as_array().into_iter().flatten() {
+        let s = &d["shadow"];
+        if s.is_null() {
+            continue;
+        }
+        let version = s["version"].as_str().unwrap_or("?");
+        println!(
+            "shadow of {}: {} — {} match(es), {} diff(s), {} fault(s)",
+            d["agent"].as_str().unwrap_or("?"),
+            &version[..version.len().min(12)],
+            s["matches"].as_u64().unwrap_or(0),
+            s["diffs"].as_u64().unwrap_or(0),
+            s["faults"].as_u64().unwrap_or(0)
+        );
+        let f = &s["first_diff"];
+        if !f.is_null() {
+            println!(
+                "  first diff, message {} on {}:\n    live:   {}\n    shadow: {}",
+                f["message_id"],
+                f["topic"].as_str().unwrap_or("?"),
+                f["live"],
+                f["shadow"]
+            );
+        }
+    }
+}
+
 fn print_status(v: &Value) {
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let n = |k: &str| v[k].as_u64().unwrap_or(0);
@@ -165,4 +193,5 @@ fn print_status(v: &Value) {
             g("starts")
         );
     }
+    print_shadows(v);
 }

@@ -31,11 +31,14 @@
 //! - [`prepare`]: loading and starting a candidate.
 //! - [`versions`]: one agent's live version, history and probation.
 //! - [`reaper`]: dropping what a swap sheds, off the node's thread.
+//! - [`shadow`]: a candidate beside the live version, compared, never acted on.
 
 pub mod prepare;
 pub mod reaper;
+pub mod shadow;
 pub mod versions;
 
 pub use prepare::{Candidate, DeployError, DeployRequest, Preparer};
 pub use reaper::Reaper;
+pub use shadow::{Diff, ShadowReport};
 pub use versions::{Called, DeployEvent, DeployRecord, Deployed, EventKind, Version};

@@ -19,6 +19,8 @@ pub struct DeployRequest {
     /// Config keys that differ for this version (merged over the agent's
     /// config from the file).
     pub config: BTreeMap<String, String>,
+    /// Run it in the shadow of the live version instead of swapping it in.
+    pub shadow: bool,
 }
 
 /// A started instance of a new version, ready to be swapped in.
@@ -31,6 +33,8 @@ pub struct Candidate {
     pub from_cache: bool,
     /// Wall clock spent compiling (or loading) and starting it, ns.
     pub prepare_ns: u64,
+    /// Start it as a shadow, not swap it in.
+    pub shadow: bool,
 }
 
 impl std::fmt::Debug for Candidate {
@@ -85,6 +89,12 @@ pub enum DeployError {
         to: String,
         /// The fault or the agent's error.
         detail: String,
+    },
+    /// No shadow to promote.
+    #[error("agent `{agent}` has no shadow to promote; start one with `floor deploy … --shadow`")]
+    NoShadow {
+        /// Agent.
+        agent: String,
     },
     /// Nothing to roll back to.
     #[error(
@@ -169,6 +179,7 @@ impl Preparer {
             version: Version::new(spec, loaded.sha256, req.config.clone()),
             from_cache: loaded.from_cache,
             prepare_ns: started.elapsed().as_nanos() as u64,
+            shadow: req.shadow,
         })
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::shadow::{Shadow, ShadowReport};
 use super::{Candidate, DeployError, Preparer, Reaper};
 use crate::agent::{AgentInstance, AgentSpec, CallFault};
 use crate::config::DeployPolicy;
@@ -57,6 +58,10 @@ pub enum EventKind {
     RolledBack,
     /// Never swapped in: `restore` failed.
     Refused,
+    /// Started in the live version's shadow.
+    Shadowed,
+    /// The shadow stopped without being promoted.
+    ShadowDiscarded,
 }
 
 /// One entry in an agent's deploy record.
@@ -106,6 +111,7 @@ pub struct Deployed {
     records: VecDeque<DeployRecord>,
     policy: DeployPolicy,
     reaper: Reaper,
+    shadow: Option<Shadow>,
 }
 
 fn unix_ms() -> u64 {
@@ -125,6 +131,7 @@ impl Deployed {
     ) -> Self {
         Self {
             reaper,
+            shadow: None,
             live,
             version,
             previous: None,
@@ -219,7 +226,113 @@ impl Deployed {
 
     /// Handle one message with the running version. On probation, a fault
     /// rolls back to the previous version, which then handles the message.
+    /// A shadow, if one runs, gets the message too and its outcome is
+    /// compared with the live one.
     pub fn call(&mut self, msg: &Envelope, in_request: bool, deadline: Option<Duration>) -> Called {
+        let called = self.call_live(msg, in_request, deadline);
+        if let Some(shadow) = self.shadow.as_mut() {
+            shadow.compare(msg, in_request, deadline, &called.result);
+        }
+        called
+    }
+
+    /// How the shadow compares, if one runs.
+    pub fn shadow(&self) -> Option<&ShadowReport> {
+        self.shadow.as_ref().map(Shadow::report)
+    }
+
+    /// Start `candidate` in the shadow of the live version, from its state
+    /// (a shadow already running is replaced).
+    ///
+    /// # Errors
+    /// [`DeployError::Snapshot`] or [`DeployError::Restore`].
+    pub fn start_shadow(&mut self, candidate: Candidate) -> Result<DeployEvent, DeployError> {
+        let Candidate {
+            mut instance,
+            version,
+            ..
+        } = candidate;
+        let state = self.live.snapshot().map_err(|f| DeployError::Snapshot {
+            agent: self.name().to_string(),
+            detail: format!("{}: {}", f.reason, f.detail),
+        })?;
+        let from = self.version.short().to_string();
+        if let Err(f) = instance.restore(&state) {
+            return Err(DeployError::Restore {
+                agent: self.name().to_string(),
+                from,
+                to: version.short().to_string(),
+                detail: format!("{}: {}", f.reason, f.detail),
+            });
+        }
+        let to = version.short().to_string();
+        let shadow = Shadow::new(instance, version);
+        if let Some(old) = self.shadow.replace(shadow) {
+            self.reaper.drop_later(old);
+        }
+        Ok(self.record(
+            EventKind::Shadowed,
+            &from,
+            &to,
+            false,
+            "runs in the shadow of the live version: outputs compared, never acted on".into(),
+            Duration::ZERO,
+        ))
+    }
+
+    /// Swap the shadow in (`floor promote`), as a deploy: from the live
+    /// version's state, on probation. With `discard`, stop it instead.
+    ///
+    /// # Errors
+    /// [`DeployError::NoShadow`], or as [`Deployed::swap`].
+    pub fn promote_shadow(&mut self, discard: bool) -> Result<DeployEvent, DeployError> {
+        let Some(shadow) = self.shadow.take() else {
+            return Err(DeployError::NoShadow {
+                agent: self.name().to_string(),
+            });
+        };
+        let r = shadow.report();
+        let summary = format!(
+            "shadow {}: {} match(es), {} diff(s), {} fault(s)",
+            shadow.version().short(),
+            r.matches,
+            r.diffs,
+            r.faults
+        );
+        if discard {
+            let from = self.version.short().to_string();
+            let to = shadow.version().short().to_string();
+            self.reaper.drop_later(shadow);
+            return Ok(self.record(
+                EventKind::ShadowDiscarded,
+                &from,
+                &to,
+                false,
+                summary,
+                Duration::ZERO,
+            ));
+        }
+        let (instance, version) = shadow.into_parts();
+        let mut event = self.swap(Candidate {
+            instance,
+            version,
+            from_cache: true,
+            prepare_ns: 0,
+            shadow: false,
+        })?;
+        event.detail = format!("promoted from the {summary}; {}", event.detail);
+        if let Some(last) = self.records.back_mut() {
+            last.detail.clone_from(&event.detail);
+        }
+        Ok(event)
+    }
+
+    fn call_live(
+        &mut self,
+        msg: &Envelope,
+        in_request: bool,
+        deadline: Option<Duration>,
+    ) -> Called {
         let result = self.live.handle_within(msg, in_request, deadline);
         let Some(p) = self.probation.as_ref() else {
             self.version.handled += 1;

@@ -51,6 +51,12 @@ impl Node {
     pub fn deploy(&mut self, candidate: Candidate) -> Result<DeployEvent, DeployError> {
         let name = candidate.instance.name().to_string();
         let idx = self.index_for_deploy(&name)?;
+        if candidate.shadow {
+            let event = self.agents[idx].agent.start_shadow(candidate)?;
+            self.deploy_event(idx, &event);
+            self.drain();
+            return Ok(event);
+        }
         let was_on_probation = self.agents[idx].agent.on_probation();
         match self.agents[idx].agent.swap(candidate) {
             Ok(event) => {
@@ -71,6 +77,22 @@ impl Node {
                 Err(e)
             }
         }
+    }
+
+    /// Swap `agent`'s shadow in (`floor promote`), or stop it (`discard`).
+    ///
+    /// # Errors
+    /// [`DeployError::NoShadow`], or as [`Node::deploy`].
+    pub fn promote(&mut self, agent: &str, discard: bool) -> Result<DeployEvent, DeployError> {
+        let idx = self.index_for_deploy(agent)?;
+        let was_on_probation = self.agents[idx].agent.on_probation();
+        let event = self.agents[idx].agent.promote_shadow(discard)?;
+        if event.kind == EventKind::Swapped && !was_on_probation {
+            self.on_probation += 1;
+        }
+        self.deploy_event(idx, &event);
+        self.drain();
+        Ok(event)
     }
 
     /// Go back one version of `agent` (`floor rollback`).
@@ -139,6 +161,9 @@ impl Node {
                 Stats::bump(&self.stats.alerts);
                 tracing::warn!(agent = %name, from = %event.from, to = %event.to, "{}", event.detail);
             }
+            EventKind::Shadowed | EventKind::ShadowDiscarded => {
+                tracing::info!(agent = %name, live = %event.from, shadow = %event.to, "{}", event.detail)
+            }
             EventKind::Swapped => {
                 tracing::info!(agent = %name, from = %event.from, to = %event.to, pause_us = event.pause_us, "swapped")
             }
@@ -175,6 +200,7 @@ impl Node {
                     "memory_bytes": d.memory_bytes(),
                     "earlier": d.earlier().map(|e| json!({"version": e.sha256, "handled": e.handled})).collect::<Vec<_>>(),
                     "records": d.records().collect::<Vec<_>>(),
+                    "shadow": d.shadow(),
                 })
             })
             .collect()

@@ -34,6 +34,13 @@ pub enum Operation {
     /// Swap in a version prepared off the node's thread (`floor deploy`).
     #[serde(skip)]
     Deploy(Box<Candidate>),
+    /// Swap the shadow in, or stop it (`floor promote [--discard]`).
+    Promote {
+        /// The agent.
+        agent: String,
+        /// Stop the shadow instead.
+        discard: bool,
+    },
     /// Go back one version (`floor rollback`).
     Rollback {
         /// The agent.
@@ -84,6 +91,10 @@ impl Node {
                     .map(|event| json!({"event": event, "prepare_ms": prepare_ms, "compiled": !from_cache}))
                     .map_err(|e| OperationError(e.to_string()))
             }
+            Operation::Promote { agent, discard } => self
+                .promote(&agent, discard)
+                .map(|event| json!({"event": event}))
+                .map_err(|e| OperationError(e.to_string())),
             Operation::Rollback { agent, reason } => self
                 .rollback(&agent, &reason)
                 .map(|event| json!({"event": event}))
