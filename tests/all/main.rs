@@ -14,6 +14,7 @@ mod reliable;
 mod request;
 mod risk;
 mod sandbox;
+mod supervisor;
 mod swap;
 mod trading;
 mod venue_sim;

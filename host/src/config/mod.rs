@@ -20,9 +20,11 @@ use crate::venue::sim::SimSymbol;
 
 mod admin;
 mod deploy;
+mod supervisor;
 mod venue;
 pub use admin::{AdminConfig, AdminSection};
 pub use deploy::DeployPolicy;
+pub use supervisor::SupervisorPolicy;
 pub use venue::{VenueKind, VenueSection};
 
 /// The demo config, built into the binary: `floor run` with no file runs it.
@@ -308,6 +310,9 @@ pub struct RawConfig {
     /// `[deploy]`: probation and kept versions for hot swaps.
     #[serde(default)]
     pub deploy: DeployPolicy,
+    /// `[supervisor]`: when a faulting agent is quarantined.
+    #[serde(default)]
+    pub supervisor: SupervisorPolicy,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -369,6 +374,8 @@ pub struct NodeConfig {
     pub admin: AdminConfig,
     /// Hot-swap probation and kept versions.
     pub deploy: DeployPolicy,
+    /// Quarantine policy.
+    pub supervisor: SupervisorPolicy,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -444,6 +451,7 @@ impl RawConfig {
         venue.check(base, &mut p);
         let admin = self.admin.resolve(base, &mut p);
         self.deploy.check(&mut p);
+        self.supervisor.check(&mut p);
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -705,6 +713,7 @@ impl RawConfig {
             risk: self.risk,
             admin,
             deploy: self.deploy,
+            supervisor: self.supervisor,
             agents,
         })
     }

@@ -64,6 +64,10 @@ pub enum ReasonCode {
     LimitAgentOrderRate,
     /// Today's loss is over `limits.max_daily_loss`: only reducing orders.
     LimitDailyLoss,
+    /// The agent is quarantined (too many faults in the supervisor's
+    /// window): reliable messages for it wait here until a fixed version is
+    /// deployed and `floor dlq replay` hands them over.
+    Quarantined,
 }
 
 impl ReasonCode {
@@ -121,6 +125,7 @@ impl ReasonCode {
             ReasonCode::LimitOrderRate => "limit_order_rate",
             ReasonCode::LimitAgentOrderRate => "limit_agent_order_rate",
             ReasonCode::LimitDailyLoss => "limit_daily_loss",
+            ReasonCode::Quarantined => "quarantined",
         }
     }
 }

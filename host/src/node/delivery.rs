@@ -94,6 +94,22 @@ impl Node {
             self.agents[idx].counts.deduplicated += 1;
             return;
         }
+        if self.agents[idx].supervision.quarantined() {
+            // Reliable messages are kept in the DLQ for after the fix;
+            // market data is counted, not kept.
+            self.agents[idx].supervision.refuse();
+            if d.reliable {
+                let name = self.agents[idx].agent.name().to_string();
+                self.dead_letter(
+                    &name,
+                    ReasonCode::Quarantined,
+                    format!("`{name}` is quarantined; replay this after deploying a fix"),
+                    (*d.envelope).clone(),
+                    1,
+                );
+            }
+            return;
+        }
         if self.parked.contains_key(&idx) {
             self.enqueue(idx, d.envelope, d.reliable);
             return;
@@ -199,6 +215,7 @@ impl Node {
         }
         Stats::bump(&self.stats.agent_faults);
         self.agents[idx].counts.faults += 1;
+        self.supervise(idx);
         match self.retry.next_due(attempt + 1, first_tried, self.now) {
             Some(due) => {
                 Stats::bump(&self.stats.retried);

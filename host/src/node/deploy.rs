@@ -25,12 +25,25 @@ impl Node {
         in_request: bool,
         deadline: Option<Duration>,
     ) -> Result<Vec<Output>, CallFault> {
+        if let Some(q) = self.agents[idx].supervision.quarantine() {
+            let detail = format!(
+                "`{}` is quarantined: {}",
+                self.agents[idx].agent.name(),
+                q.reason
+            );
+            self.agents[idx].supervision.refuse();
+            return Err(CallFault {
+                reason: crate::model::ReasonCode::Quarantined,
+                detail,
+            });
+        }
         let called = self.agents[idx].agent.call(msg, in_request, deadline);
         if let Some(event) = called.event {
             if event.kind == EventKind::RolledBack {
                 // The new version's fault, although the message was handled.
                 Stats::bump(&self.stats.agent_faults);
                 self.agents[idx].counts.faults += 1;
+                self.supervise(idx);
             }
             self.deploy_event(idx, &event);
         }
@@ -63,6 +76,7 @@ impl Node {
                 if !was_on_probation {
                     self.on_probation += 1;
                 }
+                self.release(idx);
                 self.deploy_event(idx, &event);
                 self.drain();
                 Ok(event)
@@ -87,8 +101,11 @@ impl Node {
         let idx = self.index_for_deploy(agent)?;
         let was_on_probation = self.agents[idx].agent.on_probation();
         let event = self.agents[idx].agent.promote_shadow(discard)?;
-        if event.kind == EventKind::Swapped && !was_on_probation {
-            self.on_probation += 1;
+        if event.kind == EventKind::Swapped {
+            if !was_on_probation {
+                self.on_probation += 1;
+            }
+            self.release(idx);
         }
         self.deploy_event(idx, &event);
         self.drain();
@@ -110,6 +127,7 @@ impl Node {
         if was_on_probation {
             self.on_probation -= 1;
         }
+        self.release(idx);
         self.deploy_event(idx, &event);
         self.drain();
         Ok(event)

@@ -22,6 +22,7 @@
 //! - [`operator`]: operator commands (status, trading state, DLQ replay,
 //!   deploy, rollback).
 //! - `deploy`: every agent call through its versions; deploy events.
+//! - `supervisor`: quarantine of agents that fault too often; health.
 
 pub mod connect;
 mod delivery;
@@ -30,6 +31,7 @@ pub mod operator;
 mod risk_stage;
 pub mod run;
 pub mod stats;
+mod supervisor;
 pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -65,6 +67,7 @@ struct Slot {
     counts: SlotCounts,
     inbox: delivery::InboxPolicy,
     seen: crate::bus::DedupWindow,
+    supervision: supervisor::Supervision,
 }
 
 #[derive(Default)]
@@ -108,6 +111,7 @@ pub struct Node {
     preparer: Preparer,
     /// Agents whose new version is on probation.
     on_probation: usize,
+    supervisor: crate::config::SupervisorPolicy,
     runtime: Arc<Runtime>,
 }
 
@@ -183,6 +187,7 @@ impl Node {
                 counts: SlotCounts::default(),
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
                 seen: crate::bus::DedupWindow::default(),
+                supervision: supervisor::Supervision::default(),
             });
         }
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
@@ -223,6 +228,7 @@ impl Node {
             now: 0,
             preparer: Preparer::new(runtime.clone(), linker, cache, view.clone(), specs),
             on_probation: 0,
+            supervisor: cfg.supervisor.clone(),
             runtime,
         })
     }
@@ -478,9 +484,13 @@ impl Node {
     }
 
     fn fault(&mut self, idx: usize, fault: CallFault, envelope: &Envelope) {
-        if fault.reason != ReasonCode::AgentError {
+        if !matches!(
+            fault.reason,
+            ReasonCode::AgentError | ReasonCode::Quarantined
+        ) {
             Stats::bump(&self.stats.agent_faults);
             self.agents[idx].counts.faults += 1;
+            self.supervise(idx);
         }
         let name = self.agents[idx].agent.name().to_string();
         self.dead_letter(
@@ -875,10 +885,12 @@ impl Node {
             trading_change: self.trading.last_change().cloned(),
             equity: self.oms.portfolio.equity_now(),
             positions,
+            health: self.host_health(),
             agents: self
                 .agents
                 .iter()
-                .map(|a| stats::AgentSummary {
+                .enumerate()
+                .map(|(i, a)| stats::AgentSummary {
                     conflated: a.counts.conflated,
                     deduplicated: a.counts.deduplicated,
                     max_queue: a.counts.max_queue,
@@ -886,7 +898,13 @@ impl Node {
                     above_high_water_ns: a.counts.above_high_ns,
                     name: a.agent.name().to_string(),
                     version: a.agent.version().sha256.clone(),
-                    state: a.agent.state().to_string(),
+                    state: if a.supervision.quarantined() {
+                        "quarantined".to_string()
+                    } else {
+                        a.agent.state().to_string()
+                    },
+                    health: self.health(i),
+                    quarantine: a.supervision.quarantine().cloned(),
                     memory_bytes: a.agent.memory_bytes() as u64,
                     handled: a.counts.handled,
                     faults: a.counts.faults,

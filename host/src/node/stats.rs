@@ -75,8 +75,12 @@ pub struct AgentSummary {
     pub name: String,
     /// The running version: hex SHA-256 of its component.
     pub version: String,
-    /// `running`, or `probation` after a swap.
+    /// `running`, `probation` after a swap, or `quarantined`.
     pub state: String,
+    /// 0–100 (deductions: see the supervisor's docs).
+    pub health: u8,
+    /// Why and since when it is quarantined.
+    pub quarantine: Option<super::supervisor::Quarantine>,
     /// Linear memory of its running instance, bytes.
     pub memory_bytes: u64,
     /// Messages delivered to it (including risk requests).
@@ -148,6 +152,9 @@ pub struct Summary {
     pub equity: crate::oms::Equity,
     /// Positions at the end.
     pub positions: Vec<Position>,
+    /// The host's health, 0–100: its lowest agent's, capped at 25 while
+    /// HALTED and 75 while REDUCING.
+    pub health: u8,
     /// Agents.
     pub agents: Vec<AgentSummary>,
     /// Bus counters per topic.
