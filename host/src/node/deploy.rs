@@ -3,8 +3,8 @@
 //! is published and counted.
 //!
 //! Each event goes out on `deploy.<kind>.<agent>` (`swapped`, `promoted`,
-//! `rolled_back`, `refused`) as JSON, from the host; a rollback or a
-//! refused swap is also an alert.
+//! `rolled_back`, `refused`, `shadowed`, `shadow_discarded`) as JSON, from
+//! the host; a rollback or a refused swap is also an alert.
 
 use std::time::{Duration, Instant};
 
