@@ -160,9 +160,16 @@ fn repeated_attacks_never_take_the_host_down() {
         h.attack();
         h.ping();
     }
-    assert_eq!(h.counts(), vec![1; 20]);
-    assert_eq!(h.node.dlq().total(), 20);
-    assert_eq!(h.node.summary(0.0).agents[0].starts, 21);
+    // Each of the first 10 faults restarts the agent, which then handles
+    // the ping; the 11th quarantines it (`[supervisor] max_faults = 10`):
+    // it is called no more, and the host carries on.
+    assert_eq!(h.counts(), vec![1; 10]);
+    assert_eq!(h.node.dlq().total(), 11);
+    let a = &h.node.summary(0.0).agents[0];
+    assert_eq!((a.starts, a.state.as_str()), (12, "quarantined"));
+    assert_eq!(a.quarantine.as_ref().map(|q| q.refused), Some(19));
+    h.ping();
+    assert_eq!(h.counts().len(), 10);
 }
 
 #[test]
