@@ -73,7 +73,8 @@ inbox_capacity = 1000000
     Ok(NodeConfig::parse(&text, "<swap bench>", Path::new("."))?)
 }
 
-/// Offer `messages` messages at `per_second` and swap every `swap_every`.
+/// Offer `messages` messages at `per_second` (0: as fast as the node takes
+/// them) and swap every `swap_every`.
 ///
 /// # Errors
 /// When the counter fixture is missing or a version does not prepare or swap.
@@ -138,9 +139,11 @@ pub fn swap_under_load(
     let interval_ns = 1_000_000_000 / per_second.max(1);
     let start = Instant::now();
     for i in 1..=messages {
-        let due = Duration::from_nanos(interval_ns * i);
-        while start.elapsed() < due {
-            std::hint::spin_loop();
+        if per_second > 0 {
+            let due = Duration::from_nanos(interval_ns * i);
+            while start.elapsed() < due {
+                std::hint::spin_loop();
+            }
         }
         node.publish("bench.count.in", Payload::Custom(i.to_le_bytes().to_vec()));
         if i % swap_every == 0 {

@@ -70,13 +70,8 @@ impl Node {
             self.drain();
             return Ok(event);
         }
-        let was_on_probation = self.agents[idx].agent.on_probation();
         match self.agents[idx].agent.swap(candidate) {
             Ok(event) => {
-                if !was_on_probation {
-                    self.on_probation += 1;
-                }
-                self.release(idx);
                 self.deploy_event(idx, &event);
                 self.drain();
                 Ok(event)
@@ -99,14 +94,7 @@ impl Node {
     /// [`DeployError::NoShadow`], or as [`Node::deploy`].
     pub fn promote(&mut self, agent: &str, discard: bool) -> Result<DeployEvent, DeployError> {
         let idx = self.index_for_deploy(agent)?;
-        let was_on_probation = self.agents[idx].agent.on_probation();
         let event = self.agents[idx].agent.promote_shadow(discard)?;
-        if event.kind == EventKind::Swapped {
-            if !was_on_probation {
-                self.on_probation += 1;
-            }
-            self.release(idx);
-        }
         self.deploy_event(idx, &event);
         self.drain();
         Ok(event)
@@ -120,14 +108,9 @@ impl Node {
     pub fn rollback(&mut self, agent: &str, reason: &str) -> Result<DeployEvent, DeployError> {
         let idx = self.index_for_deploy(agent)?;
         let preparer = self.preparer.clone();
-        let was_on_probation = self.agents[idx].agent.on_probation();
         let event = self.agents[idx]
             .agent
             .roll_back(Some(&preparer), false, reason.to_string())?;
-        if was_on_probation {
-            self.on_probation -= 1;
-        }
-        self.release(idx);
         self.deploy_event(idx, &event);
         self.drain();
         Ok(event)
@@ -162,16 +145,25 @@ impl Node {
         }
     }
 
-    /// Publish and log a deploy event; keep the probation count right.
+    /// Publish and log a deploy event. A version an operator put in place
+    /// (a swap, a rollback by hand) releases the agent from quarantine.
     fn deploy_event(&mut self, idx: usize, event: &DeployEvent) {
         let name = self.agents[idx].agent.name().to_string();
+        // Deploy events are rare: count the probations again rather than
+        // keep a running tally in every path.
+        self.on_probation = self
+            .agents
+            .iter()
+            .filter(|a| a.agent.on_probation())
+            .count();
+        if matches!(event.kind, EventKind::Swapped | EventKind::RolledBack) && !event.automatic {
+            self.release(idx);
+        }
         match event.kind {
             EventKind::Promoted => {
-                self.on_probation = self.on_probation.saturating_sub(1);
                 tracing::info!(agent = %name, version = %event.to, "promoted: {}", event.detail);
             }
             EventKind::RolledBack if event.automatic => {
-                self.on_probation = self.on_probation.saturating_sub(1);
                 Stats::bump(&self.stats.alerts);
                 tracing::warn!(agent = %name, from = %event.from, to = %event.to, "rolled back: {}", event.detail);
             }
