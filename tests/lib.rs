@@ -173,6 +173,10 @@ pub fn published(node: &Node, topic: &str) -> Vec<String> {
         .collect()
 }
 
+/// `[supervisor]` with no restart backoff: for tests of one fault at a
+/// time, or of the bus's own retry backoff, at a fixed event time.
+pub const NO_RESTART_BACKOFF: &str = "[supervisor]\nrestart_backoff_ms = 0\n\n";
+
 /// A node with one agent built from the hostile fixture.
 pub struct HostileNode {
     /// The node.
@@ -183,6 +187,8 @@ pub struct HostileNode {
 impl HostileNode {
     /// The hostile agent in `mode`, with `limits` (an inline TOML table body
     /// such as `fuel = 1000`), `publish` rights and subscribed to `test.#`.
+    /// It is served again at once after a fault (no restart backoff), so a
+    /// test sees the next message handled without moving event time.
     pub fn new(mode: &str, limits: &str, publish: &str) -> Self {
         Self::with(mode, limits, publish, "")
     }
@@ -203,7 +209,7 @@ impl HostileNode {
         };
         let data = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[runtime]\npool_instances = 8\n{BTCUSDT}{}",
+            "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[runtime]\npool_instances = 8\n\n{NO_RESTART_BACKOFF}{BTCUSDT}{}",
             data.path().display(),
             test_cache().display(),
             hostile_agent(
@@ -238,8 +244,8 @@ impl HostileNode {
             .publish("test.attack.now", Payload::Custom(b"attack".to_vec()));
     }
 
-    /// The message counts the fixture has published so far (each instance
-    /// counts from 1).
+    /// The message counts the fixture has published so far (the count is
+    /// its state: a restart after a fault carries it on).
     pub fn counts(&self) -> Vec<u64> {
         self.node
             .tapped()
@@ -331,4 +337,34 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
+}
+
+/// Move `node`'s event time to `at` with a BTCUSDT quote (that the tests'
+/// agents do not subscribe to): due retries, restarts and timers run.
+pub fn advance(node: &mut Node, at: u64) {
+    let q = floor_host::model::Quote {
+        symbol: "BTCUSDT".into(),
+        bid: 99.0,
+        bid_size: 1.0,
+        ask: 101.0,
+        ask_size: 1.0,
+    };
+    node.inject(floor_host::model::MarketEvent::Quote(q), at);
+}
+
+/// What the counter fixture published on `swap.count.out`, in order:
+/// (its count, the message's payload counter, its version label).
+pub fn counter_outputs(node: &Node) -> Vec<(u64, u64, String)> {
+    node.tapped()
+        .iter()
+        .filter(|e| e.topic == "swap.count.out")
+        .map(|e| match &e.payload {
+            Payload::Custom(b) => (
+                u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                u64::from_le_bytes(b[8..16].try_into().expect("8 bytes")),
+                String::from_utf8_lossy(&b[16..]).into_owned(),
+            ),
+            other => panic!("unexpected payload {other:?}"),
+        })
+        .collect()
 }

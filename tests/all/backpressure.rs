@@ -11,6 +11,10 @@ const MS: u64 = 1_000_000;
 fn slow_agent(extra: &str) -> String {
     format!(
         r#"
+[supervisor]
+# The bus's retry backoff alone: no restart backoff on top.
+restart_backoff_ms = 0
+
 [bus]
 reliable = ["test.#"]
 

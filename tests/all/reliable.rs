@@ -2,9 +2,9 @@
 //! the message again after a backoff, later messages wait behind it, and a
 //! message that never goes through is dead-lettered as `retries_exhausted`.
 
-use floor_host::model::{MarketEvent, Payload, Quote, ReasonCode};
+use floor_host::model::{Payload, ReasonCode};
 use floor_host::node::Node;
-use floor_tests::{hostile_agent, node_with, published};
+use floor_tests::{NO_RESTART_BACKOFF, advance, hostile_agent, node_with, published};
 
 const MS: u64 = 1_000_000;
 
@@ -16,19 +16,8 @@ fn agent(mode: &str, retry: &str) -> String {
         r#""fixture.#""#,
         "",
     );
-    format!("\n[bus]\nreliable = [\"test.#\"]\nretry = {{ {retry} }}\n{table}")
-}
-
-/// Move event time to `at` (a quote nobody subscribes to).
-fn advance(node: &mut Node, at: u64) {
-    let q = Quote {
-        symbol: "BTCUSDT".into(),
-        bid: 99.0,
-        bid_size: 1.0,
-        ask: 101.0,
-        ask_size: 1.0,
-    };
-    node.inject(MarketEvent::Quote(q), at);
+    // No restart backoff: these tests look at the bus's retry backoff alone.
+    format!("\n{NO_RESTART_BACKOFF}[bus]\nreliable = [\"test.#\"]\nretry = {{ {retry} }}\n{table}")
 }
 
 fn send(node: &mut Node, what: &str) {

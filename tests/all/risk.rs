@@ -201,6 +201,10 @@ fn a_tap_sees_all_order_flow_and_may_not_publish() {
     // handles: as a tap, each of those publishes is refused.
     let shadow = format!(
         r#"
+[supervisor]
+# Each denied publish restarts it: served again at once.
+restart_backoff_ms = 0
+
 [[agents]]
 name = "shadow"
 path = "{}"

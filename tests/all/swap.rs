@@ -7,23 +7,7 @@ use std::sync::mpsc::sync_channel;
 use floor_host::deploy::{Candidate, DeployError, DeployRequest, EventKind};
 use floor_host::model::{Payload, TopicPattern};
 use floor_host::node::Node;
-use floor_tests::{counter_agent, fixture, node_with, variant};
-
-/// One `swap.count.out` message: (count, payload counter, version label).
-fn counts(node: &Node) -> Vec<(u64, u64, String)> {
-    node.tapped()
-        .iter()
-        .filter(|e| e.topic == "swap.count.out")
-        .map(|e| match &e.payload {
-            Payload::Custom(b) => (
-                u64::from_le_bytes(b[..8].try_into().unwrap()),
-                u64::from_le_bytes(b[8..16].try_into().unwrap()),
-                String::from_utf8_lossy(&b[16..]).into_owned(),
-            ),
-            other => panic!("unexpected payload {other:?}"),
-        })
-        .collect()
-}
+use floor_tests::{counter_agent, counter_outputs as counts, fixture, node_with, variant};
 
 fn counter_node(deploy: &str) -> (Node, tempfile::TempDir) {
     let agents = format!(

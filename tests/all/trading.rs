@@ -208,8 +208,11 @@ fn a_required_risk_agent_going_down_halts_trading_until_an_operator_resumes() {
             .contains("required risk agent `gate` is unavailable"),
         "{change:?}"
     );
-    // The agent is back (a fresh instance), but the host does not trust
-    // itself back into trading.
+    assert_eq!(d.node.status()["agents"][1]["state"], "restarting");
+    // After its restart backoff (1 s of event time) the agent is back, but
+    // the host does not trust itself back into trading.
+    d.quote(19_999.0, 20_001.0, 1_001_000_000);
+    assert_eq!(d.node.status()["agents"][1]["state"], "running");
     let s = d.send(market(Side::Buy, 0.1, "t"));
     assert!(rejected_with(&s, "trading_halted"), "{s:?}");
     d.node

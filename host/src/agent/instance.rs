@@ -162,6 +162,10 @@ pub struct AgentInstance {
     view: Arc<dyn View>,
     live: Option<Live>,
     starts: u64,
+    /// Fuel burnt by `on-message` calls, all instances together.
+    fuel_used: u64,
+    /// Timers of an instance that faulted while no new one could start.
+    stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
     scratch: Option<bindings::floor::agent::types::Envelope>,
 }
@@ -199,6 +203,8 @@ impl AgentInstance {
             view,
             live: None,
             starts: 0,
+            fuel_used: 0,
+            stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
         me.restart()?;
@@ -218,6 +224,12 @@ impl AgentInstance {
     /// How many instances were started (1 + restarts after faults).
     pub fn starts(&self) -> u64 {
         self.starts
+    }
+
+    /// Fuel burnt by `on-message` calls since the agent started, over all
+    /// its instances.
+    pub fn fuel_used(&self) -> u64 {
+        self.fuel_used
     }
 
     /// Bytes of linear memory the current instance holds.
@@ -253,12 +265,32 @@ impl AgentInstance {
         )
     }
 
-    /// Throw the current instance away and start a fresh one.
+    /// Throw the current instance away and start a fresh one. Its pending
+    /// timers are the host's and carry over.
     ///
     /// # Errors
     /// [`StartError`] when instantiation or `init` fails.
     pub fn restart(&mut self) -> Result<(), StartError> {
+        let mut timers = self.take_timers();
+        timers.append(&mut self.stashed_timers);
         self.live = None;
+        match self.fresh() {
+            Ok(mut live) => {
+                self.starts += 1;
+                live.store.data_mut().timers = timers;
+                self.live = Some(live);
+                Ok(())
+            }
+            Err(e) => {
+                // Kept for the next start that succeeds.
+                self.stashed_timers = timers;
+                Err(e)
+            }
+        }
+    }
+
+    /// Instantiate the component and run `init`.
+    fn fresh(&self) -> Result<Live, StartError> {
         let fault = |e: wasmtime::Error| StartError::Fault {
             agent: self.spec.name.clone(),
             fault: Fault::classify(&e).into(),
@@ -282,9 +314,7 @@ impl AgentInstance {
                 message: e.message,
             });
         }
-        self.starts += 1;
-        self.live = Some(Live { store, bindings });
-        Ok(())
+        Ok(Live { store, bindings })
     }
 
     /// Handle one message. `in_request` says whether the message is a
@@ -321,6 +351,9 @@ impl AgentInstance {
                 .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
         }
         let mut result = self.call(msg, in_request, ticks);
+        if let Some(Ok(left)) = self.live.as_ref().map(|l| l.store.get_fuel()) {
+            self.fuel_used += self.spec.limits.fuel.saturating_sub(left);
+        }
         if let Err(fault) = result.as_mut() {
             // A trap's cause is often only in what the agent printed (a
             // Rust panic message): keep it before the instance is dropped.

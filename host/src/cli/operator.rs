@@ -175,23 +175,51 @@ fn print_status(v: &Value) {
         eq["gross_exposure"].as_f64().unwrap_or(0.0)
     );
     println!(
-        "{:<16} {:<12} {:<10} {:>10} {:>7} {:>10} {:>8} {:>7}",
-        "agent", "version", "state", "handled", "faults", "published", "intents", "starts"
+        "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>7} {:>10} {:>8} {:>12} {:>9}",
+        "agent",
+        "version",
+        "state",
+        "health",
+        "handled",
+        "inbox",
+        "faults",
+        "published",
+        "intents",
+        "fuel used",
+        "memory"
     );
+    let mut errors = Vec::new();
     for a in v["agents"].as_array().into_iter().flatten() {
         let g = |k: &str| a[k].as_u64().unwrap_or(0);
         let version = a["version"].as_str().unwrap_or("?");
+        let name = a["name"].as_str().unwrap_or("?");
         println!(
-            "{:<16} {:<12} {:<10} {:>10} {:>7} {:>10} {:>8} {:>7}",
-            a["name"].as_str().unwrap_or("?"),
+            "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>7} {:>10} {:>8} {:>12} {:>8}K",
+            name,
             &version[..version.len().min(12)],
             a["state"].as_str().unwrap_or("?"),
+            g("health"),
             g("handled"),
+            g("inbox"),
             g("faults"),
             g("published"),
             g("order_intents"),
-            g("starts")
+            g("fuel_used"),
+            g("memory_bytes") / 1024
         );
+        if let Some(e) = a["last_error"].as_object() {
+            errors.push(format!(
+                "  {name}: {} ({})",
+                e.get("reason").and_then(Value::as_str).unwrap_or("?"),
+                e.get("detail").and_then(Value::as_str).unwrap_or("")
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        println!("last errors:");
+        for e in errors {
+            println!("{e}");
+        }
     }
     print_shadows(v);
 }

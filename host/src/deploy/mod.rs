@@ -32,12 +32,15 @@
 //! - [`versions`]: one agent's live version, history and probation.
 //! - [`reaper`]: dropping what a swap sheds, off the node's thread.
 //! - [`shadow`]: a candidate beside the live version, compared, never acted on.
+//! - [`checkpoint`]: the last good state, so a restart after a fault loses nothing.
 
+pub mod checkpoint;
 pub mod prepare;
 pub mod reaper;
 pub mod shadow;
 pub mod versions;
 
+pub use checkpoint::Recovery;
 pub use prepare::{Candidate, DeployError, DeployRequest, Preparer};
 pub use reaper::Reaper;
 pub use shadow::{Diff, ShadowReport};

@@ -3,10 +3,12 @@
 //! probation of a fresh swap, and a record of what happened.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::checkpoint::{Checkpoint, Recovery};
 use super::shadow::{Shadow, ShadowReport};
 use super::{Candidate, DeployError, Preparer, Reaper};
 use crate::agent::{AgentInstance, AgentSpec, CallFault};
@@ -86,11 +88,11 @@ pub struct DeployRecord {
 /// An event for the node to publish (`deploy.<kind>.<agent>`).
 pub type DeployEvent = DeployRecord;
 
+/// A fresh version's probation: the checkpoint is taken after every
+/// message, so a rollback starts from the state just before the fault.
 struct Probation {
     since: Instant,
     handled: u64,
-    /// The new version's state after the last message it handled well.
-    last_good: Vec<u8>,
 }
 
 /// The result of a call, and the deploy event it caused, if any.
@@ -99,6 +101,8 @@ pub struct Called {
     pub result: Result<Vec<Output>, CallFault>,
     /// A promotion or an automatic rollback.
     pub event: Option<DeployEvent>,
+    /// The agent faulted and was restarted from its last good state.
+    pub recovery: Option<Recovery>,
 }
 
 /// An agent as deploys see it.
@@ -112,6 +116,14 @@ pub struct Deployed {
     policy: DeployPolicy,
     reaper: Reaper,
     shadow: Option<Shadow>,
+    checkpoint: Checkpoint,
+}
+
+/// A fault that restarted the instance (not the agent's own refusal).
+fn faulted(result: &Result<Vec<Output>, CallFault>) -> bool {
+    result
+        .as_ref()
+        .is_err_and(|f| f.reason != ReasonCode::AgentError)
 }
 
 fn unix_ms() -> u64 {
@@ -121,15 +133,18 @@ fn unix_ms() -> u64 {
 }
 
 impl Deployed {
-    /// The version an agent started with; what it sheds is dropped on
-    /// `reaper`'s thread.
+    /// The version an agent started with, its state checkpointed every
+    /// `checkpoint_every` messages; what it sheds is dropped on `reaper`'s
+    /// thread.
     pub fn new(
         live: AgentInstance,
         version: Version,
         policy: DeployPolicy,
+        checkpoint_every: usize,
         reaper: Reaper,
     ) -> Self {
         Self {
+            checkpoint: Checkpoint::new(checkpoint_every),
             reaper,
             shadow: None,
             live,
@@ -189,6 +204,11 @@ impl Deployed {
         self.live.logs_suppressed()
     }
 
+    /// Fuel the running version's `on-message` calls burnt.
+    pub fn fuel_used(&self) -> u64 {
+        self.live.fuel_used()
+    }
+
     /// Bytes of linear memory the running instance holds.
     pub fn memory_bytes(&self) -> usize {
         self.live.memory_bytes()
@@ -228,7 +248,12 @@ impl Deployed {
     /// rolls back to the previous version, which then handles the message.
     /// A shadow, if one runs, gets the message too and its outcome is
     /// compared with the live one.
-    pub fn call(&mut self, msg: &Envelope, in_request: bool, deadline: Option<Duration>) -> Called {
+    pub fn call(
+        &mut self,
+        msg: &Arc<Envelope>,
+        in_request: bool,
+        deadline: Option<Duration>,
+    ) -> Called {
         let called = self.call_live(msg, in_request, deadline);
         if let Some(shadow) = self.shadow.as_mut() {
             shadow.compare(msg, in_request, deadline, &called.result);
@@ -329,57 +354,68 @@ impl Deployed {
 
     fn call_live(
         &mut self,
-        msg: &Envelope,
+        msg: &Arc<Envelope>,
         in_request: bool,
         deadline: Option<Duration>,
     ) -> Called {
         let result = self.live.handle_within(msg, in_request, deadline);
-        let Some(p) = self.probation.as_ref() else {
-            self.version.handled += 1;
-            return Called {
-                result,
-                event: None,
-            };
-        };
-        if let Err(f) = &result
-            && f.reason != ReasonCode::AgentError
-        {
+        if !faulted(&result) {
+            return self.handled(msg, in_request, deadline, result);
+        }
+        if let Some(p) = self.probation.as_ref() {
             let why = format!(
                 "{} on message {} of its probation: {}",
-                f.reason,
+                result.as_ref().err().map_or(ReasonCode::Trap, |f| f.reason),
                 p.handled + 1,
-                f.detail
+                result.as_ref().err().map_or("", |f| f.detail.as_str())
             );
-            return match self.roll_back(None, true, why) {
+            match self.roll_back(None, true, why) {
                 Ok(event) => {
-                    self.version.handled += 1;
-                    Called {
-                        result: self.live.handle_within(msg, in_request, deadline),
-                        event: Some(event),
-                    }
+                    // The previous version, from the last good state, takes
+                    // the message.
+                    let mut called = self.call_live(msg, in_request, deadline);
+                    called.event = Some(event);
+                    return called;
                 }
-                Err(e) => {
-                    tracing::error!(agent = %self.name(), "cannot roll back: {e}");
-                    Called {
-                        result,
-                        event: None,
-                    }
-                }
-            };
+                Err(e) => tracing::error!(agent = %self.name(), "cannot roll back: {e}"),
+            }
         }
+        let recovery = self.checkpoint.recover(&mut self.live);
+        Called {
+            result,
+            event: None,
+            recovery: Some(recovery),
+        }
+    }
+
+    /// After a message handled without a fault: note it, and take the
+    /// state when a checkpoint is due (after every message on probation).
+    fn handled(
+        &mut self,
+        msg: &Arc<Envelope>,
+        in_request: bool,
+        deadline: Option<Duration>,
+        result: Result<Vec<Output>, CallFault>,
+    ) -> Called {
         self.version.handled += 1;
+        let due = self.checkpoint.note(msg, in_request) || self.probation.is_some();
+        let mut called = Called {
+            result,
+            event: None,
+            recovery: None,
+        };
+        if !due {
+            return called;
+        }
         match self.live.snapshot() {
             Ok(state) => {
+                self.checkpoint.set(state);
                 if let Some(p) = self.probation.as_mut() {
-                    p.last_good = state;
                     p.handled += 1;
-                }
-                Called {
-                    event: self.check_probation(Instant::now()),
-                    result,
+                    called.event = self.check_probation(Instant::now());
                 }
             }
-            Err(f) => {
+            Err(f) if self.probation.is_some() => {
                 // The outputs stand; the previous version takes the state
                 // from before this message and handles it too, for its
                 // state only (its outputs are dropped: they were made).
@@ -387,13 +423,18 @@ impl Deployed {
                     "snapshot() faulted on probation: {}: {}",
                     f.reason, f.detail
                 );
-                let event = self.roll_back(None, true, why).ok();
-                if event.is_some() {
-                    let _ = self.live.handle_within(msg, in_request, deadline);
+                called.event = self.roll_back(None, true, why).ok();
+                if called.event.is_some() {
+                    let _ = self.call_live(msg, in_request, deadline);
                 }
-                Called { result, event }
+            }
+            Err(f) => {
+                let why = format!("snapshot() faulted: {}: {}", f.reason, f.detail);
+                tracing::error!(agent = %self.name(), "{why}; a restart after a fault will begin from init");
+                self.checkpoint.fail(why);
             }
         }
+        called
     }
 
     /// End probation if its window is over; the promotion, if so.
@@ -458,8 +499,8 @@ impl Deployed {
         self.probation = Some(Probation {
             since: Instant::now(),
             handled: 0,
-            last_good: state,
         });
+        self.checkpoint.reset(Some(state));
         // Dropping an instance or the last copy of a component takes tens
         // of µs (pool slot, code unmapped): done on the reaper's thread.
         if let Some((instance, v)) = displaced {
@@ -506,9 +547,9 @@ impl Deployed {
     ) -> Result<DeployEvent, DeployError> {
         let started = Instant::now();
         let agent = self.name().to_string();
-        let state = match self.probation.as_ref() {
-            Some(p) => p.last_good.clone(),
-            None => self.live.snapshot().map_err(|f| DeployError::Snapshot {
+        let state = match (self.probation.as_ref(), self.checkpoint.state()) {
+            (Some(_), Some(last_good)) => last_good.to_vec(),
+            _ => self.live.snapshot().map_err(|f| DeployError::Snapshot {
                 agent: agent.clone(),
                 detail: format!("{}: {}", f.reason, f.detail),
             })?,
@@ -529,7 +570,8 @@ impl Deployed {
             }
         };
         let mut detail = reason;
-        if let Err(f) = prev.restore(&state) {
+        let mut restored = Some(state);
+        if let Some(Err(f)) = restored.as_ref().map(|s| prev.restore(s)) {
             if !automatic {
                 let err = DeployError::Restore {
                     agent,
@@ -546,11 +588,13 @@ impl Deployed {
                 f.reason,
                 f.detail
             ));
+            restored = prev.snapshot().ok();
         }
         prev.put_timers(self.live.take_timers());
         let bad = std::mem::replace(&mut self.live, prev);
         let bad_version = std::mem::replace(&mut self.version, prev_version);
         self.probation = None;
+        self.checkpoint.reset(restored);
         let pause = started.elapsed();
         self.reaper.drop_later(bad);
         let to = self.version.short().to_string();

@@ -68,6 +68,10 @@ pub enum ReasonCode {
     /// window): reliable messages for it wait here until a fixed version is
     /// deployed and `floor dlq replay` hands them over.
     Quarantined,
+    /// The agent faulted and is restarting from its last good state: the
+    /// supervisor's backoff is not over. Messages wait in its inbox; a
+    /// request to it is answered at once with this reason.
+    Restarting,
 }
 
 impl ReasonCode {
@@ -126,6 +130,7 @@ impl ReasonCode {
             ReasonCode::LimitAgentOrderRate => "limit_agent_order_rate",
             ReasonCode::LimitDailyLoss => "limit_daily_loss",
             ReasonCode::Quarantined => "quarantined",
+            ReasonCode::Restarting => "restarting",
         }
     }
 }

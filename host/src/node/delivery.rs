@@ -231,7 +231,8 @@ impl Node {
                     first_tried,
                     queue: VecDeque::new(),
                 });
-                parked.due = due;
+                // A restart's backoff may keep it down longer.
+                parked.due = parked.due.max(due);
                 parked.first_tried = first_tried;
                 parked.queue.push_front((env, attempt + 1, true));
                 false
@@ -264,21 +265,37 @@ impl Node {
             let Some(mut p) = self.parked.remove(&idx) else {
                 continue;
             };
-            let mut head = true;
             while let Some((env, attempt, reliable)) = p.queue.pop_front() {
-                let first = if head { p.first_tried } else { self.now };
-                head = false;
+                // Only a retried message (the head) keeps its first try.
+                let first = if attempt > 1 { p.first_tried } else { self.now };
                 let left = p.queue.len();
                 self.note_depth(idx, left);
-                if !self.try_deliver(idx, env, reliable, attempt, first) {
-                    // Parked again: what is left waits behind the new head.
-                    if let Some(again) = self.parked.get_mut(&idx) {
-                        again.queue.extend(p.queue.drain(..));
-                    }
+                self.try_deliver(idx, env, reliable, attempt, first);
+                if let Some(again) = self.parked.get_mut(&idx) {
+                    // Parked again (a retry, or a restart's backoff): what
+                    // is left waits behind.
+                    again.queue.extend(p.queue.drain(..));
                     break;
                 }
             }
         }
+    }
+
+    /// Keep agent `idx` from being served before event time `due` (a
+    /// restart's backoff): what arrives meanwhile waits in its queue.
+    pub(super) fn park_until(&mut self, idx: usize, due: Nanos) {
+        let now = self.now;
+        let p = self.parked.entry(idx).or_insert_with(|| Parked {
+            due,
+            first_tried: now,
+            queue: VecDeque::new(),
+        });
+        p.due = p.due.max(due);
+    }
+
+    /// Messages waiting for agent `idx` now.
+    pub(super) fn inbox_depth(&self, idx: usize) -> usize {
+        self.parked.get(&idx).map_or(0, Parked::len)
     }
 
     /// Messages waiting behind retries, for the summary.

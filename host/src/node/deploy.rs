@@ -6,14 +6,15 @@
 //! `rolled_back`, `refused`, `shadowed`, `shadow_discarded`) as JSON, from
 //! the host; a rollback or a refused swap is also an alert.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{HOST, Node, Stats};
+use super::{Node, Stats};
 use crate::agent::CallFault;
 use crate::deploy::{Candidate, DeployError, DeployEvent, EventKind, Preparer};
-use crate::model::{Envelope, Output, Payload};
+use crate::model::{Envelope, Output};
 
 impl Node {
     /// Call agent `idx` with `msg`: the one way the node calls an agent, so
@@ -21,7 +22,7 @@ impl Node {
     pub(super) fn call_agent(
         &mut self,
         idx: usize,
-        msg: &Envelope,
+        msg: &Arc<Envelope>,
         in_request: bool,
         deadline: Option<Duration>,
     ) -> Result<Vec<Output>, CallFault> {
@@ -37,7 +38,25 @@ impl Node {
                 detail,
             });
         }
+        if let Some(back) = self.restarting(idx) {
+            return Err(CallFault {
+                reason: crate::model::ReasonCode::Restarting,
+                detail: format!(
+                    "`{}` is restarting after a fault; it is served again from event time {back}",
+                    self.agents[idx].agent.name()
+                ),
+            });
+        }
         let called = self.agents[idx].agent.call(msg, in_request, deadline);
+        if let Err(f) = &called.result {
+            let now = self.now;
+            self.agents[idx]
+                .supervision
+                .note_error(now, f.reason, &f.detail);
+        }
+        if let Some(recovery) = called.recovery {
+            self.restarted(idx, recovery);
+        }
         if let Some(event) = called.event {
             if event.kind == EventKind::RolledBack {
                 // The new version's fault, although the message was handled.
@@ -182,16 +201,10 @@ impl Node {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let body = serde_json::to_vec(&json!({"agent": name, "event": event})).unwrap_or_default();
-        let env = self.stamper.stamp(
-            HOST,
+        self.announce(
             format!("deploy.{kind}.{name}"),
-            Payload::Custom(body),
-            self.now,
-            0,
-            None,
+            &json!({"agent": name, "event": event}),
         );
-        self.bus.publish(env, None);
     }
 
     /// Versions and deploy records per agent, for `floor status`.

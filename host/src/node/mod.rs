@@ -182,7 +182,13 @@ impl Node {
             }
             by_name.insert(a.name.clone(), i);
             agents.push(Slot {
-                agent: Deployed::new(instance, version, cfg.deploy.clone(), reaper.clone()),
+                agent: Deployed::new(
+                    instance,
+                    version,
+                    cfg.deploy.clone(),
+                    cfg.supervisor.checkpoint_every as usize,
+                    reaper.clone(),
+                ),
                 role: a.role,
                 counts: SlotCounts::default(),
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
@@ -365,15 +371,16 @@ impl Node {
     pub fn redeliver(&mut self, agent: &str, envelope: &Envelope) -> anyhow::Result<usize> {
         let idx = self.agent_index(agent)?;
         self.agents[idx].counts.handled += 1;
-        let result = match self.call_agent(idx, envelope, false, None) {
+        let envelope = Arc::new(envelope.clone());
+        let result = match self.call_agent(idx, &envelope, false, None) {
             Ok(outputs) => {
                 let n = outputs.len();
-                self.act(idx, envelope, outputs);
+                self.act(idx, &envelope, outputs);
                 Ok(n)
             }
             Err(fault) => {
                 let e = anyhow::anyhow!("{}: {}", fault.reason, fault.detail);
-                self.fault(idx, fault, envelope);
+                self.fault(idx, fault, &envelope);
                 Err(e)
             }
         };
@@ -486,7 +493,7 @@ impl Node {
     fn fault(&mut self, idx: usize, fault: CallFault, envelope: &Envelope) {
         if !matches!(
             fault.reason,
-            ReasonCode::AgentError | ReasonCode::Quarantined
+            ReasonCode::AgentError | ReasonCode::Quarantined | ReasonCode::Restarting
         ) {
             Stats::bump(&self.stats.agent_faults);
             self.agents[idx].counts.faults += 1;
@@ -500,6 +507,16 @@ impl Node {
             envelope.clone(),
             envelope.attempt,
         );
+    }
+
+    /// Publish `body` as JSON on `topic`, from the host: what it did, for
+    /// agents and people that listen.
+    fn announce(&mut self, topic: String, body: &impl serde::Serialize) {
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        let env = self
+            .stamper
+            .stamp(HOST, topic, Payload::Custom(body), self.now, 0, None);
+        self.bus.publish(env, None);
     }
 
     /// Keep a copy of every message on topics matching `pattern` (for tests
@@ -575,6 +592,7 @@ impl Node {
             None,
         );
         req.correlation_id = Some(req.id);
+        let req = Arc::new(req);
         let responder = self
             .bus
             .subscribers(&topic)
@@ -698,12 +716,7 @@ impl Node {
     fn trading_changed(&mut self, change: crate::risk::TradingChange) {
         Stats::bump(&self.stats.alerts);
         tracing::warn!(from = change.from.name(), to = change.to.name(), by = %change.by, "trading {}: {}", change.to.name(), change.reason);
-        let topic = format!("risk.trading.{}", change.to.name());
-        let body = serde_json::to_vec(&change).unwrap_or_default();
-        let env = self
-            .stamper
-            .stamp(HOST, topic, Payload::Custom(body), self.now, 0, None);
-        self.bus.publish(env, None);
+        self.announce(format!("risk.trading.{}", change.to.name()), &change);
         if change.to == TradingMode::Halted {
             let open: Vec<(String, String)> = self
                 .oms
@@ -900,12 +913,18 @@ impl Node {
                     version: a.agent.version().sha256.clone(),
                     state: if a.supervision.quarantined() {
                         "quarantined".to_string()
+                    } else if self.restarting(i).is_some() {
+                        "restarting".to_string()
                     } else {
                         a.agent.state().to_string()
                     },
                     health: self.health(i),
                     quarantine: a.supervision.quarantine().cloned(),
                     memory_bytes: a.agent.memory_bytes() as u64,
+                    fuel_used: a.agent.fuel_used(),
+                    inbox: self.inbox_depth(i) as u64,
+                    last_error: a.supervision.last_error().cloned(),
+                    last_restart: a.supervision.last_restart().cloned(),
                     handled: a.counts.handled,
                     faults: a.counts.faults,
                     published: a.counts.published,

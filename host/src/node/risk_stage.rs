@@ -43,6 +43,7 @@ impl Node {
             None,
         );
         req.correlation_id = Some(req.id);
+        let req = std::sync::Arc::new(req);
         let name = self.agents[r].agent.name().to_string();
         self.agents[r].counts.handled += 1;
         let outputs = match self.call_agent(r, &req, true, None) {

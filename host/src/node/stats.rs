@@ -75,7 +75,8 @@ pub struct AgentSummary {
     pub name: String,
     /// The running version: hex SHA-256 of its component.
     pub version: String,
-    /// `running`, `probation` after a swap, or `quarantined`.
+    /// `running`, `probation` after a swap, `restarting` (down for its
+    /// backoff after a fault), or `quarantined`.
     pub state: String,
     /// 0–100 (deductions: see the supervisor's docs).
     pub health: u8,
@@ -83,6 +84,14 @@ pub struct AgentSummary {
     pub quarantine: Option<super::supervisor::Quarantine>,
     /// Linear memory of its running instance, bytes.
     pub memory_bytes: u64,
+    /// Fuel its running version's calls burnt.
+    pub fuel_used: u64,
+    /// Messages waiting for it now (behind a retry or a restart).
+    pub inbox: u64,
+    /// Its last error: a fault, or an error it returned.
+    pub last_error: Option<super::supervisor::LastError>,
+    /// Its last restart after a fault, and how its state was brought back.
+    pub last_restart: Option<super::supervisor::Restart>,
     /// Messages delivered to it (including risk requests).
     pub handled: u64,
     /// Calls that faulted (limits, traps, rights; not its own errors).

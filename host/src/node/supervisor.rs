@@ -1,6 +1,19 @@
-//! The supervisor: an agent that faults too often is taken out of service.
+//! The supervisor: a faulted agent restarts from its last good state after
+//! a backoff, and one that faults too often is taken out of service.
 //!
-//! Every fault (a trap, fuel, the deadline, memory, a forbidden output —
+//! **Restart.** A fault throws the agent's instance away; the fresh one is
+//! brought to the state just before the faulting message at once (the last
+//! checkpoint plus the messages since: see
+//! [`checkpoint`](crate::deploy::checkpoint)). The agent is then *down* for
+//! `[supervisor] restart_backoff_ms` of event time (default 1 s), doubling
+//! with each further fault up to `restart_backoff_max_ms` (30 s), and back
+//! to the first backoff once it has gone `healthy_secs` (60 s) without a
+//! fault. While it is down its messages wait in its inbox (bounded, with
+//! backpressure and conflation as for a retry), and a request to it is
+//! answered at once as `restarting`. Each restart is published on
+//! `supervisor.restart.<agent>`.
+//!
+//! **Quarantine.** Every fault (a trap, fuel, the deadline, memory, a forbidden output —
 //! not an error the agent returns itself) is noted at its event time. More
 //! than `[supervisor] max_faults` within `window_secs` quarantine the
 //! agent: it is called no more. Reliable messages for it go to the
@@ -9,8 +22,9 @@
 //! halts trading. Deploying a version (or rolling back) releases it.
 //!
 //! Health, 0–100, per agent: 0 when quarantined; otherwise 100, minus 20
-//! per fault in the current window, minus 10 while a new version is on
-//! probation, minus 10 while its inbox is above high water. The host's
+//! per fault in the current window, minus 30 while it is down restarting,
+//! minus 10 while a new version is on probation, minus 10 while its inbox
+//! is above high water. The host's
 //! health is its lowest agent's, capped at 25 while trading is HALTED and
 //! 75 while REDUCING.
 
@@ -18,17 +32,46 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use super::{HOST, Node, Stats};
+use super::{Node, Stats};
 use crate::config::Role;
-use crate::model::{Nanos, Payload};
+use crate::deploy::Recovery;
+use crate::model::{Nanos, ReasonCode};
 use crate::risk::TradingMode;
 
-/// One agent's fault history and quarantine.
+/// One agent's fault history, restarts and quarantine.
 #[derive(Debug, Default)]
 pub(super) struct Supervision {
     /// Event times of the faults in the window.
     faults: VecDeque<Nanos>,
     quarantine: Option<Quarantine>,
+    /// The backoff of the last restart, ns.
+    backoff: Option<Nanos>,
+    /// Served again from this event time on (after a restart).
+    down_until: Nanos,
+    last_restart: Option<Restart>,
+    last_error: Option<LastError>,
+}
+
+/// The last restart after a fault.
+#[derive(Debug, Clone, Serialize)]
+pub struct Restart {
+    /// Event time of the fault.
+    pub at: Nanos,
+    /// Event time from which it is served again.
+    pub back_at: Nanos,
+    /// How the state was brought back.
+    pub recovery: Recovery,
+}
+
+/// The last error of an agent's call (a fault, or its own error).
+#[derive(Debug, Clone, Serialize)]
+pub struct LastError {
+    /// Event time.
+    pub at: Nanos,
+    /// Why.
+    pub reason: ReasonCode,
+    /// What exactly.
+    pub detail: String,
 }
 
 /// Why and since when an agent is quarantined.
@@ -51,6 +94,25 @@ impl Supervision {
     /// The quarantine, if any.
     pub(super) fn quarantine(&self) -> Option<&Quarantine> {
         self.quarantine.as_ref()
+    }
+
+    /// The last restart, if any.
+    pub(super) fn last_restart(&self) -> Option<&Restart> {
+        self.last_restart.as_ref()
+    }
+
+    /// The last error, if any.
+    pub(super) fn last_error(&self) -> Option<&LastError> {
+        self.last_error.as_ref()
+    }
+
+    /// Note a call that failed.
+    pub(super) fn note_error(&mut self, at: Nanos, reason: ReasonCode, detail: &str) {
+        self.last_error = Some(LastError {
+            at,
+            reason,
+            detail: detail.to_string(),
+        });
     }
 
     /// Count a message refused because of the quarantine.
@@ -93,17 +155,10 @@ impl Node {
         });
         Stats::bump(&self.stats.alerts);
         tracing::error!(agent = %name, "quarantined: {reason}");
-        let body = serde_json::to_vec(&serde_json::json!({"agent": name, "reason": reason}))
-            .unwrap_or_default();
-        let env = self.stamper.stamp(
-            HOST,
+        self.announce(
             format!("supervisor.quarantine.{name}"),
-            Payload::Custom(body),
-            self.now,
-            0,
-            None,
+            &serde_json::json!({"agent": name, "reason": reason}),
         );
-        self.bus.publish(env, None);
         if self.agents[idx].role == Role::Risk {
             self.tighten_trading(
                 TradingMode::Halted,
@@ -112,10 +167,53 @@ impl Node {
         }
     }
 
+    /// Agent `idx` faulted and was restarted as `recovery` says: take it out
+    /// of service for its backoff.
+    pub(super) fn restarted(&mut self, idx: usize, recovery: Recovery) {
+        let now = self.now;
+        let healthy = self.supervisor.healthy_ns();
+        let s = &mut self.agents[idx].supervision;
+        let previous = s
+            .backoff
+            .filter(|_| now.saturating_sub(s.down_until) <= healthy);
+        let backoff = self.supervisor.next_backoff_ns(previous);
+        s.backoff = Some(backoff);
+        s.down_until = now.saturating_add(backoff);
+        let back_at = s.down_until;
+        s.last_restart = Some(Restart {
+            at: now,
+            back_at,
+            recovery,
+        });
+        let name = self.agents[idx].agent.name().to_string();
+        let restart = self.agents[idx].supervision.last_restart.clone();
+        let r = restart.as_ref().map(|r| &r.recovery);
+        tracing::warn!(
+            agent = %name,
+            backoff_ms = backoff / 1_000_000,
+            "{}",
+            r.map_or("", |r| r.detail.as_str())
+        );
+        if backoff > 0 {
+            self.park_until(idx, back_at);
+        }
+        self.announce(
+            format!("supervisor.restart.{name}"),
+            &serde_json::json!({"agent": name, "restart": restart}),
+        );
+    }
+
+    /// When agent `idx` is down restarting: the event time it is back.
+    pub(super) fn restarting(&self, idx: usize) -> Option<Nanos> {
+        let until = self.agents[idx].supervision.down_until;
+        (until > self.now).then_some(until)
+    }
+
     /// Put agent `idx` back in service (a new version was swapped in).
     pub(super) fn release(&mut self, idx: usize) {
         let s = &mut self.agents[idx].supervision;
         s.faults.clear();
+        s.backoff = None;
         if let Some(q) = s.quarantine.take() {
             tracing::warn!(agent = %self.agents[idx].agent.name(), refused = q.refused, "released from quarantine");
         }
@@ -128,6 +226,9 @@ impl Node {
             return 0;
         }
         let mut h = 100i64 - 20 * a.supervision.faults.len() as i64;
+        if self.restarting(idx).is_some() {
+            h -= 30;
+        }
         if a.agent.on_probation() {
             h -= 10;
         }
