@@ -29,6 +29,11 @@ fn start() -> Host {
 
 /// A host running `agents` (TOML tables; `[deploy]` and the like too).
 fn start_with(agents: &str) -> Host {
+    start_args(agents, &[])
+}
+
+/// [`start_with`], with more arguments to `floor run`.
+fn start_args(agents: &str, extra: &[&str]) -> Host {
     let data = tempfile::tempdir().unwrap();
     let config = data.path().join("host.toml");
     let text = format!(
@@ -38,9 +43,11 @@ fn start_with(agents: &str) -> Host {
     std::fs::write(&config, text).unwrap();
     let child = Command::new(floor_bin())
         .args(["run", config.to_str().unwrap(), "--for", "120s", "-q"])
+        .args(extra)
         .current_dir(workspace())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Its log, for tests that look at what it said (and for people).
+        .stderr(std::fs::File::create(data.path().join("host.log")).unwrap())
         .spawn()
         .unwrap();
     let host = Host {
@@ -360,4 +367,56 @@ fn an_operator_deploys_sees_a_bad_version_rolled_back_and_rolls_back_by_hand() {
         "{err}"
     );
     assert_eq!(counter_of(&status(&host))["version"], first.as_str());
+}
+
+#[test]
+fn a_watched_folder_deploys_a_changed_component_and_skips_a_broken_one() {
+    let watched = tempfile::tempdir().unwrap();
+    let file = watched.path().join("counter.wasm");
+    std::fs::copy(floor_tests::fixture("counter"), &file).unwrap();
+    let agents = format!(
+        "\n[[agents]]\nname = \"counter\"\npath = \"{}\"\nrole = \"model\"\nsubscribe = [\"md.tick.*\"]\npublish = [\"swap.#\"]\n",
+        file.display()
+    );
+    let host = start_args(&agents, &["--watch", watched.path().to_str().unwrap()]);
+    let first = counter_of(&status(&host))["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // As a build writes: a temporary file, renamed over the component.
+    let replace = |bytes: &[u8]| {
+        let tmp = watched.path().join("counter.wasm.part");
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    };
+    let log = host.data.path().join("host.log");
+    let said = |what: &str| std::fs::read_to_string(&log).unwrap().contains(what);
+    wait_for("the watcher started", || said("floor: watching"));
+    // Not a component: refused, and the running version carries on.
+    replace(b"\0asm but not really a component");
+    wait_for("the broken build refused", || {
+        said("floor: watch: counter.wasm → `counter` refused, the running version carries on:")
+    });
+    assert_eq!(counter_of(&status(&host))["version"], first.as_str());
+    let records = |host: &Host| {
+        let s = status(host);
+        s["deploys"][0]["records"].as_array().unwrap().clone()
+    };
+    replace(&floor_tests::variant(&floor_tests::fixture("counter"), "w"));
+    wait_for("the watched build deployed", || {
+        counter_of(&status(&host))["version"] != first.as_str()
+    });
+    let r = records(&host);
+    assert_eq!(r.len(), 1, "one swap, none from the broken file: {r:?}");
+    assert_eq!(r[0]["kind"], "swapped");
+    assert_eq!(r[0]["from"], &first[..12]);
+    assert!(said("floor: watch: counter.wasm → `counter`: "));
+    // A file no agent runs is left alone; the host runs on.
+    std::fs::write(watched.path().join("nobody.wasm"), b"x").unwrap();
+    wait_for("the stray file noticed", || {
+        said(
+            "floor: watch: nobody.wasm changed, but no agent runs it (name it after an agent: counter)",
+        )
+    });
+    assert_eq!(counter_of(&status(&host))["state"], "probation");
 }

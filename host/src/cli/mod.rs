@@ -15,6 +15,7 @@ mod dlq;
 mod operator;
 mod run;
 mod venue;
+mod watch;
 
 use std::process::ExitCode;
 

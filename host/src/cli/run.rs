@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// No status line.
     #[arg(long, short)]
     quiet: bool,
+    /// Development mode: deploy an agent's component when its file in this
+    /// folder changes (the agent's configured path, or `<agent name>.wasm`).
+    #[arg(long, value_name = "DIR")]
+    watch: Option<PathBuf>,
 }
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -82,6 +86,20 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         )
     };
     let (calls_tx, calls_rx) = std::sync::mpsc::channel();
+    if let Some(dir) = &args.watch {
+        let agents: Vec<(String, PathBuf)> = cfg
+            .agents
+            .iter()
+            .map(|a| (a.name.clone(), a.path.clone()))
+            .collect();
+        super::watch::spawn(
+            dir,
+            &agents,
+            node.preparer(),
+            calls_tx.clone(),
+            stop.clone(),
+        )?;
+    }
     let admin = if cfg.admin.enabled {
         Some(start_admin(&rt, &cfg, calls_tx, node.preparer())?)
     } else {
