@@ -333,6 +333,7 @@ fn a_shadow_of_the_same_build_matches_and_a_changed_one_shows_its_first_diff() {
     for n in 2..=4 {
         send(&mut node, n);
     }
+    assert_eq!(node.status()["agents"][0]["state"], "shadow");
     let s = node.status()["deploys"][0]["shadow"].clone();
     assert_eq!(
         (s["matches"].as_u64(), s["diffs"].as_u64()),

@@ -175,10 +175,13 @@ impl Deployed {
             .chain(self.older.iter())
     }
 
-    /// `running` or `probation`.
+    /// `probation` (a fresh version), `shadow` (a candidate runs beside
+    /// the live version) or `running`.
     pub fn state(&self) -> &'static str {
         if self.probation.is_some() {
             "probation"
+        } else if self.shadow.is_some() {
+            "shadow"
         } else {
             "running"
         }

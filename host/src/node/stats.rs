@@ -75,8 +75,9 @@ pub struct AgentSummary {
     pub name: String,
     /// The running version: hex SHA-256 of its component.
     pub version: String,
-    /// `running`, `probation` after a swap, `restarting` (down for its
-    /// backoff after a fault), or `quarantined`.
+    /// `running`, `probation` after a swap, `shadow` while a candidate runs
+    /// beside it, `restarting` (down for its backoff after a fault), or
+    /// `quarantined`.
     pub state: String,
     /// 0–100 (deductions: see the supervisor's docs).
     pub health: u8,
