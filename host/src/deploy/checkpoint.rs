@@ -25,8 +25,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::Reaper;
 use crate::agent::AgentInstance;
 use crate::model::{Envelope, ReasonCode};
+
+/// A longer tail is dropped on the reaper's thread: freeing a thousand
+/// envelopes inline would be most of a swap's pause.
+const REAP_ABOVE: usize = 64;
 
 /// The last good state and the messages handled since.
 pub(super) struct Checkpoint {
@@ -37,6 +42,7 @@ pub(super) struct Checkpoint {
     every: usize,
     /// Why checkpoints stopped (`snapshot()` faulted).
     broken: Option<String>,
+    reaper: Reaper,
 }
 
 /// How a restart went.
@@ -54,12 +60,24 @@ pub struct Recovery {
 
 impl Checkpoint {
     /// A checkpoint at `init`, taken again every `every` messages.
-    pub(super) fn new(every: usize) -> Self {
+    pub(super) fn new(every: usize, reaper: Reaper) -> Self {
         Self {
             state: None,
             tail: Vec::new(),
             every: every.max(1),
             broken: None,
+            reaper,
+        }
+    }
+
+    /// Forget the messages since the last checkpoint.
+    fn clear_tail(&mut self) {
+        if self.tail.len() > REAP_ABOVE {
+            let fresh = Vec::with_capacity(self.tail.capacity());
+            self.reaper
+                .drop_later(std::mem::replace(&mut self.tail, fresh));
+        } else {
+            self.tail.clear();
         }
     }
 
@@ -71,7 +89,7 @@ impl Checkpoint {
     /// Start again from `state` (a swap or a rollback put it in place).
     pub(super) fn reset(&mut self, state: Option<Vec<u8>>) {
         self.state = state;
-        self.tail.clear();
+        self.clear_tail();
         self.broken = None;
     }
 
@@ -87,13 +105,13 @@ impl Checkpoint {
     /// The state after the last noted message.
     pub(super) fn set(&mut self, state: Vec<u8>) {
         self.state = Some(state);
-        self.tail.clear();
+        self.clear_tail();
     }
 
     /// `snapshot()` faulted: no more checkpoints until the next deploy.
     pub(super) fn fail(&mut self, why: String) {
         self.state = None;
-        self.tail.clear();
+        self.clear_tail();
         self.broken = Some(why);
     }
 

@@ -144,7 +144,7 @@ impl Deployed {
         reaper: Reaper,
     ) -> Self {
         Self {
-            checkpoint: Checkpoint::new(checkpoint_every),
+            checkpoint: Checkpoint::new(checkpoint_every, reaper.clone()),
             reaper,
             shadow: None,
             live,
