@@ -22,6 +22,7 @@
 //! - [`exchange`]: the simulated exchange (matching engine, accounts,
 //!   Binance's order types and error codes; no WASM, no agents).
 //! - [`config`]: the TOML config, validated as a whole.
+//! - [`signing`]: signed artifacts — manifests, keys, the trust store.
 //! - [`node`]: wires it all into a running host.
 //! - [`admin`]: the admin API of a running host (loopback, token).
 //! - [`cli`]: the `floor` command line.
@@ -41,4 +42,5 @@ pub mod node;
 pub mod oms;
 pub mod risk;
 pub mod runtime;
+pub mod signing;
 pub mod venue;

@@ -14,6 +14,7 @@ mod reliable;
 mod request;
 mod risk;
 mod sandbox;
+mod signing;
 mod supervisor;
 mod swap;
 mod trading;

@@ -14,6 +14,7 @@ mod deploy;
 mod dlq;
 mod operator;
 mod run;
+mod sign;
 mod venue;
 mod watch;
 
@@ -61,6 +62,14 @@ enum Command {
     Rollback(deploy::RollbackArgs),
     /// Swap in the version running in an agent's shadow (or stop it).
     Promote(deploy::PromoteArgs),
+    /// Make an Ed25519 key pair for signing agents.
+    Keygen(sign::KeygenArgs),
+    /// Embed a manifest in an agent and sign it (signatures add up).
+    Sign(sign::SignArgs),
+    /// Check an agent's signatures against trusted keys, as a host would.
+    Verify(sign::VerifyArgs),
+    /// Show an agent's manifest, signers, hashes, imports and exports.
+    Inspect(sign::InspectArgs),
 }
 
 /// Entry point of the `floor` binary.
@@ -86,6 +95,10 @@ pub fn main() -> ExitCode {
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
         Command::Promote(a) => deploy::promote(a),
+        Command::Keygen(a) => sign::keygen(a),
+        Command::Sign(a) => sign::sign(a),
+        Command::Verify(a) => sign::verify(a),
+        Command::Inspect(a) => sign::inspect(a),
     };
     match result {
         Ok(code) => code,

@@ -43,13 +43,25 @@ pub struct RunArgs {
     /// folder changes (the agent's configured path, or `<agent name>.wasm`).
     #[arg(long, value_name = "DIR")]
     watch: Option<PathBuf>,
+    /// Development: run unsigned agents (or ones signed by unknown keys),
+    /// with a warning; as `[trust] dev = true`.
+    #[arg(long)]
+    dev: bool,
 }
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let cfg = match &args.config {
+    let mut cfg = match &args.config {
         Some(p) => NodeConfig::load(p)?,
         None => NodeConfig::demo()?,
     };
+    if args.dev {
+        cfg.trust.get_or_insert_with(Default::default).dev = true;
+    }
+    if cfg.trust.as_ref().is_some_and(|t| t.dev) {
+        eprintln!(
+            "floor: WARNING: development mode ([trust] dev = true or --dev): unsigned agents run; never trade real money like this"
+        );
+    }
     let kind = args.venue.unwrap_or(cfg.venue.kind);
     if args.fast && kind != VenueKind::Synthetic {
         anyhow::bail!(

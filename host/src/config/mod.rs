@@ -21,10 +21,12 @@ use crate::venue::sim::SimSymbol;
 mod admin;
 mod deploy;
 mod supervisor;
+mod trust;
 mod venue;
 pub use admin::{AdminConfig, AdminSection};
 pub use deploy::DeployPolicy;
 pub use supervisor::SupervisorPolicy;
+pub use trust::{KeySection, TrustSection};
 pub use venue::{VenueKind, VenueSection};
 
 /// The demo config, built into the binary: `floor run` with no file runs it.
@@ -165,7 +167,9 @@ pub struct AgentLimitsSection {
 }
 
 /// An agent's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads data, sends order intents.
@@ -313,6 +317,9 @@ pub struct RawConfig {
     /// `[supervisor]`: when a faulting agent is quarantined.
     #[serde(default)]
     pub supervisor: SupervisorPolicy,
+    /// `[trust]`: who may sign agents.
+    #[serde(default)]
+    pub trust: Option<TrustSection>,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -376,6 +383,9 @@ pub struct NodeConfig {
     pub deploy: DeployPolicy,
     /// Quarantine policy.
     pub supervisor: SupervisorPolicy,
+    /// Who may sign agents; `None`: no `[trust]` section, signatures are
+    /// not checked (this changes: see docs/signing.md).
+    pub trust: Option<crate::signing::TrustStore>,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -452,6 +462,7 @@ impl RawConfig {
         let admin = self.admin.resolve(base, &mut p);
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
+        let trust = self.trust.map(|t| t.resolve(base, &mut p));
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -714,6 +725,7 @@ impl RawConfig {
             admin,
             deploy: self.deploy,
             supervisor: self.supervisor,
+            trust,
             agents,
         })
     }

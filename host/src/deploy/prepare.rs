@@ -4,8 +4,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::agent::{AgentInstance, AgentLinker, AgentSpec, StartError, View};
+use crate::agent::{AgentInstance, AgentLinker, AgentSpec, Rights, StartError, View};
+use crate::config::AgentConfig;
 use crate::runtime::{CacheError, ComponentCache, Runtime};
+use crate::signing::{Refused, TrustStore};
 
 use super::Version;
 
@@ -104,6 +106,10 @@ pub enum DeployError {
         /// Agent.
         agent: String,
     },
+    /// The trust store refused the artifact (unsigned, tampered, unknown
+    /// or revoked key, or its manifest asks for more than the config allows).
+    #[error("{0}")]
+    Untrusted(#[from] Refused),
     /// The node is gone or the request was malformed.
     #[error("{0}")]
     Other(String),
@@ -117,7 +123,13 @@ pub struct Preparer {
     cache: Arc<ComponentCache>,
     view: Arc<dyn View>,
     base: Arc<HashMap<String, AgentSpec>>,
+    /// The trust store and each agent's config as written, when signatures
+    /// are checked: a new version's manifest is granted against the config.
+    trust: Option<Trust>,
 }
+
+/// The trust store, and each agent's config as written.
+type Trust = (Arc<TrustStore>, Arc<HashMap<String, AgentConfig>>);
 
 impl Preparer {
     /// A preparer for agents whose configured specs are `base`.
@@ -134,7 +146,16 @@ impl Preparer {
             cache,
             view,
             base: Arc::new(base),
+            trust: None,
         }
+    }
+
+    /// Check every version against `trust` before starting it, granting its
+    /// manifest against the agents' `configs`.
+    #[must_use]
+    pub fn with_trust(mut self, trust: TrustStore, configs: HashMap<String, AgentConfig>) -> Self {
+        self.trust = Some((Arc::new(trust), Arc::new(configs)));
+        self
     }
 
     /// Instantiate `spec` and run its `init`.
@@ -162,10 +183,26 @@ impl Preparer {
             });
         };
         let origin = format!("<deploy of {}>", req.agent);
+        let mut spec = base.clone();
+        if let Some((trust, configs)) = &self.trust
+            && let Some(config) = configs.get(&req.agent)
+        {
+            // Subscriptions are the bus's and stay as they are; rights,
+            // limits and directories follow the new version's manifest.
+            let (granted, verified) = trust.admit(config, "the deployed file", &req.component)?;
+            if let Some(w) = &verified.warning {
+                tracing::warn!(agent = %req.agent, "{w}");
+            }
+            spec.rights = Rights {
+                publish: granted.publish,
+                order_symbols: granted.order_symbols,
+            };
+            spec.limits = granted.limits;
+            spec.read_dirs = granted.read_dirs;
+        }
         let loaded =
             self.cache
                 .load_bytes(self.runtime.engine(), &req.component, Path::new(&origin))?;
-        let mut spec = base.clone();
         spec.component = loaded.component;
         for (k, v) in &req.config {
             match spec.config.iter_mut().find(|(key, _)| key == k) {

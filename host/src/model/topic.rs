@@ -119,6 +119,22 @@ impl TopicPattern {
         parts.next().is_none()
     }
 
+    /// True if every topic `other` matches, this pattern matches too
+    /// (`order.#` covers `order.filled.*`; `md.tick.*` does not cover `md.#`).
+    pub fn covers(&self, other: &TopicPattern) -> bool {
+        let mut theirs = other.segments.iter();
+        for mine in &self.segments {
+            match (mine, theirs.next()) {
+                (Segment::Rest, _) => return true,
+                (_, None | Some(Segment::Rest)) => return false,
+                (Segment::One, Some(_)) => {}
+                (Segment::Literal(a), Some(Segment::Literal(b))) if a == b => {}
+                (Segment::Literal(_), Some(_)) => return false,
+            }
+        }
+        theirs.next().is_none()
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -133,6 +149,30 @@ impl fmt::Display for TopicPattern {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pattern_covers_the_narrower_ones() {
+        let p = |t: &str| TopicPattern::parse(t).unwrap();
+        for (wide, narrow) in [
+            ("order.#", "order.filled.*"),
+            ("order.#", "order"),
+            ("#", "md.tick.BTCUSDT"),
+            ("md.tick.*", "md.tick.BTCUSDT"),
+            ("md.*.*", "md.tick.*"),
+            ("signal.trend.*", "signal.trend.*"),
+        ] {
+            assert!(p(wide).covers(&p(narrow)), "{wide} covers {narrow}");
+        }
+        for (a, b) in [
+            ("md.tick.*", "md.#"),
+            ("md.tick.*", "md.tick"),
+            ("md.tick.BTCUSDT", "md.tick.*"),
+            ("order.filled", "order.filled.BTCUSDT"),
+            ("signal.trend.*", "signal.mean.*"),
+        ] {
+            assert!(!p(a).covers(&p(b)), "{a} does not cover {b}");
+        }
+    }
+
     use super::*;
 
     fn p(s: &str) -> TopicPattern {

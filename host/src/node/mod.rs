@@ -109,6 +109,11 @@ pub struct Node {
     retry: crate::bus::RetryPolicy,
     now: Nanos,
     preparer: Preparer,
+    /// Agents that run only because of `[trust] dev = true`.
+    trust_warnings: Vec<String>,
+    /// `checked`, `dev` (unsigned agents run, with a warning) or
+    /// `unchecked` (no `[trust]` section).
+    trust_mode: &'static str,
     /// Agents whose new version is on probation.
     on_probation: usize,
     supervisor: crate::config::SupervisorPolicy,
@@ -152,7 +157,27 @@ impl Node {
         let mut by_name = HashMap::new();
         let mut required_risk = Vec::new();
         let mut consensus_risk = Vec::new();
+        let mut trust_warnings = Vec::new();
         for (i, a) in cfg.agents.iter().enumerate() {
+            let granted;
+            let a = match &cfg.trust {
+                Some(trust) => {
+                    let bytes = std::fs::read(&a.path).with_context(|| {
+                        format!("agent `{}`: cannot read `{}`", a.name, a.path.display())
+                    })?;
+                    let (g, verified) =
+                        trust.admit(a, &format!("`{}`", a.path.display()), &bytes)?;
+                    if let Some(w) = verified.warning {
+                        tracing::warn!(agent = %a.name, "{w}");
+                        trust_warnings.push(format!("agent `{}`: {w}", a.name));
+                    } else {
+                        tracing::info!(agent = %a.name, signers = %verified.signers.join(", "), "signature verified");
+                    }
+                    granted = g;
+                    &granted
+                }
+                None => a,
+            };
             let loaded = cache
                 .load(runtime.engine(), &a.path)
                 .with_context(|| format!("loading agent `{}`", a.name))?;
@@ -232,7 +257,25 @@ impl Node {
             parked: std::collections::BTreeMap::new(),
             retry: cfg.retry.clone(),
             now: 0,
-            preparer: Preparer::new(runtime.clone(), linker, cache, view.clone(), specs),
+            preparer: {
+                let p = Preparer::new(runtime.clone(), linker, cache, view.clone(), specs);
+                match &cfg.trust {
+                    Some(t) => p.with_trust(
+                        t.clone(),
+                        cfg.agents
+                            .iter()
+                            .map(|a| (a.name.clone(), a.clone()))
+                            .collect(),
+                    ),
+                    None => p,
+                }
+            },
+            trust_warnings,
+            trust_mode: match &cfg.trust {
+                Some(t) if t.dev => "dev",
+                Some(_) => "checked",
+                None => "unchecked",
+            },
             on_probation: 0,
             supervisor: cfg.supervisor.clone(),
             runtime,

@@ -132,6 +132,7 @@ impl Node {
             .unwrap_or_else(|e| json!({"error": e.to_string()}));
         v["event_time_ns"] = json!(self.now);
         v["deploys"] = self.deploy_status();
+        v["trust"] = json!({"signatures": self.trust_mode, "warnings": self.trust_warnings});
         v["open_orders"] = self
             .oms
             .open_orders()
