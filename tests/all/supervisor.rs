@@ -124,6 +124,8 @@ fn faults_outside_the_window_do_not_add_up() {
     assert_eq!(agent(&node)["faults"], 3);
 }
 
+/// One second of event time (the node's clock, moved by the test; no wall
+/// clock is read).
 const SEC: u64 = 1_000_000_000;
 
 /// (count, payload counter) of each `swap.count.out` the counter published.

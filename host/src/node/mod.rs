@@ -159,12 +159,17 @@ impl Node {
         let mut consensus_risk = Vec::new();
         let mut trust_warnings = Vec::new();
         for (i, a) in cfg.agents.iter().enumerate() {
+            // Read once: the bytes verified are the bytes compiled, so the
+            // file cannot change between the check and the load.
+            let bytes = std::fs::read(&a.path)
+                .map_err(|source| crate::runtime::CacheError::Read {
+                    path: a.path.clone(),
+                    source,
+                })
+                .with_context(|| format!("loading agent `{}`", a.name))?;
             let granted;
             let a = match &cfg.trust {
                 Some(trust) => {
-                    let bytes = std::fs::read(&a.path).with_context(|| {
-                        format!("agent `{}`: cannot read `{}`", a.name, a.path.display())
-                    })?;
                     let (g, verified) =
                         trust.admit(a, &format!("`{}`", a.path.display()), &bytes)?;
                     if let Some(w) = verified.warning {
@@ -179,7 +184,7 @@ impl Node {
                 None => a,
             };
             let loaded = cache
-                .load(runtime.engine(), &a.path)
+                .load_bytes(runtime.engine(), &bytes, &a.path)
                 .with_context(|| format!("loading agent `{}`", a.name))?;
             tracing::info!(agent = %a.name, sha256 = %loaded.sha256, cached = loaded.from_cache, "loaded");
             let spec = AgentSpec {
