@@ -52,6 +52,32 @@ pub fn test_cache() -> PathBuf {
     workspace().join("target/test-cache")
 }
 
+/// The development key `cargo xtask` signs every agent and fixture with:
+/// its public half, `target/keys/dev.pub`.
+pub fn dev_key() -> PathBuf {
+    built(workspace().join("target/keys/dev.pub"))
+}
+
+/// A `[trust]` section that trusts the development key for every role:
+/// test nodes run signed agents through the real path.
+pub fn dev_trust() -> String {
+    format!(
+        "\n[trust]\n[[trust.keys]]\nname = \"dev\"\npublic_key = \"{}\"\n\n",
+        dev_key().display()
+    )
+}
+
+/// `[node]` with `data_dir` and the shared compile cache, then
+/// [`dev_trust`]: the head of every test config.
+pub fn node_section(data: &Path) -> String {
+    format!(
+        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n{}",
+        data.display(),
+        test_cache().display(),
+        dev_trust()
+    )
+}
+
 /// The debug `floor` binary.
 pub fn floor_bin() -> PathBuf {
     built(workspace().join("target/debug/floor"))
@@ -114,8 +140,8 @@ pub fn counter_agent(subscribe: &str, config: &str) -> String {
 }
 
 /// The bytes of component `path` with a custom section `floor-test-variant`
-/// holding `tag` appended: the same code, a different hash — a second
-/// "build" of an agent for deploy tests.
+/// holding `tag` appended, signed again with the development key: the same
+/// code, a different hash — a second "build" of an agent for deploy tests.
 pub fn variant(path: &Path, tag: &str) -> Vec<u8> {
     let mut bytes = std::fs::read(path).expect("component built (cargo xtask build)");
     let name = b"floor-test-variant";
@@ -126,7 +152,14 @@ pub fn variant(path: &Path, tag: &str) -> Vec<u8> {
     bytes.push(0); // custom section id
     bytes.push(body.len() as u8);
     bytes.extend_from_slice(&body);
-    bytes
+    dev_signed(&bytes)
+}
+
+/// `bytes` signed (once more) with the development key.
+pub fn dev_signed(bytes: &[u8]) -> Vec<u8> {
+    let key = floor_host::signing::keys::load_secret(&dev_key().with_extension("key"))
+        .expect("the development key (cargo xtask build makes it)");
+    floor_host::signing::artifact::sign(bytes, &key.secret, key.key_id()).expect("signs")
 }
 
 /// A quiet simulated venue for `cfg`'s symbols: seed 1, event time from 0
@@ -149,9 +182,8 @@ pub fn test_venue(cfg: &NodeConfig) -> SimVenue {
 pub fn node_with(agents: &str) -> (Node, tempfile::TempDir) {
     let data = tempfile::tempdir().expect("temp dir");
     let text = format!(
-        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n{BTCUSDT}\n{}",
-        data.path().display(),
-        test_cache().display(),
+        "{}{BTCUSDT}\n{}",
+        node_section(data.path()),
         agents.replace("{hostile}", &fixture("hostile").display().to_string())
     );
     let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
@@ -209,9 +241,8 @@ impl HostileNode {
         };
         let data = tempfile::tempdir().expect("temp dir");
         let text = format!(
-            "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[runtime]\npool_instances = 8\n\n{NO_RESTART_BACKOFF}{BTCUSDT}{}",
-            data.path().display(),
-            test_cache().display(),
+            "{}[runtime]\npool_instances = 8\n\n{NO_RESTART_BACKOFF}{BTCUSDT}{}",
+            node_section(data.path()),
             hostile_agent(
                 "hostile",
                 &format!(r#"mode = "{mode}"{config}"#),
@@ -288,7 +319,8 @@ config = {{ max_order_notional = 1e9, max_position = 1000.0 }}
 }
 
 /// The `desk` strategy of [`desk_and_gate`] alone: the trend agent, allowed
-/// to trade BTCUSDT (tests send intents on its behalf with `Node::submit`).
+/// to trade BTCUSDT (tests send intents on its behalf with `Node::submit`)
+/// and to publish what its signed manifest asks for.
 pub fn desk_agent() -> String {
     format!(
         r#"
@@ -296,6 +328,7 @@ pub fn desk_agent() -> String {
 name = "desk"
 path = "{}"
 role = "strategy"
+publish = ["signal.trend.*"]
 order_symbols = ["BTCUSDT"]
 config = {{ symbol = "BTCUSDT" }}
 "#,
@@ -307,9 +340,8 @@ config = {{ symbol = "BTCUSDT" }}
 /// cache, then one BTCUSDT symbol (base BTC, quote USDT) at `price`.
 pub fn node_header(data: &Path, price: f64) -> String {
     format!(
-        "[node]\ndata_dir = \"{}\"\ncache_dir = \"{}\"\n\n[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = {price:?}\n",
-        data.display(),
-        test_cache().display()
+        "{}[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = {price:?}\n",
+        node_section(data)
     )
 }
 

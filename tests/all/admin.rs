@@ -363,7 +363,7 @@ fn an_operator_deploys_sees_a_bad_version_rolled_back_and_rolls_back_by_hand() {
     );
     assert!(!ok);
     assert!(
-        err.contains("is not a valid WebAssembly component"),
+        err.contains("refused to run agent `counter` from the deployed file: it is not a well-formed WebAssembly component ("),
         "{err}"
     );
     assert_eq!(counter_of(&status(&host))["version"], first.as_str());

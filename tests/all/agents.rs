@@ -66,6 +66,37 @@ fn compiled_components_are_cached_by_content_hash_and_a_corrupt_cache_is_recompi
 }
 
 #[test]
+fn a_cache_that_others_may_write_to_is_never_loaded_from() {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = runtime();
+    let engine = runtime.engine();
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let cache = ComponentCache::new(engine, Some(cache_dir.clone()));
+    let first = cache.load(engine, &agent("risk")).unwrap();
+    assert_eq!(
+        std::fs::metadata(&cache_dir).unwrap().permissions().mode() & 0o777,
+        0o700,
+        "the host makes its cache owner-only"
+    );
+    let cached = cache.path_for(&first.sha256).unwrap();
+    assert!(cache.load(engine, &agent("risk")).unwrap().from_cache);
+
+    // A cached file anyone may overwrite could be planted native code.
+    std::fs::set_permissions(&cached, std::fs::Permissions::from_mode(0o666)).unwrap();
+    assert!(!cache.load(engine, &agent("risk")).unwrap().from_cache);
+    std::fs::set_permissions(&cached, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(cache.load(engine, &agent("risk")).unwrap().from_cache);
+
+    // So could a directory anyone may write to: nothing is read from it
+    // (or written to it).
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::remove_file(&cached).unwrap();
+    assert!(!cache.load(engine, &agent("risk")).unwrap().from_cache);
+    assert!(!cached.exists(), "nothing written into it either");
+}
+
+#[test]
 fn trend_state_survives_snapshot_and_restore_into_a_new_instance() {
     let runtime = runtime();
     let linker = AgentLinker::new(runtime.engine()).unwrap();

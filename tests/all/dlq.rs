@@ -17,8 +17,8 @@ fn config(dir: &std::path::Path, name: &str, publish: &str) -> String {
     std::fs::write(
         &path,
         format!(
-            "[node]\ndata_dir = \".\"\ncache_dir = \"{}\"\n{BTCUSDT}{}",
-            floor_tests::test_cache().display(),
+            "{}{BTCUSDT}{}",
+            floor_tests::node_section(std::path::Path::new(".")),
             hostile_agent(
                 "hostile",
                 r#"mode = "trespass""#,

@@ -6,9 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use floor_host::config::NodeConfig;
+use floor_host::config::Role;
 use floor_host::deploy::{DeployError, DeployRequest};
 use floor_host::node::Node;
-use floor_tests::{BTCUSDT, fixture, floor, test_cache, test_venue};
+use floor_host::signing::trust::trusted;
+use floor_host::signing::{Manifest, TrustStore, artifact, keys};
+use floor_tests::{BTCUSDT, agent, dev_key, fixture, floor, test_cache, test_venue};
+use proptest::prelude::*;
+use proptest::sample::Index;
 
 /// `floor` in `dir`, which must succeed.
 fn run(args: &[&str]) -> String {
@@ -37,6 +42,17 @@ impl Keys {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The counter fixture with [`MANIFEST`] embedded and no signature
+    /// (`cargo xtask` signs the fixture with the development key; this
+    /// drops that signature).
+    fn unsigned(&self) -> PathBuf {
+        let bytes = std::fs::read(fixture("counter")).unwrap();
+        let m: Manifest = toml::from_str(MANIFEST).unwrap();
+        let target = self.path("unsigned.wasm");
+        std::fs::write(&target, artifact::with_manifest(&bytes, &m).unwrap()).unwrap();
+        target
     }
 
     /// The counter fixture with `manifest` (TOML), signed by `key`.
@@ -89,7 +105,7 @@ fn a_node_runs_what_a_trusted_key_signed_and_refuses_the_rest() {
     let node = start(&text).unwrap();
     assert_eq!(node.status()["trust"]["signatures"], "checked");
 
-    let unsigned = fixture("counter");
+    let unsigned = keys.unsigned();
     let err = start(&config(&keys, &unsigned, "").0)
         .err()
         .unwrap()
@@ -161,7 +177,7 @@ fn a_deploy_of_an_untrusted_version_leaves_the_running_one_untouched() {
     };
     let err = node
         .preparer()
-        .prepare(&request(std::fs::read(fixture("counter")).unwrap()))
+        .prepare(&request(std::fs::read(keys.unsigned()).unwrap()))
         .err()
         .unwrap();
     assert!(matches!(err, DeployError::Untrusted(_)), "{err}");
@@ -180,6 +196,117 @@ fn a_deploy_of_an_untrusted_version_leaves_the_running_one_untouched() {
     );
     node.deploy(c).unwrap();
     assert_ne!(node.status()["agents"][0]["version"], before);
+}
+
+#[test]
+fn revoking_a_key_in_the_config_file_takes_effect_on_the_next_deploy() {
+    let keys = Keys::new();
+    let good = keys.signed("good.wasm", MANIFEST, "alice");
+    let (text, _d) = config(&keys, &good, "");
+    let file = keys.path("floor.toml");
+    std::fs::write(&file, &text).unwrap();
+    let cfg = NodeConfig::load(&file).unwrap();
+    let mut node = Node::new(&cfg, Box::new(test_venue(&cfg))).unwrap();
+    let request = |path: &Path| DeployRequest {
+        agent: "counter".into(),
+        component: std::fs::read(path).unwrap(),
+        ..DeployRequest::default()
+    };
+    let next = keys.signed("next.wasm", &MANIFEST.replace("1.0.0", "1.0.1"), "alice");
+    let c = node.preparer().prepare(&request(&next)).unwrap();
+    node.deploy(c).unwrap();
+    let serving = node.status()["agents"][0]["version"].clone();
+
+    // The operator revokes alice in the file; the host is not restarted.
+    std::fs::write(
+        &file,
+        text.replace("[trust]\n", "[trust]\nrevoked_keys = [\"alice\"]\n"),
+    )
+    .unwrap();
+    let later = keys.signed("later.wasm", &MANIFEST.replace("1.0.0", "1.0.2"), "alice");
+    let err = node.preparer().prepare(&request(&later)).err().unwrap();
+    assert!(matches!(err, DeployError::Untrusted(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("it is signed by the revoked key `alice`"),
+        "{err}"
+    );
+    assert_eq!(node.status()["agents"][0]["version"], serving);
+
+    // A [trust] that no longer reads fails closed, and says where.
+    std::fs::write(
+        &file,
+        text.replace("[trust]\n", "[trust]\nrevoked_keys = 7\n"),
+    )
+    .unwrap();
+    let err = node.preparer().prepare(&request(&later)).err().unwrap();
+    assert!(matches!(err, DeployError::TrustStore(_)), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "refused: the trust store could not be read again for this deploy (config `{}` is not valid: ",
+            file.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(node.status()["agents"][0]["version"], serving);
+}
+
+/// A dev-signed reference agent, and the store that trusts the dev key.
+fn dev_signed_agent() -> &'static (Vec<u8>, TrustStore) {
+    static AGENT: std::sync::OnceLock<(Vec<u8>, TrustStore)> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        let bytes = std::fs::read(agent("risk")).unwrap();
+        let pk = keys::load_public(&dev_key()).unwrap();
+        let store = TrustStore {
+            keys: vec![trusted("dev", pk, None)],
+            ..TrustStore::default()
+        };
+        store
+            .verify("risk", "risk.wasm", &bytes, Role::Risk)
+            .unwrap();
+        (bytes, store)
+    })
+}
+
+fn refused_with_flip(at: usize, flip: u8) -> Result<(), TestCaseError> {
+    let (bytes, store) = dev_signed_agent();
+    let mut b = bytes.clone();
+    b[at] ^= flip;
+    let verdict = store.verify("risk", "risk.wasm", &b, Role::Risk);
+    prop_assert!(
+        verdict.is_err(),
+        "byte {at} ^ {flip:#04x} of {} still verifies",
+        b.len()
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any byte of a signed component — code, signature section, names,
+    /// sizes — changed in any way: refused.
+    #[test]
+    fn flipping_any_byte_of_a_signed_component_is_refused(at in any::<Index>(), flip in 1u8..) {
+        let len = dev_signed_agent().0.len();
+        refused_with_flip(at.index(len), flip)?;
+    }
+
+    /// The same, aimed at the embedded manifest (a few hundred bytes of a
+    /// 100 KB file, which random positions over the whole file seldom
+    /// hit): rights cannot change without re-signing.
+    #[test]
+    fn flipping_any_byte_of_the_manifest_is_refused(at in any::<Index>(), flip in 1u8..) {
+        let bytes = &dev_signed_agent().0;
+        let name = bytes
+            .windows(b"floor-manifest".len())
+            .position(|w| w == b"floor-manifest")
+            .expect("a manifest section");
+        // From the section's id and size (before its name) to the end: the
+        // manifest is the last section `floor sign` writes.
+        let start = name - 3;
+        refused_with_flip(start + at.index(bytes.len() - start), flip)?;
+    }
 }
 
 #[test]

@@ -247,7 +247,10 @@ fn a_deploy_of_garbage_or_of_an_unknown_agent_is_refused_before_the_node_sees_it
         ..DeployRequest::default()
     };
     let e = p.prepare(&garbage).unwrap_err().to_string();
-    assert!(e.contains("is not a valid WebAssembly component"), "{e}");
+    assert!(
+        e.starts_with("refused to run agent `counter` from the deployed file: it is not a well-formed WebAssembly component ("),
+        "{e}"
+    );
     let unknown = DeployRequest {
         agent: "nobody".into(),
         ..request("x", &[])

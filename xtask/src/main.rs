@@ -5,6 +5,13 @@
 //! `target/agents/<name>.wasm` and `target/fixtures/<name>.wasm`, where the
 //! configs, tests and benches find them. Each task installs the wasm target
 //! first, so it works on a fresh machine.
+//!
+//! Every guest is then signed, with the `manifest.toml` beside its
+//! `Cargo.toml`, by a development key (`target/keys/dev.key`, made on first
+//! use by `floor keygen`), through the `floor sign` a user runs: the demo,
+//! the tests and the benches trust that key and exercise the real path of
+//! a signed artifact. It is a key for this checkout only — never trust it
+//! on a host that trades real money.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,8 +61,15 @@ fn python_test_deps() -> anyhow::Result<()> {
     })
 }
 
-/// The guest crates in `dir`: (package name, short name).
-fn guests(dir: &Path, prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
+/// A guest crate: its package name, short name and folder.
+struct Guest {
+    package: String,
+    short: String,
+    dir: PathBuf,
+}
+
+/// The guest crates in `dir`.
+fn guests(dir: &Path, prefix: &str) -> anyhow::Result<Vec<Guest>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -74,9 +88,13 @@ fn guests(dir: &Path, prefix: &str) -> anyhow::Result<Vec<(String, String)>> {
             .with_context(|| format!("no package name in {}", manifest.display()))?
             .to_string();
         let short = name.strip_prefix(prefix).unwrap_or(&name).to_string();
-        out.push((name, short));
+        out.push(Guest {
+            package: name,
+            short,
+            dir: path,
+        });
     }
-    out.sort();
+    out.sort_by(|a, b| a.package.cmp(&b.package));
     Ok(out)
 }
 
@@ -88,7 +106,9 @@ fn ensure_target() -> anyhow::Result<()> {
         .current_dir(root()))
 }
 
-fn build_guests() -> anyhow::Result<()> {
+/// Build every guest; returns each one's folder and where its component
+/// was copied to.
+fn build_guests() -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
     ensure_target()?;
     let root = root();
     let sets = [
@@ -108,23 +128,85 @@ fn build_guests() -> anyhow::Result<()> {
         .args(["build", "--profile", "agent", "--target", TARGET]);
     let mut copies = Vec::new();
     for (dir, prefix, out) in &sets {
-        for (package, short) in guests(dir, prefix)? {
-            cmd.args(["-p", &package]);
+        for g in guests(dir, prefix)? {
+            cmd.args(["-p", &g.package]);
             let artifact = root
                 .join("target")
                 .join(TARGET)
                 .join("agent")
-                .join(format!("{}.wasm", package.replace('-', "_")));
-            copies.push((artifact, out.join(format!("{short}.wasm"))));
+                .join(format!("{}.wasm", g.package.replace('-', "_")));
+            copies.push((g.dir, artifact, out.join(format!("{}.wasm", g.short))));
         }
     }
     run(&mut cmd)?;
-    for (from, to) in copies {
+    let mut built = Vec::new();
+    for (dir, from, to) in copies {
         std::fs::create_dir_all(to.parent().expect("has a parent"))?;
         std::fs::copy(&from, &to)
             .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        built.push((dir, to));
     }
+    Ok(built)
+}
+
+/// Sign each built guest with its `manifest.toml` and the development key,
+/// using the `floor` binary at `floor` (made first if missing).
+fn sign_guests(floor: &Path, built: &[(PathBuf, PathBuf)]) -> anyhow::Result<()> {
+    let keys = root().join("target/keys");
+    let key = keys.join("dev.key");
+    if !key.exists() {
+        std::fs::create_dir_all(&keys)?;
+        run(Command::new(floor)
+            .arg("keygen")
+            .arg("--out")
+            .arg(keys.join("dev")))?;
+    }
+    for (dir, component) in built {
+        let manifest = dir.join("manifest.toml");
+        if !manifest.is_file() {
+            bail!(
+                "{} has no manifest.toml: every agent ships with one (name, version, role, what it asks for; see docs/signing.md)",
+                dir.display()
+            );
+        }
+        let out = Command::new(floor)
+            .arg("sign")
+            .arg(component)
+            .arg("--key")
+            .arg(&key)
+            .arg("--manifest")
+            .arg(&manifest)
+            .output()
+            .with_context(|| format!("cannot run {}", floor.display()))?;
+        if !out.status.success() {
+            bail!(
+                "signing {} failed: {}",
+                component.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    eprintln!(
+        "xtask: signed {} agents and fixtures with the development key {}",
+        built.len(),
+        key.display()
+    );
     Ok(())
+}
+
+/// The `floor` binary `build_host(release)` makes.
+fn floor_bin(release: bool) -> PathBuf {
+    root()
+        .join("target")
+        .join(if release { "release" } else { "debug" })
+        .join("floor")
+}
+
+/// Build the guests and the host, then sign the guests with that host.
+fn build_all(release: bool) -> anyhow::Result<()> {
+    let built = build_guests()?;
+    build_host(release)?;
+    sign_guests(&floor_bin(release), &built)
 }
 
 fn build_host(release: bool) -> anyhow::Result<()> {
@@ -138,9 +220,7 @@ fn build_host(release: bool) -> anyhow::Result<()> {
 }
 
 fn floor(args: &[String]) -> anyhow::Result<()> {
-    run(Command::new(root().join("target/release/floor"))
-        .args(args)
-        .current_dir(root()))
+    run(Command::new(floor_bin(true)).args(args).current_dir(root()))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -149,36 +229,30 @@ fn main() -> anyhow::Result<()> {
         .split_first()
         .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
     match task {
-        "build" => {
-            build_guests()?;
-            build_host(true)
-        }
+        "build" => build_all(true),
         "demo" => {
-            build_guests()?;
-            build_host(true)?;
+            build_all(true)?;
             let mut a = vec!["run".to_string(), "examples/demo.toml".into()];
             a.extend(rest.iter().cloned());
             floor(&a)
         }
         "test" => {
-            build_guests()?;
             // The CLI tests run the debug `floor` binary.
-            build_host(false)?;
+            build_all(false)?;
             python_test_deps()?;
             let mut cmd = cargo();
             cmd.current_dir(root())
                 .args(["test", "--workspace", "--exclude", "xtask"]);
             for (dir, prefix) in [("agents", "floor-agent-"), ("tests/fixtures", "fixture-")] {
-                for (package, _) in guests(&root().join(dir), prefix)? {
-                    cmd.args(["--exclude", &package]);
+                for g in guests(&root().join(dir), prefix)? {
+                    cmd.args(["--exclude", &g.package]);
                 }
             }
             cmd.args(rest);
             run(&mut cmd)
         }
         "bench" => {
-            build_guests()?;
-            build_host(true)?;
+            build_all(true)?;
             floor(&["bench".into(), "--json".into(), "target/bench.json".into()])?;
             let mut cmd = cargo();
             cmd.current_dir(root())
@@ -188,7 +262,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build   host (release) and every agent into target/agents/\n  demo    build, then `floor run examples/demo.toml` (extra args are passed on)\n  test    build agents and fixtures, then the whole test suite\n  bench   build, then `floor bench --json target/bench.json` and the criterion benches"
+                "usage: cargo xtask <task>\n\n  build   host (release) and every agent into target/agents/, signed with the dev key\n  demo    build, then `floor run examples/demo.toml` (extra args are passed on)\n  test    build agents and fixtures, then the whole test suite\n  bench   build, then `floor bench --json target/bench.json` and the criterion benches"
             );
             if task == "help" {
                 Ok(())

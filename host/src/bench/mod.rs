@@ -42,6 +42,22 @@ fn agent_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
+/// A `[trust]` section trusting the development key `cargo xtask build`
+/// signs the components in `dir` with (`dir/../keys/dev.pub`): benches run
+/// signed agents, as a host does.
+pub(crate) fn dev_trust(dir: &Path) -> anyhow::Result<String> {
+    let key = dir.join("../keys/dev.pub");
+    anyhow::ensure!(
+        key.is_file(),
+        "`{}` not found: `cargo xtask build` makes the development key and signs the agents with it",
+        key.display()
+    );
+    Ok(format!(
+        "[trust]\n[[trust.keys]]\nname = \"dev\"\npublic_key = \"{}\"\n",
+        key.display()
+    ))
+}
+
 fn quote(symbol: &str, mid: f64) -> Quote {
     Quote {
         symbol: symbol.to_string(),
@@ -198,6 +214,7 @@ max_orders_per_second = 1000000000
 max_orders_per_second_per_agent = 1000000000
 max_gross_exposure = 1000000000.0
 
+{trust}
 [[agents]]
 name = "trend"
 path = "{trend}"
@@ -216,6 +233,7 @@ config = {{ max_order_notional = 1000000.0, max_position = 100.0 }}
         data = data_dir.display(),
         trend = trend.display(),
         risk = risk.display(),
+        trust = dev_trust(agents_dir)?,
     );
     Ok(NodeConfig::parse(&text, "<bench>", Path::new("."))?)
 }

@@ -59,6 +59,7 @@ price = 100.0
 probation_messages = 100
 probation_secs = 0
 
+{trust}
 [[agents]]
 name = "counter"
 path = "{path}"
@@ -68,7 +69,8 @@ publish = ["swap.#"]
 inbox_capacity = 1000000
 "#,
         data = data.display(),
-        path = component.display()
+        path = component.display(),
+        trust = super::dev_trust(component.parent().unwrap_or(Path::new(".")))?,
     );
     Ok(NodeConfig::parse(&text, "<swap bench>", Path::new("."))?)
 }

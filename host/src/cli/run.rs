@@ -55,9 +55,9 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => NodeConfig::demo()?,
     };
     if args.dev {
-        cfg.trust.get_or_insert_with(Default::default).dev = true;
+        cfg.trust.dev = true;
     }
-    if cfg.trust.as_ref().is_some_and(|t| t.dev) {
+    if cfg.trust.dev {
         eprintln!(
             "floor: WARNING: development mode ([trust] dev = true or --dev): unsigned agents run; never trade real money like this"
         );

@@ -110,12 +110,8 @@ pub(super) fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     };
-    let signed = artifact::sign(
-        &bytes,
-        &key.secret,
-        key.public.key_id().map(Vec::as_slice).unwrap_or_default(),
-    )
-    .map_err(|e| anyhow::anyhow!("`{}`: {e}", args.file.display()))?;
+    let signed = artifact::sign(&bytes, &key.secret, key.key_id())
+        .map_err(|e| anyhow::anyhow!("`{}`: {e}", args.file.display()))?;
     let out = args.out.as_ref().unwrap_or(&args.file);
     std::fs::write(out, &signed).with_context(|| format!("cannot write `{}`", out.display()))?;
     let count: usize = artifact::signatures(&signed)?.map_or(0, |d| {

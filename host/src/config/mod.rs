@@ -26,7 +26,7 @@ mod venue;
 pub use admin::{AdminConfig, AdminSection};
 pub use deploy::DeployPolicy;
 pub use supervisor::SupervisorPolicy;
-pub use trust::{KeySection, TrustSection};
+pub use trust::{KeySection, TrustSection, reload_trust};
 pub use venue::{VenueKind, VenueSection};
 
 /// The demo config, built into the binary: `floor run` with no file runs it.
@@ -319,7 +319,7 @@ pub struct RawConfig {
     pub supervisor: SupervisorPolicy,
     /// `[trust]`: who may sign agents.
     #[serde(default)]
-    pub trust: Option<TrustSection>,
+    pub trust: TrustSection,
     /// `[[agents]]`.
     #[serde(default)]
     pub agents: Vec<AgentSection>,
@@ -383,9 +383,13 @@ pub struct NodeConfig {
     pub deploy: DeployPolicy,
     /// Quarantine policy.
     pub supervisor: SupervisorPolicy,
-    /// Who may sign agents; `None`: no `[trust]` section, signatures are
-    /// not checked (this changes: see docs/signing.md).
-    pub trust: Option<crate::signing::TrustStore>,
+    /// Who may sign agents. Always checked: with no `[trust]` section the
+    /// store trusts no key, so only `dev` mode runs anything (see
+    /// docs/signing.md).
+    pub trust: crate::signing::TrustStore,
+    /// The file this config was read from, if any: a deploy reads its
+    /// `[trust]` again, so a revocation takes effect without a restart.
+    pub source: Option<PathBuf>,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -401,7 +405,9 @@ impl NodeConfig {
             source,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(&text, &path.display().to_string(), base)
+        let mut cfg = Self::parse(&text, &path.display().to_string(), base)?;
+        cfg.source = Some(path.to_path_buf());
+        Ok(cfg)
     }
 
     /// The built-in demo, resolved as if it were `examples/demo.toml`
@@ -462,7 +468,7 @@ impl RawConfig {
         let admin = self.admin.resolve(base, &mut p);
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
-        let trust = self.trust.map(|t| t.resolve(base, &mut p));
+        let trust = self.trust.resolve(base, &mut p);
         if self.runtime.pool_instances == 0 || self.runtime.epoch_tick_ms == 0 {
             p.push("runtime.pool_instances and runtime.epoch_tick_ms must be at least 1".into());
         }
@@ -726,6 +732,7 @@ impl RawConfig {
             deploy: self.deploy,
             supervisor: self.supervisor,
             trust,
+            source: None,
             agents,
         })
     }

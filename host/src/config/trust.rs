@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Role;
+use super::{ConfigError, Role};
 use crate::signing::TrustStore;
 use crate::signing::trust::trusted;
 
@@ -42,6 +42,44 @@ pub struct TrustSection {
     /// Signatures needed per role (default 1 each).
     #[serde(default)]
     pub required: BTreeMap<Role, u32>,
+}
+
+/// Only `[trust]` of a config file; the rest is not read again.
+#[derive(Deserialize)]
+struct TrustOnly {
+    #[serde(default)]
+    trust: TrustSection,
+}
+
+/// Read `[trust]` from the config file at `path` again (a deploy does, so
+/// a revoked key or artifact is refused without a restart). Development
+/// mode stays as the host started (`dev`): a file edit cannot switch a
+/// checking host to running unsigned code.
+///
+/// # Errors
+/// [`ConfigError`] when the file cannot be read or its `[trust]` is wrong.
+pub fn reload_trust(path: &Path, dev: bool) -> Result<TrustStore, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path.display().to_string();
+    let t: TrustOnly = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: name.clone(),
+        message: e.to_string(),
+    })?;
+    let mut problems = Vec::new();
+    let mut store = t
+        .trust
+        .resolve(path.parent().unwrap_or(Path::new(".")), &mut problems);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: name,
+            problems,
+        });
+    }
+    store.dev = dev;
+    Ok(store)
 }
 
 impl TrustSection {

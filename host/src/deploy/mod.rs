@@ -41,7 +41,7 @@ pub mod shadow;
 pub mod versions;
 
 pub use checkpoint::Recovery;
-pub use prepare::{Candidate, DeployError, DeployRequest, Preparer};
+pub use prepare::{Candidate, DeployError, DeployRequest, Preparer, Trust};
 pub use reaper::Reaper;
 pub use shadow::{Diff, ShadowReport};
 pub use versions::{Called, DeployEvent, DeployRecord, Deployed, EventKind, Version};

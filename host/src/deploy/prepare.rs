@@ -110,6 +110,11 @@ pub enum DeployError {
     /// or revoked key, or its manifest asks for more than the config allows).
     #[error("{0}")]
     Untrusted(#[from] Refused),
+    /// `[trust]` could not be read again for this deploy.
+    #[error(
+        "refused: the trust store could not be read again for this deploy ({0}); fix [trust] in the config file (the running versions are untouched)"
+    )]
+    TrustStore(String),
     /// The node is gone or the request was malformed.
     #[error("{0}")]
     Other(String),
@@ -123,22 +128,49 @@ pub struct Preparer {
     cache: Arc<ComponentCache>,
     view: Arc<dyn View>,
     base: Arc<HashMap<String, AgentSpec>>,
-    /// The trust store and each agent's config as written, when signatures
-    /// are checked: a new version's manifest is granted against the config.
-    trust: Option<Trust>,
+    /// Every version is checked against it; its manifest is granted
+    /// against the agent's config as written.
+    trust: Arc<Trust>,
 }
 
 /// The trust store, and each agent's config as written.
-type Trust = (Arc<TrustStore>, Arc<HashMap<String, AgentConfig>>);
+pub struct Trust {
+    /// Who may sign, as the host started.
+    pub store: TrustStore,
+    /// The config file to read `[trust]` from again before each deploy
+    /// (none for a config that came from no file).
+    pub source: Option<std::path::PathBuf>,
+    /// Each agent's config as written, by name.
+    pub configs: HashMap<String, AgentConfig>,
+}
+
+impl Trust {
+    /// The store as the config file says now (revocations added since the
+    /// start count), or as the host started when there is no file.
+    ///
+    /// # Errors
+    /// [`DeployError::TrustStore`] when the file no longer reads: the
+    /// deploy fails closed.
+    pub fn current(&self) -> Result<std::borrow::Cow<'_, TrustStore>, DeployError> {
+        match &self.source {
+            None => Ok(std::borrow::Cow::Borrowed(&self.store)),
+            Some(path) => crate::config::reload_trust(path, self.store.dev)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| DeployError::TrustStore(format!("{e}"))),
+        }
+    }
+}
 
 impl Preparer {
-    /// A preparer for agents whose configured specs are `base`.
+    /// A preparer for agents whose configured specs are `base`, admitting
+    /// only versions that `trust` lets run.
     pub fn new(
         runtime: Arc<Runtime>,
         linker: Arc<AgentLinker>,
         cache: Arc<ComponentCache>,
         view: Arc<dyn View>,
         base: HashMap<String, AgentSpec>,
+        trust: Trust,
     ) -> Self {
         Self {
             runtime,
@@ -146,16 +178,8 @@ impl Preparer {
             cache,
             view,
             base: Arc::new(base),
-            trust: None,
+            trust: Arc::new(trust),
         }
-    }
-
-    /// Check every version against `trust` before starting it, granting its
-    /// manifest against the agents' `configs`.
-    #[must_use]
-    pub fn with_trust(mut self, trust: TrustStore, configs: HashMap<String, AgentConfig>) -> Self {
-        self.trust = Some((Arc::new(trust), Arc::new(configs)));
-        self
     }
 
     /// Instantiate `spec` and run its `init`.
@@ -184,22 +208,27 @@ impl Preparer {
         };
         let origin = format!("<deploy of {}>", req.agent);
         let mut spec = base.clone();
-        if let Some((trust, configs)) = &self.trust
-            && let Some(config) = configs.get(&req.agent)
-        {
-            // Subscriptions are the bus's and stay as they are; rights,
-            // limits and directories follow the new version's manifest.
-            let (granted, verified) = trust.admit(config, "the deployed file", &req.component)?;
-            if let Some(w) = &verified.warning {
-                tracing::warn!(agent = %req.agent, "{w}");
-            }
-            spec.rights = Rights {
-                publish: granted.publish,
-                order_symbols: granted.order_symbols,
-            };
-            spec.limits = granted.limits;
-            spec.read_dirs = granted.read_dirs;
+        let config = self.trust.configs.get(&req.agent).ok_or_else(|| {
+            DeployError::Other(format!(
+                "agent `{}` has no config to grant its manifest against",
+                req.agent
+            ))
+        })?;
+        // Subscriptions are the bus's and stay as they are; rights, limits
+        // and directories follow the new version's manifest.
+        let (granted, verified) =
+            self.trust
+                .current()?
+                .admit(config, "the deployed file", &req.component)?;
+        if let Some(w) = &verified.warning {
+            tracing::warn!(agent = %req.agent, "{w}");
         }
+        spec.rights = Rights {
+            publish: granted.publish,
+            order_symbols: granted.order_symbols,
+        };
+        spec.limits = granted.limits;
+        spec.read_dirs = granted.read_dirs;
         let loaded =
             self.cache
                 .load_bytes(self.runtime.engine(), &req.component, Path::new(&origin))?;

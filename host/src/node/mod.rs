@@ -39,10 +39,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::agent::{AgentLinker, AgentSpec, CallFault, Rights};
+use crate::agent::{AgentInstance, AgentLinker, AgentSpec, CallFault, Rights};
 use crate::bus::{Bus, InProcessBus, Stamper};
 use crate::config::{NodeConfig, Role, assets_by_symbol};
-use crate::deploy::{Deployed, Preparer, Reaper, Version};
+use crate::deploy::{Deployed, Preparer, Reaper, Trust, Version};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
     Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
@@ -111,8 +111,7 @@ pub struct Node {
     preparer: Preparer,
     /// Agents that run only because of `[trust] dev = true`.
     trust_warnings: Vec<String>,
-    /// `checked`, `dev` (unsigned agents run, with a warning) or
-    /// `unchecked` (no `[trust]` section).
+    /// `checked`, or `dev` (unsigned agents run, with a warning).
     trust_mode: &'static str,
     /// Agents whose new version is on probation.
     on_probation: usize,
@@ -145,13 +144,6 @@ impl Node {
         let view = Arc::new(SharedView::default());
         let mut specs = HashMap::new();
         let reaper = Reaper::start();
-        let starter = Preparer::new(
-            runtime.clone(),
-            linker.clone(),
-            cache.clone(),
-            view.clone(),
-            HashMap::new(),
-        );
         let mut bus: Box<dyn Bus> = Box::new(InProcessBus::with_reliable(cfg.reliable.clone()));
         let mut agents = Vec::new();
         let mut by_name = HashMap::new();
@@ -167,22 +159,16 @@ impl Node {
                     source,
                 })
                 .with_context(|| format!("loading agent `{}`", a.name))?;
-            let granted;
-            let a = match &cfg.trust {
-                Some(trust) => {
-                    let (g, verified) =
-                        trust.admit(a, &format!("`{}`", a.path.display()), &bytes)?;
-                    if let Some(w) = verified.warning {
-                        tracing::warn!(agent = %a.name, "{w}");
-                        trust_warnings.push(format!("agent `{}`: {w}", a.name));
-                    } else {
-                        tracing::info!(agent = %a.name, signers = %verified.signers.join(", "), "signature verified");
-                    }
-                    granted = g;
-                    &granted
-                }
-                None => a,
-            };
+            let (granted, verified) =
+                cfg.trust
+                    .admit(a, &format!("`{}`", a.path.display()), &bytes)?;
+            if let Some(w) = verified.warning {
+                tracing::warn!(agent = %a.name, "{w}");
+                trust_warnings.push(format!("agent `{}`: {w}", a.name));
+            } else {
+                tracing::info!(agent = %a.name, signers = %verified.signers.join(", "), "signature verified");
+            }
+            let a = &granted;
             let loaded = cache
                 .load_bytes(runtime.engine(), &bytes, &a.path)
                 .with_context(|| format!("loading agent `{}`", a.name))?;
@@ -200,7 +186,7 @@ impl Node {
                 read_dirs: a.read_dirs.clone(),
             };
             specs.insert(a.name.clone(), spec.clone());
-            let instance = starter.start(spec.clone())?;
+            let instance = AgentInstance::start(&runtime, &linker, spec.clone(), view.clone())?;
             let version = Version::new(spec, loaded.sha256, BTreeMap::new());
             for p in &a.subscribe {
                 bus.subscribe(i, p.clone());
@@ -262,25 +248,24 @@ impl Node {
             parked: std::collections::BTreeMap::new(),
             retry: cfg.retry.clone(),
             now: 0,
-            preparer: {
-                let p = Preparer::new(runtime.clone(), linker, cache, view.clone(), specs);
-                match &cfg.trust {
-                    Some(t) => p.with_trust(
-                        t.clone(),
-                        cfg.agents
-                            .iter()
-                            .map(|a| (a.name.clone(), a.clone()))
-                            .collect(),
-                    ),
-                    None => p,
-                }
-            },
+            preparer: Preparer::new(
+                runtime.clone(),
+                linker,
+                cache,
+                view.clone(),
+                specs,
+                Trust {
+                    store: cfg.trust.clone(),
+                    source: cfg.source.clone(),
+                    configs: cfg
+                        .agents
+                        .iter()
+                        .map(|a| (a.name.clone(), a.clone()))
+                        .collect(),
+                },
+            ),
             trust_warnings,
-            trust_mode: match &cfg.trust {
-                Some(t) if t.dev => "dev",
-                Some(_) => "checked",
-                None => "unchecked",
-            },
+            trust_mode: if cfg.trust.dev { "dev" } else { "checked" },
             on_probation: 0,
             supervisor: cfg.supervisor.clone(),
             runtime,

@@ -6,7 +6,12 @@
 //! different wasmtime or engine configuration never loads a stale artifact.
 //!
 //! Only files this host wrote are deserialised: the cache directory is the
-//! host's own, and wasmtime trusts compiled code completely.
+//! host's own, and wasmtime trusts compiled code completely. The key is the
+//! hash of the bytes the trust store verified, so a cached file is never
+//! chosen by anything a user hands in; and a cache directory (or file) that
+//! others may write to is not used at all — anyone who can write there could
+//! plant native code under a hash the host will ask for. The host creates
+//! the directory owner-only (0700).
 //!
 //! Artifacts are memory-mapped (fast: about 150 µs for a Rust agent), and
 //! the whole file is read once at load so its pages sit in the page cache:
@@ -109,8 +114,16 @@ impl ComponentCache {
     ) -> Result<Loaded, CacheError> {
         let path = origin;
         let sha256 = hex::encode(Sha256::digest(bytes));
-        if let Some(cached) = self.path_for(&sha256)
+        let usable = self.dir.as_deref().is_some_and(|d| match private(d) {
+            Ok(()) => true,
+            Err(why) => {
+                tracing::warn!(dir = %d.display(), "compiling without the cache: {why}");
+                false
+            }
+        });
+        if let Some(cached) = self.path_for(&sha256).filter(|_| usable)
             && cached.exists()
+            && !writable_by_others(&cached).unwrap_or(true)
         {
             match deserialize_own(engine, &cached) {
                 Ok(component) => {
@@ -129,7 +142,7 @@ impl ComponentCache {
             path: path.to_path_buf(),
             source,
         })?;
-        if let Some(cached) = self.path_for(&sha256)
+        if let Some(cached) = self.path_for(&sha256).filter(|_| usable)
             && let Err(e) = write_atomically(&cached, &component)
         {
             tracing::warn!(path = %cached.display(), "cannot write the compile cache: {e:#}");
@@ -152,6 +165,33 @@ pub fn deserialize_own(engine: &Engine, path: &Path) -> wasmtime::Result<Compone
     // compatibility hash (it is part of the file name). wasmtime checks the
     // header and refuses artifacts from another version or configuration.
     unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// Whether users other than the owner may write to `path`.
+fn writable_by_others(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(path)?.permissions().mode() & 0o022 != 0)
+}
+
+/// Ok when only its owner may write to `dir` (made owner-only if it is
+/// missing); otherwise why not. (A cached file others may write to is
+/// recompiled instead of loaded.)
+fn private(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create it: {e}"))?;
+    }
+    if writable_by_others(dir).map_err(|e| e.to_string())? {
+        return Err(format!(
+            "others may write to it, and could plant compiled code there; `chmod go-w {}` or choose another [node] cache_dir",
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Read `path` once, in chunks, so its pages are resident.

@@ -27,6 +27,11 @@ impl SigningKey {
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.public)
     }
+
+    /// The key id its signatures carry.
+    pub fn key_id(&self) -> &[u8] {
+        self.public.key_id().map(Vec::as_slice).unwrap_or_default()
+    }
 }
 
 /// The hex key id of `pk` (computed if it has none).

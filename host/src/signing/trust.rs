@@ -73,6 +73,16 @@ impl TrustStore {
         self.required.get(&role).copied().unwrap_or(1)
     }
 
+    /// Said with a refusal when no key is trusted at all: most likely a
+    /// config without `[trust]`.
+    fn no_keys_hint(&self) -> &'static str {
+        if self.keys.is_empty() {
+            " (this host trusts no key yet: list the keys that may sign agents under [[trust.keys]]; `cargo xtask build` makes a development key, target/keys/dev.pub, and signs the agents it builds with it)"
+        } else {
+            ""
+        }
+    }
+
     fn revoked(&self, k: &TrustedKey) -> bool {
         self.revoked_keys.contains(&k.name) || self.revoked_keys.contains(&k.fingerprint)
     }
@@ -137,9 +147,10 @@ impl TrustStore {
             if self.dev {
                 return dev_ok("unsigned".into());
             }
-            return Err(refuse(
-                "it is unsigned; sign it with `floor sign FILE --key KEY.key --manifest manifest.toml` and trust the key in [trust]".into(),
-            ));
+            return Err(refuse(format!(
+                "it is unsigned; sign it with `floor sign FILE --key KEY.key --manifest manifest.toml` and trust the key in [trust]{}",
+                self.no_keys_hint()
+            )));
         };
         let signers: Vec<&TrustedKey> = self
             .keys
@@ -161,8 +172,9 @@ impl TrustStore {
                 return dev_ok(format!("signed by unknown key(s) {}", ids.join(", ")));
             }
             return Err(refuse(format!(
-                "it is signed only by key(s) the host does not trust: {}; add the signer's public key to [trust] keys",
-                ids.join(", ")
+                "it is signed only by key(s) the host does not trust: {}; add the signer's public key to [trust] keys{}",
+                ids.join(", "),
+                self.no_keys_hint()
             )));
         }
         if let Some(k) = signers.iter().find(|k| self.revoked(k)) {
