@@ -112,6 +112,14 @@ fn a_slow_subscriber_gets_the_latest_tick_and_every_reliable_message() {
     assert_eq!(published(&node, "fixture.ok.count").len(), 3);
     let slow = &node.summary(0.0).agents[0];
     assert_eq!(slow.conflated, 20, "21 ticks waited in turn, one at a time");
+    let s = node.summary(0.0);
+    let conflated: u64 = s
+        .topics
+        .iter()
+        .filter(|t| t.topic.starts_with("md.tick."))
+        .map(|t| t.conflated)
+        .sum();
+    assert_eq!(conflated, 20, "counted per topic too");
     assert_eq!(
         slow.max_queue, 3,
         "the retried message, the ping and one tick"

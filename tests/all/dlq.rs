@@ -55,6 +55,14 @@ fn dead_letters_are_listed_and_replayed_after_a_fix() {
     );
     assert_eq!(listed[0]["reason"], "publish_denied");
     assert_eq!(listed[0]["attempts"], 1);
+    let s = h.node.summary(0.0);
+    assert_eq!((s.agents[0].denied, s.agents[0].dead_lettered), (2, 2));
+    let attacks = s
+        .topics
+        .iter()
+        .find(|t| t.topic == "test.attack.now")
+        .unwrap();
+    assert_eq!((attacks.denied, attacks.dead_lettered), (2, 2));
     assert_eq!(listed[0]["envelope"]["topic"], "test.attack.now");
     let out = floor(&["dlq", "list", "--data-dir", d, "--reason", "trap"], None);
     assert!(out.stdout.is_empty(), "no trap was dead-lettered");

@@ -87,6 +87,7 @@ fn paper_with(limits: Vec<RateLimit>, agents: &str) -> Paper {
         breaker_failures: 3,
         breaker_open_ms: 60_000,
         poll_wait: Duration::from_millis(5),
+        spin: Duration::from_micros(50),
     })
     .unwrap();
     let data = tempfile::tempdir().unwrap();

@@ -60,6 +60,27 @@ fn a_subscriber_that_faults_twice_gets_the_message_once_and_order_holds() {
         (s.retried, s.agent_faults, s.dlq, s.awaiting_retry),
         (2, 2, 0, 0)
     );
+    // Per agent and per topic: the attack was retried twice; three first
+    // deliveries (ping, attack, ping) entered the handler, each measured.
+    let a = &s.agents[0];
+    assert_eq!((a.retried, a.dead_lettered, a.denied), (2, 0, 0));
+    assert_eq!(a.delivery_latency.count, 3);
+    let topic = |t: &str| s.topics.iter().find(|x| x.topic == t).unwrap().clone();
+    let attack = topic("test.attack.now");
+    assert_eq!(
+        (
+            attack.published,
+            attack.retried,
+            attack.dead_lettered,
+            attack.latency.count
+        ),
+        (1, 2, 0, 1)
+    );
+    let ping = topic("test.ping.now");
+    assert_eq!(
+        (ping.published, ping.retried, ping.latency.count),
+        (2, 0, 2)
+    );
 }
 
 #[test]
@@ -86,6 +107,14 @@ fn a_message_that_always_faults_is_dead_lettered_after_the_last_attempt() {
         Payload::Custom(b"attack".to_vec())
     );
     assert_eq!(letters[0].envelope.attempt, 3);
+    let s = node.summary(0.0);
+    let attack = s
+        .topics
+        .iter()
+        .find(|t| t.topic == "test.attack.now")
+        .unwrap();
+    assert_eq!((attack.retried, attack.dead_lettered), (2, 1));
+    assert_eq!((s.agents[0].retried, s.agents[0].dead_lettered), (2, 1));
     assert_eq!(
         published(&node, "fixture.ok.count").len(),
         1,
@@ -169,6 +198,21 @@ fn a_duplicate_id_is_processed_once() {
         published(&node, "fixture.ok.count"),
         vec!["\u{1}\0\0\0\0\0\0\0", "\u{2}\0\0\0\0\0\0\0"]
     );
-    let a = &node.summary(0.0).agents[0];
+    let s = node.summary(0.0);
+    let a = &s.agents[0];
     assert_eq!((a.handled, a.deduplicated), (2, 1));
+    let fills = s
+        .topics
+        .iter()
+        .find(|t| t.topic == "test.fill.now")
+        .unwrap();
+    assert_eq!(
+        (
+            fills.published,
+            fills.delivered,
+            fills.deduplicated,
+            fills.latency.count
+        ),
+        (3, 3, 1, 2)
+    );
 }

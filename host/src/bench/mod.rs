@@ -4,10 +4,12 @@
 //! Each probe does one unit of work; callers time it (hdrhistogram in
 //! `floor bench`, criterion in `cargo bench`). Nothing here asserts on time.
 
+mod bus;
 mod exchange;
 mod roundtrip;
 mod swap;
 
+pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use roundtrip::order_roundtrip;
 pub use swap::{SwapRun, swap_under_load};
@@ -370,44 +372,4 @@ pub fn node_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
     let start = Instant::now();
     while stats.events.load(Ordering::Relaxed) < events && node.step() {}
     Ok(stats.events.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
-}
-
-/// Messages per second through the in-process bus: one producer, one
-/// subscriber, no WebAssembly, small envelopes published and taken in
-/// batches of 256 (each envelope is cloned from a template, as a producer
-/// would build it). With `dedup`, the subscriber checks every id against
-/// its window, as reliable delivery does.
-pub fn bus_throughput(messages: u64, dedup: bool) -> f64 {
-    use crate::bus::{Bus, InProcessBus};
-    use crate::model::TopicPattern;
-    let mut bus = InProcessBus::new();
-    bus.subscribe(0, TopicPattern::parse("md.tick.*").expect("valid pattern"));
-    let template = Envelope {
-        id: 0,
-        topic: "md.tick.BTCUSDT".into(),
-        source: "venue".into(),
-        sequence: 0,
-        event_time: 0,
-        trace_id: 0,
-        correlation_id: None,
-        attempt: 1,
-        payload: Payload::Custom(Vec::new()),
-    };
-    let mut window = crate::bus::DedupWindow::default();
-    let start = Instant::now();
-    let mut taken = 0u64;
-    while taken < messages {
-        for i in 0..256 {
-            let mut e = template.clone();
-            e.id = taken + i;
-            bus.publish(e, None);
-        }
-        while let Some(d) = bus.next() {
-            if !dedup || window.insert(d.envelope.id) {
-                std::hint::black_box(&d.envelope.id);
-            }
-            taken += 1;
-        }
-    }
-    taken as f64 / start.elapsed().as_secs_f64()
 }

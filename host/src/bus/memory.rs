@@ -3,27 +3,79 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::{Bus, Delivery, SubscriberId, TopicStats};
+use super::clock::now_ns;
+use super::{
+    Bus, Delivery, Latency, MAX_TOPICS, OTHER_TOPICS, SubscriberId, TopicEvent, TopicStats,
+};
 use crate::model::{Envelope, TopicPattern};
 
 /// Where one topic goes, and its counters.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Route {
     subscribers: Arc<[SubscriberId]>,
     reliable: bool,
+    counts: Counts,
+}
+
+/// One topic's counters (or those of all topics past the cap).
+#[derive(Debug, Clone, Default)]
+struct Counts {
     published: u64,
     delivered: u64,
+    retried: u64,
+    deduplicated: u64,
+    conflated: u64,
+    dead_lettered: u64,
+    denied: u64,
+    /// Made on the first handled delivery: topics nobody handles cost none.
+    latency: Option<Box<Latency>>,
+}
+
+impl Counts {
+    fn note(&mut self, event: TopicEvent) {
+        match event {
+            TopicEvent::Handled(ns) => self
+                .latency
+                .get_or_insert_with(|| Box::new(Latency::new(1)))
+                .record(ns),
+            TopicEvent::Retried => self.retried += 1,
+            TopicEvent::Deduplicated => self.deduplicated += 1,
+            TopicEvent::Conflated => self.conflated += 1,
+            TopicEvent::DeadLettered => self.dead_lettered += 1,
+            TopicEvent::Denied => self.denied += 1,
+        }
+    }
+
+    fn stats(&self, topic: &str) -> TopicStats {
+        TopicStats {
+            topic: topic.to_string(),
+            published: self.published,
+            delivered: self.delivered,
+            retried: self.retried,
+            deduplicated: self.deduplicated,
+            conflated: self.conflated,
+            dead_lettered: self.dead_lettered,
+            denied: self.denied,
+            latency: self
+                .latency
+                .as_ref()
+                .map(|l| l.summary())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// In-process bus: one FIFO queue, and a cache of which subscribers a
 /// topic routes to (topics repeat, so matching patterns once per topic
 /// keeps publishing O(subscribers of the topic)); the cache also holds
-/// the topic's counters.
+/// the topic's counters. Past [`MAX_TOPICS`] topics, new ones are routed
+/// afresh each time and counted together under [`OTHER_TOPICS`].
 #[derive(Debug, Default)]
 pub struct InProcessBus {
     subscriptions: Vec<(TopicPattern, SubscriberId)>,
     reliable: Vec<TopicPattern>,
     routes: HashMap<String, Route>,
+    other: Counts,
     queue: VecDeque<Delivery>,
 }
 
@@ -57,35 +109,32 @@ impl InProcessBus {
         subs.into()
     }
 
-    /// The subscribers of `topic`, how many get this publication, and the
-    /// topic's delivery class (decided once, when the topic is first seen);
-    /// counts the publication.
-    fn route(
+    /// `f` on the route of `topic` (its subscribers, its delivery class,
+    /// its counters): cached, made on first sight, or, past the cap, made
+    /// afresh with the shared counters.
+    fn with_route<R>(
         &mut self,
         topic: &str,
-        exclude: Option<SubscriberId>,
-    ) -> (Arc<[SubscriberId]>, usize, bool) {
-        let count = |subs: &[SubscriberId]| subs.iter().filter(|s| Some(**s) != exclude).count();
+        f: impl FnOnce(&Arc<[SubscriberId]>, bool, &mut Counts) -> R,
+    ) -> R {
         // One hash lookup on the hot path (a known topic).
         if let Some(r) = self.routes.get_mut(topic) {
-            let n = count(&r.subscribers);
-            r.published += 1;
-            r.delivered += n as u64;
-            return (r.subscribers.clone(), n, r.reliable);
+            return f(&r.subscribers, r.reliable, &mut r.counts);
         }
         let subscribers = self.subscribers_of(topic);
-        let n = count(&subscribers);
         let reliable = self.classify(topic);
-        self.routes.insert(
-            topic.to_string(),
-            Route {
-                subscribers: subscribers.clone(),
+        if self.routes.len() >= MAX_TOPICS {
+            return f(&subscribers, reliable, &mut self.other);
+        }
+        let r = self
+            .routes
+            .entry(topic.to_string())
+            .or_insert_with(|| Route {
+                subscribers,
                 reliable,
-                published: 1,
-                delivered: n as u64,
-            },
-        );
-        (subscribers, n, reliable)
+                counts: Counts::default(),
+            });
+        f(&r.subscribers, r.reliable, &mut r.counts)
     }
 }
 
@@ -103,27 +152,39 @@ impl Bus for InProcessBus {
     }
 
     fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
-        let (subscribers, n, reliable) = self.route(&envelope.topic, exclude);
+        let (subscribers, reliable, n) = self.with_route(&envelope.topic, |subs, reliable, c| {
+            let n = subs.iter().filter(|s| Some(**s) != exclude).count();
+            c.published += 1;
+            c.delivered += n as u64;
+            (subs.clone(), reliable, n)
+        });
+        if n == 0 {
+            return 0;
+        }
         let envelope = Arc::new(envelope);
+        let queued_at = now_ns();
         for &subscriber in subscribers.iter().filter(|s| Some(**s) != exclude) {
             self.queue.push_back(Delivery {
                 subscriber,
                 envelope: envelope.clone(),
                 reliable,
+                queued_at,
             });
         }
         n
     }
 
     fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope) {
-        let reliable = match self.routes.get(&envelope.topic) {
-            Some(r) => r.reliable,
-            None => self.classify(&envelope.topic),
-        };
+        let reliable = self.with_route(&envelope.topic, |_, reliable, c| {
+            c.published += 1;
+            c.delivered += 1;
+            reliable
+        });
         self.queue.push_back(Delivery {
             subscriber,
             envelope: Arc::new(envelope),
             reliable,
+            queued_at: now_ns(),
         });
     }
 
@@ -142,17 +203,20 @@ impl Bus for InProcessBus {
         }
     }
 
+    fn note(&mut self, topic: &str, event: TopicEvent) {
+        self.with_route(topic, |_, _, c| c.note(event));
+    }
+
     fn topic_stats(&self) -> Vec<TopicStats> {
         let mut v: Vec<TopicStats> = self
             .routes
             .iter()
-            .map(|(topic, r)| TopicStats {
-                topic: topic.clone(),
-                published: r.published,
-                delivered: r.delivered,
-            })
+            .map(|(topic, r)| r.counts.stats(topic))
             .collect();
         v.sort_by(|a, b| a.topic.cmp(&b.topic));
+        if self.other.published > 0 || self.other.dead_lettered > 0 || self.other.denied > 0 {
+            v.push(self.other.stats(OTHER_TOPICS));
+        }
         v
     }
 }
@@ -218,5 +282,61 @@ mod tests {
         assert_eq!(bus.publish(env("signal.trend.X", 2), None), 1);
         let s = &bus.topic_stats()[0];
         assert_eq!((s.published, s.delivered), (2, 1));
+    }
+
+    #[test]
+    fn what_happens_after_delivery_is_counted_per_topic() {
+        let mut bus = InProcessBus::new();
+        bus.subscribe(0, TopicPattern::parse("#").unwrap());
+        bus.publish(env("signal.a.X", 1), None);
+        bus.send_to(0, env("order.filled.X", 2));
+        for e in [
+            TopicEvent::Handled(1_000),
+            TopicEvent::Handled(3_000),
+            TopicEvent::Retried,
+            TopicEvent::Deduplicated,
+            TopicEvent::Conflated,
+            TopicEvent::DeadLettered,
+            TopicEvent::Denied,
+        ] {
+            bus.note("signal.a.X", e);
+        }
+        let stats = bus.topic_stats();
+        let order = stats.iter().find(|t| t.topic == "order.filled.X").unwrap();
+        assert_eq!((order.published, order.delivered), (1, 1), "send_to counts");
+        let s = stats.iter().find(|t| t.topic == "signal.a.X").unwrap();
+        assert_eq!(
+            (
+                s.retried,
+                s.deduplicated,
+                s.conflated,
+                s.dead_lettered,
+                s.denied
+            ),
+            (1, 1, 1, 1, 1)
+        );
+        assert_eq!(s.latency.count, 2);
+        assert!((960..=1_040).contains(&s.latency.p50_ns), "{:?}", s.latency);
+        assert!(
+            (2_880..=3_120).contains(&s.latency.max_ns),
+            "{:?}",
+            s.latency
+        );
+    }
+
+    #[test]
+    fn topics_past_the_cap_are_routed_but_counted_together() {
+        let mut bus = InProcessBus::new();
+        bus.subscribe(7, TopicPattern::parse("spam.#").unwrap());
+        for i in 0..MAX_TOPICS as u64 + 5 {
+            assert_eq!(bus.publish(env(&format!("spam.t{i}"), i), None), 1);
+        }
+        bus.note("spam.fresh", TopicEvent::Denied);
+        let stats = bus.topic_stats();
+        assert_eq!(stats.len(), MAX_TOPICS + 1);
+        let other = stats.last().unwrap();
+        assert_eq!(other.topic, OTHER_TOPICS);
+        assert_eq!((other.published, other.delivered, other.denied), (5, 5, 1));
+        assert_eq!(std::iter::from_fn(|| bus.next()).count(), MAX_TOPICS + 5);
     }
 }

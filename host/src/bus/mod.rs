@@ -12,7 +12,10 @@
 //! At-least-once delivery with retries, bounded inboxes with backpressure
 //! and a Kafka backend implement this same trait later.
 
+pub mod clock;
 pub mod dedup;
+pub mod inbound;
+pub mod latency;
 mod memory;
 pub mod retry;
 mod stamp;
@@ -20,6 +23,7 @@ mod stamp;
 use std::sync::Arc;
 
 pub use dedup::DedupWindow;
+pub use latency::{Latency, LatencySummary};
 pub use memory::InProcessBus;
 pub use retry::RetryPolicy;
 pub use stamp::Stamper;
@@ -39,18 +43,60 @@ pub struct Delivery {
     /// The topic's delivery class: reliable (at least once, de-duplicated,
     /// retried, never conflated) or best effort. Decided once per topic.
     pub reliable: bool,
+    /// When it was queued ([`clock::now_ns`]), for delivery latency.
+    pub queued_at: u64,
+}
+
+/// Something that happened to a message on a topic after the bus handed
+/// it out; the node tells the bus, which counts it per topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicEvent {
+    /// A handler was entered for it, after waiting this long since it was
+    /// queued, ns.
+    Handled(u64),
+    /// Tried again after its handler faulted.
+    Retried,
+    /// Not delivered again: the subscriber had its id already.
+    Deduplicated,
+    /// Replaced, while waiting, by a newer message on the same topic.
+    Conflated,
+    /// Put in the dead-letter queue.
+    DeadLettered,
+    /// Its handler overstepped its rights (`publish_denied`,
+    /// `order_denied`).
+    Denied,
 }
 
 /// Counters for one topic.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TopicStats {
-    /// Topic.
+    /// Topic ([`OTHER_TOPICS`] for the topics past the bus's cap).
     pub topic: String,
-    /// Messages published on it.
+    /// Messages published on it (or sent to one subscriber).
     pub published: u64,
     /// Deliveries queued for subscribers (a message with no subscriber has none).
     pub delivered: u64,
+    /// Deliveries tried again after a fault.
+    pub retried: u64,
+    /// Deliveries skipped as duplicates.
+    pub deduplicated: u64,
+    /// Waiting messages replaced by a newer one.
+    pub conflated: u64,
+    /// Messages dead-lettered.
+    pub dead_lettered: u64,
+    /// Messages whose handler overstepped its rights.
+    pub denied: u64,
+    /// Queued → handler entry.
+    pub latency: LatencySummary,
 }
+
+/// The name topic counters go under once the bus counts
+/// [`MAX_TOPICS`] topics: an agent with wide publish rights cannot grow
+/// the host's memory without bound by publishing on ever new topics.
+pub const OTHER_TOPICS: &str = "(other topics)";
+
+/// Topics counted (and routes cached) one by one.
+pub const MAX_TOPICS: usize = 10_000;
 
 /// A message bus.
 pub trait Bus: Send {
@@ -70,6 +116,8 @@ pub trait Bus: Send {
     /// Who subscribes to `topic`, in subscriber order (for request/reply:
     /// the first one serves a request).
     fn subscribers(&mut self, topic: &str) -> Arc<[SubscriberId]>;
+    /// Count `event` for `topic`.
+    fn note(&mut self, topic: &str, event: TopicEvent);
     /// Counters per topic, sorted by topic.
     fn topic_stats(&self) -> Vec<TopicStats>;
 }

@@ -175,13 +175,14 @@ fn print_status(v: &Value) {
         eq["gross_exposure"].as_f64().unwrap_or(0.0)
     );
     println!(
-        "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>7} {:>10} {:>8} {:>12} {:>9}",
+        "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>10} {:>7} {:>10} {:>8} {:>12} {:>9}",
         "agent",
         "version",
         "state",
         "health",
         "handled",
         "inbox",
+        "wait p99",
         "faults",
         "published",
         "intents",
@@ -194,13 +195,14 @@ fn print_status(v: &Value) {
         let version = a["version"].as_str().unwrap_or("?");
         let name = a["name"].as_str().unwrap_or("?");
         println!(
-            "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>7} {:>10} {:>8} {:>12} {:>8}K",
+            "{:<16} {:<12} {:<11} {:>6} {:>10} {:>6} {:>8}µs {:>7} {:>10} {:>8} {:>12} {:>8}K",
             name,
             &version[..version.len().min(12)],
             a["state"].as_str().unwrap_or("?"),
             g("health"),
             g("handled"),
             g("inbox"),
+            a["delivery_latency"]["p99_ns"].as_u64().unwrap_or(0) / 1000,
             g("faults"),
             g("published"),
             g("order_intents"),

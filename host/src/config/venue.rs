@@ -105,6 +105,9 @@ pub struct VenueSection {
     pub breaker_failures: u32,
     /// How long the breaker stays open, s.
     pub breaker_open_secs: u64,
+    /// Connected venues: how long the node polls its feed for the next
+    /// event before it sleeps, µs (0: sleep at once).
+    pub spin_us: u64,
 }
 
 impl Default for VenueSection {
@@ -131,6 +134,7 @@ impl Default for VenueSection {
             client_id_scope: None,
             breaker_failures: 3,
             breaker_open_secs: 60,
+            spin_us: 50,
         }
     }
 }

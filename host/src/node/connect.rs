@@ -119,6 +119,7 @@ fn connector(
         breaker_failures: v.breaker_failures,
         breaker_open_ms: v.breaker_open_secs * 1_000,
         poll_wait: Duration::from_millis(5),
+        spin: Duration::from_micros(v.spin_us),
     }
 }
 

@@ -25,6 +25,10 @@
 //! at-least-once transports and replays may hand one over twice, and a fill
 //! must never count twice.
 //!
+//! Each first handler entry records how long the message waited since the
+//! bus queued it, per agent and per topic (delivery latency); retries,
+//! duplicates, conflations, dead letters and denials are counted on both.
+//!
 //! [`RetryPolicy`]: crate::bus::RetryPolicy
 
 use std::collections::VecDeque;
@@ -32,7 +36,7 @@ use std::sync::Arc;
 
 use super::{Node, Stats, TAP};
 use crate::agent::CallFault;
-use crate::bus::Delivery;
+use crate::bus::{Delivery, TopicEvent, clock};
 use crate::model::{Envelope, Nanos, ReasonCode, TopicPattern};
 
 /// An agent's inbox bounds and conflated topics.
@@ -60,9 +64,20 @@ pub(super) struct Parked {
     due: Nanos,
     /// When the head was first tried.
     first_tried: Nanos,
-    /// The head (with its next attempt number), then later messages, each
-    /// with its delivery class.
-    queue: VecDeque<(Arc<Envelope>, u32, bool)>,
+    /// The head (with its next attempt number), then later messages.
+    queue: VecDeque<Waiting>,
+}
+
+/// A message on its way to one agent.
+#[derive(Debug)]
+struct Waiting {
+    env: Arc<Envelope>,
+    /// The attempt this delivery will be, from 1.
+    attempt: u32,
+    /// Its topic's delivery class.
+    reliable: bool,
+    /// When the bus queued it ([`clock::now_ns`]).
+    queued_at: u64,
 }
 
 impl Parked {
@@ -92,6 +107,7 @@ impl Node {
         // Consumer-side deduplication of reliable messages, by id.
         if d.reliable && !self.agents[idx].seen.insert(d.envelope.id) {
             self.agents[idx].counts.deduplicated += 1;
+            self.bus.note(&d.envelope.topic, TopicEvent::Deduplicated);
             return;
         }
         if self.agents[idx].supervision.quarantined() {
@@ -110,22 +126,28 @@ impl Node {
             }
             return;
         }
+        let w = Waiting {
+            env: d.envelope,
+            attempt: 1,
+            reliable: d.reliable,
+            queued_at: d.queued_at,
+        };
         if self.parked.contains_key(&idx) {
-            self.enqueue(idx, d.envelope, d.reliable);
+            self.enqueue(idx, w);
             return;
         }
         let now = self.now;
-        self.try_deliver(idx, d.envelope, d.reliable, 1, now);
+        self.try_deliver(idx, w, now);
     }
 
-    /// Queue `env` behind agent `idx`'s retry, conflating where asked.
-    fn enqueue(&mut self, idx: usize, env: Arc<Envelope>, reliable: bool) {
-        let conflate = !reliable
+    /// Queue `w` behind agent `idx`'s retry, conflating where asked.
+    fn enqueue(&mut self, idx: usize, w: Waiting) {
+        let conflate = !w.reliable
             && self.agents[idx]
                 .inbox
                 .conflate
                 .iter()
-                .any(|p| p.matches(&env.topic));
+                .any(|p| p.matches(&w.env.topic));
         let Some(p) = self.parked.get_mut(&idx) else {
             return;
         };
@@ -135,13 +157,14 @@ impl Node {
                 .queue
                 .iter()
                 .skip(1)
-                .position(|(e, _, _)| e.topic == env.topic)
+                .position(|q| q.env.topic == w.env.topic)
             {
                 p.queue.remove(pos + 1);
                 self.agents[idx].counts.conflated += 1;
+                self.bus.note(&w.env.topic, TopicEvent::Conflated);
             }
         }
-        p.queue.push_back((env, 1, reliable));
+        p.queue.push_back(w);
         let len = p.queue.len();
         self.note_depth(idx, len);
     }
@@ -184,17 +207,19 @@ impl Node {
         true
     }
 
-    /// Deliver attempt `attempt` of `env` to agent `idx`. False if the agent
-    /// was parked for a retry (the message is then at the head of its queue).
-    fn try_deliver(
-        &mut self,
-        idx: usize,
-        env: Arc<Envelope>,
-        reliable: bool,
-        attempt: u32,
-        first_tried: Nanos,
-    ) -> bool {
+    /// Deliver `w` to agent `idx`. False if the agent was parked for a
+    /// retry (the message is then at the head of its queue).
+    fn try_deliver(&mut self, idx: usize, w: Waiting, first_tried: Nanos) -> bool {
+        let Waiting {
+            env,
+            attempt,
+            reliable,
+            queued_at,
+        } = w;
         let msg = if attempt == 1 {
+            let waited = clock::now_ns().saturating_sub(queued_at);
+            self.agents[idx].counts.latency.record(waited);
+            self.bus.note(&env.topic, TopicEvent::Handled(waited));
             env.clone()
         } else {
             let mut e = (*env).clone();
@@ -219,6 +244,8 @@ impl Node {
         match self.retry.next_due(attempt + 1, first_tried, self.now) {
             Some(due) => {
                 Stats::bump(&self.stats.retried);
+                self.agents[idx].counts.retried += 1;
+                self.bus.note(&env.topic, TopicEvent::Retried);
                 tracing::info!(
                     agent = %self.agents[idx].agent.name(),
                     id = msg.id,
@@ -234,7 +261,12 @@ impl Node {
                 // A restart's backoff may keep it down longer.
                 parked.due = parked.due.max(due);
                 parked.first_tried = first_tried;
-                parked.queue.push_front((env, attempt + 1, true));
+                parked.queue.push_front(Waiting {
+                    env,
+                    attempt: attempt + 1,
+                    reliable: true,
+                    queued_at,
+                });
                 false
             }
             None => {
@@ -265,12 +297,16 @@ impl Node {
             let Some(mut p) = self.parked.remove(&idx) else {
                 continue;
             };
-            while let Some((env, attempt, reliable)) = p.queue.pop_front() {
+            while let Some(w) = p.queue.pop_front() {
                 // Only a retried message (the head) keeps its first try.
-                let first = if attempt > 1 { p.first_tried } else { self.now };
+                let first = if w.attempt > 1 {
+                    p.first_tried
+                } else {
+                    self.now
+                };
                 let left = p.queue.len();
                 self.note_depth(idx, left);
-                self.try_deliver(idx, env, reliable, attempt, first);
+                self.try_deliver(idx, w, first);
                 if let Some(again) = self.parked.get_mut(&idx) {
                     // Parked again (a retry, or a restart's backoff): what
                     // is left waits behind.

@@ -70,7 +70,27 @@ struct Slot {
     supervision: supervisor::Supervision,
 }
 
-#[derive(Default)]
+impl Default for SlotCounts {
+    fn default() -> Self {
+        Self {
+            handled: 0,
+            faults: 0,
+            published: 0,
+            order_intents: 0,
+            conflated: 0,
+            deduplicated: 0,
+            retried: 0,
+            dead_lettered: 0,
+            denied: 0,
+            latency: crate::bus::Latency::new(2),
+            max_queue: 0,
+            backpressure_engaged: 0,
+            above_high_since: None,
+            above_high_ns: 0,
+        }
+    }
+}
+
 struct SlotCounts {
     handled: u64,
     faults: u64,
@@ -78,6 +98,11 @@ struct SlotCounts {
     order_intents: u64,
     conflated: u64,
     deduplicated: u64,
+    retried: u64,
+    dead_lettered: u64,
+    denied: u64,
+    /// Bus queue → first handler entry.
+    latency: crate::bus::Latency,
     max_queue: u64,
     backpressure_engaged: u64,
     above_high_since: Option<Nanos>,
@@ -513,6 +538,18 @@ impl Node {
         attempts: u32,
     ) {
         Stats::bump(&self.stats.dlq);
+        self.bus
+            .note(&envelope.topic, crate::bus::TopicEvent::DeadLettered);
+        let denied = matches!(reason, ReasonCode::PublishDenied | ReasonCode::OrderDenied);
+        if denied {
+            self.bus
+                .note(&envelope.topic, crate::bus::TopicEvent::Denied);
+        }
+        if let Some(&i) = self.by_name.get(agent) {
+            let c = &mut self.agents[i].counts;
+            c.dead_lettered += 1;
+            c.denied += u64::from(denied);
+        }
         self.dlq.push(DeadLetter {
             id: 0,
             attempts,
@@ -939,6 +976,10 @@ impl Node {
                 .map(|(i, a)| stats::AgentSummary {
                     conflated: a.counts.conflated,
                     deduplicated: a.counts.deduplicated,
+                    retried: a.counts.retried,
+                    dead_lettered: a.counts.dead_lettered,
+                    denied: a.counts.denied,
+                    delivery_latency: a.counts.latency.summary(),
                     max_queue: a.counts.max_queue,
                     backpressure_engaged: a.counts.backpressure_engaged,
                     above_high_water_ns: a.counts.above_high_ns,

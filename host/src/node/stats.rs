@@ -105,6 +105,16 @@ pub struct AgentSummary {
     pub conflated: u64,
     /// Reliable messages not delivered again because their id was seen.
     pub deduplicated: u64,
+    /// Deliveries to it tried again after it faulted.
+    pub retried: u64,
+    /// Messages dead-lettered with it as the agent.
+    pub dead_lettered: u64,
+    /// Of those, calls in which it overstepped its rights
+    /// (`publish_denied`, `order_denied`).
+    pub denied: u64,
+    /// How long messages waited between the bus and its handler (first
+    /// attempts; ns).
+    pub delivery_latency: crate::bus::LatencySummary,
     /// Most messages that waited for it at once.
     pub max_queue: u64,
     /// Times its backlog reached high water.

@@ -67,6 +67,9 @@ pub struct ConnectorConfig {
     pub breaker_open_ms: u64,
     /// How long [`Venue::poll`] waits for an event before saying idle.
     pub poll_wait: Duration,
+    /// How long it polls for the next event before it sleeps (see
+    /// [`recv_spinning`](crate::bus::inbound::recv_spinning)).
+    pub spin: Duration,
 }
 
 /// Why the connector could not start.
@@ -173,6 +176,7 @@ pub struct BinanceVenue {
     commands: mpsc::UnboundedSender<Command>,
     scope: String,
     poll_wait: Duration,
+    spin: Duration,
     stop: watch::Sender<bool>,
     /// Things that must live as long as the connector (an in-process
     /// simulator), dropped before the runtime.
@@ -264,6 +268,7 @@ impl BinanceVenue {
             commands,
             scope: cfg.scope,
             poll_wait: cfg.poll_wait,
+            spin: cfg.spin,
             stop,
             keep,
             rt: Some(rt),
@@ -309,7 +314,7 @@ impl Venue for BinanceVenue {
     }
 
     fn poll(&mut self) -> Polled {
-        match self.events.recv_timeout(self.poll_wait) {
+        match crate::bus::inbound::recv_spinning(&self.events, self.spin, self.poll_wait) {
             Ok((t, e)) => Polled::Event(t, e),
             Err(RecvTimeoutError::Timeout) => Polled::Idle(wall_ns()),
             Err(RecvTimeoutError::Disconnected) => Polled::Ended,
