@@ -420,3 +420,66 @@ fn a_watched_folder_deploys_a_changed_component_and_skips_a_broken_one() {
     });
     assert_eq!(counter_of(&status(&host))["state"], "probation");
 }
+
+#[test]
+fn an_operator_approves_and_rejects_intents_that_wait_for_a_person() {
+    // A trend follower trading 1 BTC (about 20,000) where anything over
+    // 10,000 waits for a person.
+    let host = start_with(&format!(
+        r#"
+[risk]
+approval_notional = 10000.0
+
+[[agents]]
+name = "trend"
+path = "{}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.trend.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", fast = 2, slow = 4, quantity = 1.0 }}
+{}"#,
+        floor_tests::agent("trend").display(),
+        floor_tests::gate_agent()
+    ));
+    let pending = |host: &Host| -> Vec<u64> {
+        status(host)["pending_approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_u64().unwrap())
+            .collect()
+    };
+    // The agent waits for its intent's outcome before it sends another.
+    wait_for("an intent waiting", || pending(&host).len() == 1);
+    let (ok, out, _) = cli(&host, &["status"]);
+    assert!(ok);
+    assert!(out.contains("waiting for approval: "), "{out}");
+    let first = pending(&host)[0];
+    let (ok, out, err) = cli(&host, &["approve", &first.to_string(), "-r", "alice"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(&format!("intent {first} approved by alice: ")),
+        "{out}"
+    );
+
+    wait_for("the next intent waiting", || {
+        pending(&host).iter().any(|id| *id != first)
+    });
+    let second = pending(&host)[0];
+    let (ok, out, err) = cli(&host, &["reject", &second.to_string(), "-r", "not now"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), format!("intent {second} rejected: not now"));
+    let s = status(&host);
+    assert!(
+        s["dlq_by_reason"]["approval_rejected"].as_u64() == Some(1),
+        "{s}"
+    );
+    let ids = [first, second];
+    let (ok, _, err) = cli(&host, &["approve", &ids[1].to_string()]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("no order intent waits for approval as {}", ids[1])),
+        "{err}"
+    );
+}

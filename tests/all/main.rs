@@ -2,6 +2,7 @@
 
 mod admin;
 mod agents;
+mod approval;
 mod backpressure;
 mod call;
 mod config;

@@ -57,6 +57,8 @@ pub async fn serve(
             post(deploy).layer(DefaultBodyLimit::max(MAX_DEPLOY_BODY)),
         )
         .route("/v1/rollback", post(rollback))
+        .route("/v1/approve", post(approve))
+        .route("/v1/reject", post(reject))
         .route("/v1/promote", post(promote))
         .fallback(not_found)
         .with_state(AppState {
@@ -257,6 +259,45 @@ async fn promote(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         agent: b.agent,
         discard: b.discard,
     });
+    call(&s, &headers, op).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalBody {
+    id: u64,
+    /// Who approves, or why it is rejected.
+    #[serde(default)]
+    note: String,
+}
+
+async fn approve(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op =
+        parse::<ApprovalBody>(&body, "approval (`{\"id\": 42, \"note\": \"who\"}`)").map(|b| {
+            Operation::Approve {
+                id: b.id,
+                by: if b.note.is_empty() {
+                    "an operator".into()
+                } else {
+                    b.note
+                },
+            }
+        });
+    call(&s, &headers, op).await
+}
+
+async fn reject(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op =
+        parse::<ApprovalBody>(&body, "rejection (`{\"id\": 42, \"note\": \"why\"}`)").map(|b| {
+            Operation::Reject {
+                id: b.id,
+                reason: if b.note.is_empty() {
+                    "rejected by an operator".into()
+                } else {
+                    b.note
+                },
+            }
+        });
     call(&s, &headers, op).await
 }
 

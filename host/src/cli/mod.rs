@@ -53,6 +53,10 @@ enum Command {
     Reduce(operator::TradingArgs),
     /// Back to normal trading on a running host.
     Resume(operator::TradingArgs),
+    /// Send an order intent that waits for a person's approval.
+    Approve(operator::ApprovalArgs),
+    /// Refuse an order intent that waits for a person's approval.
+    Reject(operator::ApprovalArgs),
     /// Compare a running host's orders and balances with its venue now.
     Reconcile(operator::Target),
     /// Replace an agent in a running host with a new version, without a
@@ -92,6 +96,8 @@ pub fn main() -> ExitCode {
         Command::Reduce(a) => operator::trading(crate::risk::TradingMode::Reducing, a),
         Command::Resume(a) => operator::trading(crate::risk::TradingMode::Active, a),
         Command::Reconcile(a) => operator::reconcile(a),
+        Command::Approve(a) => operator::approval(true, a),
+        Command::Reject(a) => operator::approval(false, a),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
         Command::Promote(a) => deploy::promote(a),

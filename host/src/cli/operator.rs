@@ -1,5 +1,5 @@
-//! `floor status | halt | reduce | resume`: commands to a running host,
-//! through its admin API.
+//! `floor status | halt | reduce | resume | approve | reject`: commands to
+//! a running host, through its admin API.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +63,49 @@ pub struct TradingArgs {
     /// summary).
     #[arg(long, short)]
     reason: Option<String>,
+}
+
+/// Arguments of `floor approve | reject`.
+#[derive(Debug, Args)]
+pub struct ApprovalArgs {
+    /// The intent's approval id (`floor status` lists those waiting).
+    id: u64,
+    #[command(flatten)]
+    target: Target,
+    /// Who approves, or why it is rejected (for the record; a rejection's
+    /// reason reaches the agent).
+    #[arg(long, short)]
+    reason: Option<String>,
+}
+
+pub(super) fn approval(approve: bool, args: ApprovalArgs) -> anyhow::Result<ExitCode> {
+    let note = args.reason.unwrap_or_else(|| {
+        if approve {
+            whoami()
+        } else {
+            format!("rejected by {}", whoami())
+        }
+    });
+    let path = if approve { "/v1/approve" } else { "/v1/reject" };
+    let v = args
+        .target
+        .client()?
+        .call_blocking(path, Some(&json!({"id": args.id, "note": note})))?;
+    if approve {
+        let sent = v["sent"].as_bool().unwrap_or(false);
+        println!(
+            "intent {} approved by {note}: {}",
+            args.id,
+            if sent {
+                "sent"
+            } else {
+                "refused on its second check (the market or the limits moved; see `floor status` and the dead-letter queue)"
+            }
+        );
+    } else {
+        println!("intent {} rejected: {note}", args.id);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
@@ -165,6 +208,21 @@ fn print_status(v: &Value) {
         n("alerts"),
         v["open_orders"].as_array().map_or(0, Vec::len)
     );
+    for p in v["pending_approvals"].as_array().into_iter().flatten() {
+        let i = &p["intent"];
+        println!(
+            "waiting for approval: {} — {} {} {} {} (notional {:.2}) from `{}`; `floor approve {}` or `floor reject {}`",
+            p["id"],
+            i["side"].as_str().unwrap_or("?"),
+            i["quantity"],
+            i["symbol"].as_str().unwrap_or("?"),
+            i["order_type"].as_str().unwrap_or("?"),
+            p["notional"].as_f64().unwrap_or(0.0),
+            p["agent"].as_str().unwrap_or("?"),
+            p["id"],
+            p["id"],
+        );
+    }
     let eq = &v["equity"];
     println!(
         "pnl {:+.2} | equity {:.2} | drawdown {:.2}% (max {:.2}%) | gross exposure {:.2}",

@@ -226,13 +226,28 @@ impl<'de> Deserialize<'de> for Quorum {
 }
 
 /// `[risk]`: the risk stage's policy.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskPolicy {
     /// Intents over this notional also need the consensus agents' quorum.
     pub consensus_notional: Option<f64>,
     /// How many consensus agents must approve.
     pub quorum: Quorum,
+    /// Intents over this notional wait for a person (`floor approve`).
+    pub approval_notional: Option<f64>,
+    /// How long one waits before it expires (refused), event-time s.
+    pub approval_timeout_secs: u64,
+}
+
+impl Default for RiskPolicy {
+    fn default() -> Self {
+        Self {
+            consensus_notional: None,
+            quorum: Quorum::default(),
+            approval_notional: None,
+            approval_timeout_secs: 300,
+        }
+    }
 }
 
 /// One `[[agents]]` entry.
@@ -684,6 +699,16 @@ impl RawConfig {
                 "{v} risk agent(s) have vote = \"consensus\" but risk.consensus_notional is not set"
             )),
             _ => {}
+        }
+        if let Some(n) = self.risk.approval_notional
+            && !(n.is_finite() && n >= 0.0)
+        {
+            p.push(format!(
+                "risk.approval_notional must be a non-negative number, got {n}"
+            ));
+        }
+        if self.risk.approval_timeout_secs == 0 {
+            p.push("risk.approval_timeout_secs must be at least 1 (an unanswered intent expires, refused)".into());
         }
         if let Quorum::Count(k) = self.risk.quorum
             && (k == 0 || k > voters)

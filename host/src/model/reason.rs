@@ -72,6 +72,12 @@ pub enum ReasonCode {
     /// supervisor's backoff is not over. Messages wait in its inbox; a
     /// request to it is answered at once with this reason.
     Restarting,
+    /// A person rejected an intent that waited for approval
+    /// (`floor reject`).
+    ApprovalRejected,
+    /// An intent that waited for approval expired unanswered
+    /// (`[risk] approval_timeout_secs`).
+    ApprovalExpired,
 }
 
 impl ReasonCode {
@@ -96,6 +102,8 @@ impl ReasonCode {
                 | ReasonCode::LimitOrderRate
                 | ReasonCode::LimitAgentOrderRate
                 | ReasonCode::LimitDailyLoss
+                | ReasonCode::ApprovalRejected
+                | ReasonCode::ApprovalExpired
         )
     }
 
@@ -131,6 +139,8 @@ impl ReasonCode {
             ReasonCode::LimitDailyLoss => "limit_daily_loss",
             ReasonCode::Quarantined => "quarantined",
             ReasonCode::Restarting => "restarting",
+            ReasonCode::ApprovalRejected => "approval_rejected",
+            ReasonCode::ApprovalExpired => "approval_expired",
         }
     }
 }

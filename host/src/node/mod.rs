@@ -24,6 +24,7 @@
 //! - `deploy`: every agent call through its versions; deploy events.
 //! - `supervisor`: quarantine of agents that fault too often; health.
 
+pub mod approval;
 pub mod connect;
 mod delivery;
 mod deploy;
@@ -140,6 +141,8 @@ pub struct Node {
     trust_mode: &'static str,
     /// Agents whose new version is on probation.
     on_probation: usize,
+    /// Intents waiting for a person, by approval id.
+    pending_approvals: BTreeMap<u64, approval::PendingApproval>,
     supervisor: crate::config::SupervisorPolicy,
     runtime: Arc<Runtime>,
 }
@@ -292,6 +295,7 @@ impl Node {
             trust_warnings,
             trust_mode: if cfg.trust.dev { "dev" } else { "checked" },
             on_probation: 0,
+            pending_approvals: BTreeMap::new(),
             supervisor: cfg.supervisor.clone(),
             runtime,
         })
@@ -340,6 +344,7 @@ impl Node {
             }
         }
         self.fire_timers();
+        self.expire_approvals();
         self.fire_parked();
         self.check_probations();
         self.drain();
@@ -357,6 +362,7 @@ impl Node {
         }
         self.on_market(event);
         self.fire_timers();
+        self.expire_approvals();
         self.fire_parked();
         self.drain();
         self.stats.orders.load(std::sync::atomic::Ordering::Relaxed) - before
@@ -859,11 +865,28 @@ impl Node {
         self.publish_order_event(event, trace);
     }
 
-    fn place(&mut self, idx: usize, mut intent: OrderIntent, trace: u64) {
+    fn place(&mut self, idx: usize, intent: OrderIntent, trace: u64) {
+        self.send_checked(idx, intent, trace, false);
+    }
+
+    /// Check `intent` (trading state, risk agents, hard limits) and send
+    /// it, or hold it for a person (unless a person `approved` it already),
+    /// or refuse it. True if it was sent.
+    fn send_checked(
+        &mut self,
+        idx: usize,
+        mut intent: OrderIntent,
+        trace: u64,
+        approved: bool,
+    ) -> bool {
         let name = self.agents[idx].agent.name().to_string();
         if let Err(refusal) = self.check_order(&name, &mut intent, trace) {
             self.refuse(&name, intent, refusal, trace);
-            return;
+            return false;
+        }
+        if !approved && let Some(notional) = self.needs_approval(&intent) {
+            self.hold_for_approval(&name, intent, notional, trace);
+            return false;
         }
         let order = VenueOrder {
             order_id: String::new(),
@@ -882,6 +905,7 @@ impl Node {
         for r in reports {
             self.on_execution(&r, trace);
         }
+        true
     }
 
     fn on_execution(&mut self, report: &ExecutionReport, trace: u64) {

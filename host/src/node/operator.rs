@@ -41,6 +41,20 @@ pub enum Operation {
         /// Stop the shadow instead.
         discard: bool,
     },
+    /// Send an intent that waits for approval (`floor approve`).
+    Approve {
+        /// Its approval id.
+        id: u64,
+        /// Who approves, for the record.
+        by: String,
+    },
+    /// Refuse an intent that waits for approval (`floor reject`).
+    Reject {
+        /// Its approval id.
+        id: u64,
+        /// Why, for the record and the agent.
+        reason: String,
+    },
     /// Go back one version (`floor rollback`).
     Rollback {
         /// The agent.
@@ -99,6 +113,8 @@ impl Node {
                 .rollback(&agent, &reason)
                 .map(|event| json!({"event": event}))
                 .map_err(|e| OperationError(e.to_string())),
+            Operation::Approve { id, by } => self.approve(id, &by),
+            Operation::Reject { id, reason } => self.reject_pending(id, &reason),
             Operation::Trading { state, reason } => {
                 let from = self.trading.mode();
                 self.set_trading(state, "operator", &reason);
@@ -133,6 +149,7 @@ impl Node {
         v["event_time_ns"] = json!(self.now);
         v["deploys"] = self.deploy_status();
         v["trust"] = json!({"signatures": self.trust_mode, "warnings": self.trust_warnings});
+        v["pending_approvals"] = json!(self.pending_approvals());
         v["open_orders"] = self
             .oms
             .open_orders()

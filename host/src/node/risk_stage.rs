@@ -92,7 +92,7 @@ impl Node {
     }
 
     /// Notional of `intent` at the current touch (its limit price if it has one).
-    fn notional(&self, intent: &OrderIntent) -> Option<f64> {
+    pub(super) fn notional(&self, intent: &OrderIntent) -> Option<f64> {
         let reference = intent.limit_price.or_else(|| {
             crate::agent::View::quote(&*self.view, &intent.symbol).map(|q| match intent.side {
                 Side::Buy => q.ask,
