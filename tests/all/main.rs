@@ -11,6 +11,7 @@ mod demo;
 mod dlq;
 mod hostile;
 mod paper;
+mod reference;
 mod reliable;
 mod request;
 mod risk;

@@ -1,0 +1,109 @@
+//! The reference agents in a node, signed and sandboxed like any other:
+//! what each one does with real inputs.
+
+use floor_host::config::NodeConfig;
+use floor_host::model::{MarketEvent, OrderStatus, Payload, Quote, Side, TopicPattern};
+use floor_host::node::Node;
+
+const MS: u64 = 1_000_000;
+
+/// A node running `agents` (TOML) beside the `gate` risk agent, with
+/// 1,000,000 USDT, tapping signals and order events.
+fn node(agents: &str) -> (Node, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}[account]\nbalances = {{ USDT = 1000000.0 }}\n{agents}{}",
+        floor_tests::node_header(data.path(), 20_000.0),
+        floor_tests::gate_agent()
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+    let mut node = Node::new(&cfg, Box::new(floor_tests::test_venue(&cfg))).unwrap();
+    node.tap(TopicPattern::parse("signal.#").unwrap());
+    node.tap(TopicPattern::parse("order.#").unwrap());
+    (node, data)
+}
+
+fn quote(node: &mut Node, mid: f64, at: u64) {
+    node.inject(
+        MarketEvent::Quote(Quote {
+            symbol: "BTCUSDT".into(),
+            bid: mid - 0.5,
+            bid_size: 5.0,
+            ask: mid + 0.5,
+            ask_size: 5.0,
+        }),
+        at,
+    );
+}
+
+/// (side, status) of every order event so far.
+fn orders(node: &Node) -> Vec<(Side, OrderStatus)> {
+    node.tapped()
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Payload::OrderEvent(o) => Some((o.side, o.status.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The scores published on `topic`.
+fn scores(node: &Node, topic: &str) -> Vec<f64> {
+    node.tapped()
+        .iter()
+        .filter(|e| e.topic == topic)
+        .filter_map(|e| match &e.payload {
+            Payload::Signal(s) => Some(s.score),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn momentum_buys_a_rise_and_goes_flat_when_it_fades() {
+    let (mut node, _d) = node(&format!(
+        r#"
+[[agents]]
+name = "momentum"
+path = "{}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.momentum.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", lookback = 3, entry_pct = 1.0, exit_pct = 0.2, quantity = 0.1 }}
+"#,
+        floor_tests::agent("momentum").display()
+    ));
+    // Flat for three quotes, then +1.25% over three: long.
+    let mids = [20_000.0, 20_000.0, 20_000.0, 20_250.0];
+    for (i, mid) in mids.iter().enumerate() {
+        quote(&mut node, *mid, (i as u64 + 1) * MS);
+    }
+    assert_eq!(
+        orders(&node),
+        [
+            (Side::Buy, OrderStatus::Accepted),
+            (Side::Buy, OrderStatus::Filled)
+        ]
+    );
+    assert!((node.oms().portfolio.position("BTCUSDT").quantity - 0.1).abs() < 1e-12);
+    let s = scores(&node, "signal.momentum.BTCUSDT");
+    assert_eq!(s.len(), 1);
+    assert!((s[0] - 6.25).abs() < 1e-9, "+1.25% reads 6.25: {s:?}");
+    // The move stalls: two more quotes at the top still compare with the
+    // old level; the third compares with the top itself (0%): flat.
+    for i in 0..2 {
+        quote(&mut node, 20_250.0, (10 + i) * MS);
+    }
+    assert_eq!(orders(&node).len(), 2, "still long");
+    quote(&mut node, 20_250.0, 12 * MS);
+    assert_eq!(
+        orders(&node)[2..],
+        [
+            (Side::Sell, OrderStatus::Accepted),
+            (Side::Sell, OrderStatus::Filled)
+        ]
+    );
+    assert!(node.oms().portfolio.position("BTCUSDT").quantity.abs() < 1e-12);
+    assert_eq!(scores(&node, "signal.momentum.BTCUSDT").len(), 2);
+}
