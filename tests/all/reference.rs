@@ -107,3 +107,38 @@ config = {{ symbol = "BTCUSDT", lookback = 3, entry_pct = 1.0, exit_pct = 0.2, q
     assert!(node.oms().portfolio.position("BTCUSDT").quantity.abs() < 1e-12);
     assert_eq!(scores(&node, "signal.momentum.BTCUSDT").len(), 2);
 }
+
+#[test]
+fn book_imbalance_signals_a_lean_and_alerts_on_a_wide_spread() {
+    let (mut node, _d) = node(&format!(
+        r#"
+[[agents]]
+name = "scanner"
+path = "{}"
+role = "model"
+subscribe = ["md.tick.*"]
+publish = ["signal.imbalance.*"]
+config = {{ threshold = 0.5, smoothing = 2, max_spread_bps = 20 }}
+"#,
+        floor_tests::agent("book-imbalance").display()
+    ));
+    let lean = |node: &mut Node, bid_size: f64, ask_size: f64, spread: f64, at: u64| {
+        node.inject(
+            MarketEvent::Quote(Quote {
+                symbol: "BTCUSDT".into(),
+                bid: 20_000.0 - spread / 2.0,
+                bid_size,
+                ask: 20_000.0 + spread / 2.0,
+                ask_size,
+            }),
+            at,
+        );
+    };
+    lean(&mut node, 8.0, 2.0, 1.0, MS);
+    lean(&mut node, 8.0, 2.0, 1.0, 2 * MS);
+    assert_eq!(scores(&node, "signal.imbalance.BTCUSDT"), [6.0]);
+    assert_eq!(node.status()["alerts"], 0);
+    lean(&mut node, 8.0, 2.0, 100.0, 3 * MS); // 50 bps wide
+    assert_eq!(node.status()["alerts"], 1);
+    assert!(node.oms().open_orders().next().is_none(), "it never trades");
+}
