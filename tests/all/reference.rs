@@ -142,3 +142,53 @@ config = {{ threshold = 0.5, smoothing = 2, max_spread_bps = 20 }}
     assert_eq!(node.status()["alerts"], 1);
     assert!(node.oms().open_orders().next().is_none(), "it never trades");
 }
+
+#[test]
+fn compliance_shadow_alerts_on_a_restricted_symbol_and_a_big_fill() {
+    let (mut node, _d) = node(&format!(
+        r#"
+{}
+[[agents]]
+name = "compliance"
+path = "{}"
+role = "observer"
+subscribe = ["order.#"]
+config = {{ restricted = "BTCUSDT", max_fill_notional = 10000 }}
+"#,
+        floor_tests::desk_agent(),
+        floor_tests::agent("compliance-shadow").display()
+    ));
+    quote(&mut node, 20_000.0, MS);
+    let small = floor_host::model::OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: floor_host::model::OrderType::Market,
+        quantity: 0.1,
+        limit_price: None,
+        time_in_force: floor_host::model::TimeInForce::Ioc,
+        tag: "t".into(),
+    };
+    node.submit("desk", small.clone()).unwrap();
+    // Accepted on a restricted symbol: one alert; the 2,000 fill is fine.
+    assert_eq!(node.status()["alerts"], 1);
+    node.submit(
+        "desk",
+        floor_host::model::OrderIntent {
+            quantity: 1.0,
+            ..small
+        },
+    )
+    .unwrap();
+    // Restricted again, and a 20,000 fill over 10,000.
+    assert_eq!(node.status()["alerts"], 3);
+    let shadow = node
+        .summary(0.0)
+        .agents
+        .into_iter()
+        .find(|a| a.name == "compliance")
+        .unwrap();
+    assert_eq!(
+        (shadow.faults, shadow.denied, shadow.order_intents),
+        (0, 0, 0)
+    );
+}
