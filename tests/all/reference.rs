@@ -192,3 +192,47 @@ config = {{ restricted = "BTCUSDT", max_fill_notional = 10000 }}
         (0, 0, 0)
     );
 }
+
+#[test]
+fn volatility_sizer_refuses_before_it_measured_and_resizes_to_its_budget() {
+    let (mut node, _d) = node(&format!(
+        r#"
+{}
+[[agents]]
+name = "sizer"
+path = "{}"
+role = "risk"
+subscribe = ["md.tick.*"]
+config = {{ risk_budget = 600, sigmas = 3, window = 10 }}
+"#,
+        floor_tests::desk_agent(),
+        floor_tests::agent("volatility-sizer").display()
+    ));
+    let buy = floor_host::model::OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: floor_host::model::OrderType::Market,
+        quantity: 2.0,
+        limit_price: None,
+        time_in_force: floor_host::model::TimeInForce::Ioc,
+        tag: "t".into(),
+    };
+    quote(&mut node, 20_000.0, MS);
+    node.submit("desk", buy.clone()).unwrap();
+    let last = node.dlq().recent().last().unwrap();
+    assert_eq!(last.reason, floor_host::model::ReasonCode::RiskRejected);
+    assert!(
+        last.detail
+            .contains("volatility-sizer: no volatility for BTCUSDT yet (needs 10 returns)"),
+        "{}",
+        last.detail
+    );
+    // Ten 1% swings: σ about 1.05%, so 600 / (20,000 × 1.05% × 3) ≈ 0.95.
+    for i in 0..10u64 {
+        let mid = if i % 2 == 0 { 20_200.0 } else { 20_000.0 };
+        quote(&mut node, mid, (2 + i) * MS);
+    }
+    node.submit("desk", buy).unwrap();
+    let held = node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!((0.9..1.0).contains(&held), "resized to about 0.95: {held}");
+}
