@@ -13,6 +13,12 @@ impl Config {
         Self(pairs)
     }
 
+    /// Every key and value, in the order the host passed them (for keys
+    /// that name things, such as `weight.<source>`).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The raw value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0

@@ -236,3 +236,56 @@ config = {{ risk_budget = 600, sigmas = 3, window = 10 }}
     let held = node.oms().portfolio.position("BTCUSDT").quantity;
     assert!((0.9..1.0).contains(&held), "resized to about 0.95: {held}");
 }
+
+#[test]
+fn ensemble_judge_trades_on_the_weighted_consensus_of_its_sources() {
+    let (mut node, _d) = node(&format!(
+        r#"
+[[agents]]
+name = "judge"
+path = "{}"
+role = "strategy"
+subscribe = ["signal.#", "md.tick.BTCUSDT"]
+publish = ["signal.ensemble.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", quantity = 0.2, enter = 3, exit = 1, min_voters = 2, "weight.gamma" = 0 }}
+"#,
+        floor_tests::agent("ensemble-judge").display()
+    ));
+    quote(&mut node, 20_000.0, MS);
+    let mut id = 1_000_000;
+    let mut vote = |node: &mut Node, source: &str, score: f64, confidence: f64, at: u64| {
+        id += 1;
+        node.publish_envelope(floor_host::model::Envelope {
+            id,
+            topic: format!("signal.{source}.BTCUSDT"),
+            source: source.into(),
+            sequence: id,
+            event_time: at,
+            trace_id: id,
+            correlation_id: None,
+            attempt: 1,
+            payload: Payload::Signal(floor_host::model::Signal {
+                symbol: "BTCUSDT".into(),
+                score,
+                confidence,
+                horizon_ns: 0,
+            }),
+        });
+    };
+    vote(&mut node, "alpha", 8.0, 1.0, 2 * MS);
+    vote(&mut node, "gamma", 10.0, 1.0, 3 * MS); // weight 0: not a voter
+    assert!(orders(&node).is_empty(), "one voter of two");
+    vote(&mut node, "beta", 2.0, 0.5, 4 * MS); // (8 + 1) / 1.5 = 6
+    assert_eq!(
+        orders(&node),
+        [
+            (Side::Buy, OrderStatus::Accepted),
+            (Side::Buy, OrderStatus::Filled)
+        ]
+    );
+    assert_eq!(scores(&node, "signal.ensemble.BTCUSDT"), [6.0]);
+    vote(&mut node, "beta", -9.0, 1.0, 5 * MS); // (8 − 9) / 2 = −0.5: flat
+    assert_eq!(orders(&node).len(), 4);
+    assert!(node.oms().portfolio.position("BTCUSDT").quantity.abs() < 1e-12);
+}
