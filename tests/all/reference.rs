@@ -10,9 +10,14 @@ const MS: u64 = 1_000_000;
 /// A node running `agents` (TOML) beside the `gate` risk agent, with
 /// 1,000,000 USDT, tapping signals and order events.
 fn node(agents: &str) -> (Node, tempfile::TempDir) {
+    node_with_cash(agents, 1_000_000.0)
+}
+
+/// [`node`] with `cash` USDT.
+fn node_with_cash(agents: &str, cash: f64) -> (Node, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let text = format!(
-        "{}[account]\nbalances = {{ USDT = 1000000.0 }}\n{agents}{}",
+        "{}[account]\nbalances = {{ USDT = {cash:?} }}\n{agents}{}",
         floor_tests::node_header(data.path(), 20_000.0),
         floor_tests::gate_agent()
     );
@@ -288,4 +293,72 @@ config = {{ symbol = "BTCUSDT", quantity = 0.2, enter = 3, exit = 1, min_voters 
     vote(&mut node, "beta", -9.0, 1.0, 5 * MS); // (8 − 9) / 2 = −0.5: flat
     assert_eq!(orders(&node).len(), 4);
     assert!(node.oms().portfolio.position("BTCUSDT").quantity.abs() < 1e-12);
+}
+
+#[test]
+fn guardian_caps_gross_exposure_and_pauses_on_a_drawdown() {
+    let (mut node, _d) = node_with_cash(
+        &format!(
+            r#"
+{}
+[[agents]]
+name = "guardian"
+path = "{}"
+role = "risk"
+subscribe = ["md.tick.*"]
+publish = ["control.guardian.*"]
+config = {{ symbols = "BTCUSDT", max_gross = 0.5, max_drawdown_pct = 20 }}
+"#,
+            floor_tests::desk_agent(),
+            floor_tests::agent("guardian").display()
+        ),
+        100_000.0,
+    );
+    node.tap(TopicPattern::parse("control.#").unwrap());
+    quote(&mut node, 20_000.0, MS);
+    let order = |side: Side, quantity: f64| floor_host::model::OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side,
+        order_type: floor_host::model::OrderType::Market,
+        quantity,
+        limit_price: None,
+        time_in_force: floor_host::model::TimeInForce::Ioc,
+        tag: "t".into(),
+    };
+    // Equity 100,000 and at most half of it gross: 3 BTC (60,000) is
+    // resized to about 2.5.
+    node.submit("desk", order(Side::Buy, 3.0)).unwrap();
+    let held = node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!(
+        (2.49..=2.5).contains(&held),
+        "{held}: {:?}",
+        node.dlq()
+            .recent()
+            .map(|l| l.detail.clone())
+            .collect::<Vec<_>>()
+    );
+    // BTC falls to 8,000: 2.5 × 12,000 lost of 100,000, a 30% drawdown.
+    quote(&mut node, 8_000.0, 2 * MS);
+    let controls: Vec<&str> = node
+        .tapped()
+        .iter()
+        .map(|e| e.topic.as_str())
+        .filter(|t| t.starts_with("control."))
+        .collect();
+    assert_eq!(controls, ["control.guardian.pause"]);
+    node.submit("desk", order(Side::Buy, 1.0)).unwrap();
+    let last = node.dlq().recent().last().unwrap();
+    assert_eq!(last.reason, floor_host::model::ReasonCode::RiskRejected);
+    assert!(
+        last.detail
+            .contains("guardian: paused by the drawdown limit"),
+        "{}",
+        last.detail
+    );
+    node.submit("desk", order(Side::Sell, 1.0)).unwrap();
+    let now = node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!(
+        (now - (held - 1.0)).abs() < 1e-9,
+        "getting out is allowed: {now}"
+    );
 }
