@@ -5,11 +5,15 @@ use floor_tests::floor;
 use serde_json::Value;
 
 fn run_demo(extra: &[&str]) -> Value {
+    run_example("examples/demo.toml", extra)
+}
+
+fn run_example(config: &str, extra: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("s.json");
     let mut args = vec![
         "run",
-        "examples/demo.toml",
+        config,
         "--summary-json",
         summary.to_str().unwrap(),
         "-q",
@@ -22,6 +26,47 @@ fn run_demo(extra: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap()
+}
+
+#[test]
+fn the_paper_example_runs_the_whole_reference_pipeline() {
+    let s = run_example(
+        "examples/paper.toml",
+        &["--venue", "synthetic", "--fast", "--events", "20000"],
+    );
+    let agents: Vec<(&str, u64, u64, &str)> = s["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap(),
+                a["handled"].as_u64().unwrap(),
+                a["faults"].as_u64().unwrap(),
+                a["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = agents.iter().map(|a| a.0).collect();
+    assert_eq!(
+        names,
+        [
+            "momentum",
+            "imbalance",
+            "judge",
+            "trend",
+            "risk",
+            "sizer",
+            "guardian",
+            "compliance"
+        ]
+    );
+    for (name, handled, faults, state) in &agents {
+        assert!(*handled > 0, "{name} handled nothing: {s}");
+        assert_eq!((*faults, *state), (0, "running"), "{name}: {s}");
+    }
+    assert!(s["orders"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["agent_faults"], 0, "{s}");
 }
 
 #[test]

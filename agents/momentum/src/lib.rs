@@ -8,8 +8,12 @@
 //! on `signal.momentum.<symbol>`, its score the rate of change scaled so
 //! that `entry_pct` is 5 (clamped to ±10).
 //!
+//! With `trade = false` it only publishes its signals: a voter for an
+//! ensemble judge that does the trading.
+//!
 //! Config: `symbol` (required), `lookback` (20), `entry_pct` (0.5),
-//! `exit_pct` (0.1), `quantity` (0.01), `allow_short` (true).
+//! `exit_pct` (0.1), `quantity` (0.01), `allow_short` (true), `trade`
+//! (true).
 
 use std::collections::VecDeque;
 
@@ -66,6 +70,7 @@ impl Rule {
 struct Momentum {
     symbol: String,
     quantity: f64,
+    trade: bool,
     rule: Rule,
     targeter: Option<Targeter>,
 }
@@ -74,6 +79,7 @@ impl Agent for Momentum {
     fn init(&mut self, config: &Config) -> Result<(), Error> {
         self.symbol = config.require("symbol")?.to_string();
         self.quantity = config.parse_or("quantity", 0.01)?;
+        self.trade = config.parse_or("trade", true)?;
         let lookback: usize = config.parse_or("lookback", 20)?;
         let entry: f64 = config.parse_or("entry_pct", 0.5)?;
         let exit: f64 = config.parse_or("exit_pct", 0.1)?;
@@ -118,6 +124,9 @@ impl Agent for Momentum {
                             horizon_ns: 0,
                         }),
                     );
+                }
+                if !self.trade {
+                    return Ok(());
                 }
                 let target = match self.rule.stance {
                     Stance::Long => self.quantity,

@@ -90,7 +90,15 @@ impl TrendFollower {
                 if let Some(why) = self.trade.check_exit(q.bid) {
                     host::log(LogLevel::Info, &format!("exit on {why:?} at bid {}", q.bid));
                     self.filled = (0.0, 0.0);
-                    out.market(&self.symbol, Side::Sell, self.quantity, "exit");
+                    // Sell what is held: a venue that takes the buy's
+                    // commission in the coin leaves less than was bought.
+                    let held = host::position(&self.symbol).quantity;
+                    let qty = if held > 0.0 {
+                        held.min(self.quantity)
+                    } else {
+                        self.quantity
+                    };
+                    out.market(&self.symbol, Side::Sell, qty, "exit");
                     self.trade.closing().map_err(lifecycle)?;
                     self.signal(-10.0, out);
                 }

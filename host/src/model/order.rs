@@ -164,8 +164,13 @@ pub struct ExecutionReport {
     pub last_quantity: f64,
     /// Price of this report's fill.
     pub last_price: f64,
-    /// Fee for this report's fill, in the quote asset.
+    /// Fee for this report's fill, valued in the quote asset.
     pub fee: f64,
+    /// The part of the fee the venue took in the base asset, in base units
+    /// (Binance spot takes a buy's commission from the coins bought): the
+    /// position grows by that much less. 0 when the fee was in the quote.
+    #[serde(default)]
+    pub fee_base: f64,
 }
 
 /// An execution report as the order manager publishes it to agents.

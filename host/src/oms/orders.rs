@@ -173,6 +173,7 @@ impl Oms {
                 report.last_quantity,
                 report.last_price,
                 report.fee,
+                report.fee_base,
             );
         }
         Ok(OrderEvent {
@@ -204,6 +205,7 @@ impl Oms {
             last_quantity: 0.0,
             last_price: 0.0,
             fee: 0.0,
+            fee_base: 0.0,
         };
         self.apply(&report)
             .expect("a new order accepts its first report")
@@ -234,6 +236,7 @@ mod tests {
             last_quantity: qty,
             last_price: 100.0,
             fee: 0.0,
+            fee_base: 0.0,
         }
     }
 

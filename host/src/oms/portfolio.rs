@@ -189,8 +189,19 @@ impl Portfolio {
         self.marks.insert(symbol.to_string(), price);
     }
 
-    /// Apply a fill.
-    pub fn apply_fill(&mut self, symbol: &str, side: Side, qty: f64, price: f64, fee: f64) {
+    /// Apply a fill of `qty` at `price`, with `fee` (valued in the quote
+    /// asset) of which `fee_base` base units were taken from the base
+    /// asset: the position and the base balance grow by that much less,
+    /// and only the rest of the fee is paid in the quote asset.
+    pub fn apply_fill(
+        &mut self,
+        symbol: &str,
+        side: Side,
+        qty: f64,
+        price: f64,
+        fee: f64,
+        fee_base: f64,
+    ) {
         let pos = self
             .positions
             .entry(symbol.to_string())
@@ -215,11 +226,20 @@ impl Portfolio {
                 pos.average_price = price;
             }
         }
+        if fee_base > 0.0 {
+            // Those coins never arrived (or left on top of the sale).
+            pos.quantity -= fee_base;
+            if pos.quantity.abs() < 1e-12 {
+                pos.quantity = 0.0;
+                pos.average_price = 0.0;
+            }
+        }
         pos.realized_pnl -= fee;
         self.fees += fee;
         if let Some(a) = self.assets.get(symbol) {
-            *self.balances.entry(a.base.clone()).or_default() += signed;
-            *self.balances.entry(a.quote.clone()).or_default() -= signed * price + fee;
+            let fee_in_quote = fee - fee_base * price;
+            *self.balances.entry(a.base.clone()).or_default() += signed - fee_base;
+            *self.balances.entry(a.quote.clone()).or_default() -= signed * price + fee_in_quote;
         }
     }
 
@@ -262,10 +282,10 @@ mod tests {
     #[test]
     fn long_round_trip_realises_pnl_net_of_fees() {
         let mut p = pf();
-        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 100.0, 0.1);
-        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 110.0, 0.1);
+        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 100.0, 0.1, 0.0);
+        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 110.0, 0.1, 0.0);
         assert_eq!(p.position("BTCUSDT").average_price, 105.0);
-        p.apply_fill("BTCUSDT", Side::Sell, 2.0, 120.0, 0.2);
+        p.apply_fill("BTCUSDT", Side::Sell, 2.0, 120.0, 0.2, 0.0);
         let pos = p.position("BTCUSDT");
         assert_eq!(pos.quantity, 0.0);
         assert!((pos.realized_pnl - (30.0 - 0.4)).abs() < 1e-9);
@@ -274,12 +294,31 @@ mod tests {
     }
 
     #[test]
+    fn a_fee_taken_in_the_base_asset_shrinks_the_position_so_it_can_be_sold_whole() {
+        // Binance spot takes a buy's commission from the coins bought: 1 BTC
+        // bought at 100 with a 0.1% fee leaves 0.999 BTC, and the full
+        // 100 USDT paid.
+        let mut p = pf();
+        p.apply_fill("BTCUSDT", Side::Buy, 1.0, 100.0, 0.1, 0.001);
+        let pos = p.position("BTCUSDT");
+        assert!((pos.quantity - 0.999).abs() < 1e-12);
+        assert!((p.balance("BTC").free - 0.999).abs() < 1e-12);
+        assert!((p.balance("USDT").free - 900.0).abs() < 1e-9);
+        // Selling what is held closes it; the fee counted once.
+        p.apply_fill("BTCUSDT", Side::Sell, 0.999, 100.0, 0.0999, 0.0);
+        let pos = p.position("BTCUSDT");
+        assert_eq!(pos.quantity, 0.0);
+        assert!((pos.realized_pnl + 0.1 + 0.0999).abs() < 1e-9);
+        assert!((p.balance("USDT").free - (900.0 + 99.9 - 0.0999)).abs() < 1e-9);
+    }
+
+    #[test]
     fn equity_values_base_at_the_mark_and_tracks_the_drawdown_from_the_peak() {
         let mut p = pf();
         p.mark("BTCUSDT", 100.0);
         p.update_equity();
         assert_eq!(p.equity_now().equity, 1000.0);
-        p.apply_fill("BTCUSDT", Side::Buy, 5.0, 100.0, 0.0);
+        p.apply_fill("BTCUSDT", Side::Buy, 5.0, 100.0, 0.0, 0.0);
         p.mark("BTCUSDT", 120.0);
         p.update_equity();
         let up = p.equity_now();
@@ -300,11 +339,11 @@ mod tests {
     #[test]
     fn short_gains_when_price_falls_and_flip_reopens_at_fill_price() {
         let mut p = pf();
-        p.apply_fill("BTCUSDT", Side::Sell, 1.0, 100.0, 0.0);
+        p.apply_fill("BTCUSDT", Side::Sell, 1.0, 100.0, 0.0, 0.0);
         p.mark("BTCUSDT", 90.0);
         assert_eq!(p.pnl().unrealized, 10.0);
         // Buy 3: closes the short at 95 (+5) and opens a long of 2 at 95.
-        p.apply_fill("BTCUSDT", Side::Buy, 3.0, 95.0, 0.0);
+        p.apply_fill("BTCUSDT", Side::Buy, 3.0, 95.0, 0.0, 0.0);
         let pos = p.position("BTCUSDT");
         assert_eq!(
             (pos.quantity, pos.average_price, pos.realized_pnl),

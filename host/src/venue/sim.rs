@@ -181,6 +181,7 @@ impl SimVenue {
             last_quantity: qty,
             last_price: price,
             fee: self.fee(qty * price, maker),
+            fee_base: 0.0,
         }
     }
 
@@ -272,6 +273,7 @@ impl SimVenue {
             last_quantity: 0.0,
             last_price: 0.0,
             fee: 0.0,
+            fee_base: 0.0,
         }
     }
 
@@ -282,6 +284,7 @@ impl SimVenue {
             last_quantity: 0.0,
             last_price: 0.0,
             fee: 0.0,
+            fee_base: 0.0,
         }
     }
 }

@@ -225,7 +225,8 @@ impl Tracker {
             OrderStatus::PartiallyFilled
         };
         t.accepted = true;
-        let fee = if fill.commission_asset == self.base_asset.get(&t.symbol).map_or("", |s| s) {
+        let in_base = fill.commission_asset == self.base_asset.get(&t.symbol).map_or("", |s| s);
+        let fee = if in_base {
             fill.commission.times(fill.price)
         } else {
             // The quote asset (or an asset the host does not value: 0 is
@@ -238,6 +239,11 @@ impl Tracker {
             last_quantity: fill.qty.to_f64(),
             last_price: fill.price.to_f64(),
             fee: fee.to_f64(),
+            fee_base: if in_base {
+                fill.commission.to_f64()
+            } else {
+                0.0
+            },
         })
     }
 
@@ -256,6 +262,7 @@ impl Tracker {
             last_quantity: 0.0,
             last_price: 0.0,
             fee: 0.0,
+            fee_base: 0.0,
         };
         match status {
             _ if t.done => {
@@ -328,9 +335,9 @@ mod tests {
         let first = t.on_fill("fl-1", &fill(1, "0.4"), false).unwrap();
         assert_eq!(first.status, OrderStatus::PartiallyFilled);
         assert_eq!(
-            (first.last_quantity, first.fee),
-            (0.4, 0.1),
-            "fee in base → quote"
+            (first.last_quantity, first.fee, first.fee_base),
+            (0.4, 0.1, 0.001),
+            "fee in base: valued in the quote, and its coins named"
         );
         assert!(t.on_fill("fl-1", &fill(1, "0.4"), true).is_none());
         let last = t.on_fill("fl-1", &fill(2, "0.6"), true).unwrap();
