@@ -9,4 +9,6 @@ wit_bindgen::generate!({
     export_macro_name: "__export_agent_world",
     default_bindings_module: "floor_sdk::bindings",
     generate_all,
+    // Agents compare verdicts, intents and quotes in their unit tests.
+    additional_derives: [PartialEq],
 });

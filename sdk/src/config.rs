@@ -46,6 +46,36 @@ impl Config {
         }
     }
 
+    /// `key` as a comma-separated list (items trimmed, empty ones skipped);
+    /// empty when unset.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `key` as a percentage in `[0, 100)`, or `default` when unset.
+    ///
+    /// # Errors
+    /// `bad_config` naming the key when it does not parse or is out of range.
+    pub fn percent_or(&self, key: &str, default: f64) -> Result<f64, Error> {
+        let pct: f64 = self.parse_or(key, default)?;
+        if (0.0..100.0).contains(&pct) {
+            Ok(pct)
+        } else {
+            Err(error(
+                "bad_config",
+                format!("config key `{key}` = {pct}: need a percentage in [0, 100)"),
+            ))
+        }
+    }
+
     /// `key` as a string, or an error naming the missing key.
     ///
     /// # Errors

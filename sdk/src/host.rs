@@ -1,10 +1,11 @@
-//! The host's imports, wrapped: event time, config, views, timers, logging.
+//! The host's imports, wrapped: event time, config, views (positions,
+//! balances, quotes, open orders), timers, logging.
 //!
 //! Every function here is answered by the host from its own state in the
 //! order of the journal, so calling them keeps the agent deterministic.
 
 use crate::bindings::floor::agent::host as raw;
-use crate::{Balance, LogLevel, Position, Quote};
+use crate::{Balance, LogLevel, OpenOrder, Position, Quote};
 
 /// Event time of the message being handled, ns since the Unix epoch.
 pub fn now() -> u64 {
@@ -29,6 +30,11 @@ pub fn balance(asset: &str) -> Balance {
 /// Latest top of book for `symbol`.
 pub fn quote(symbol: &str) -> Option<Quote> {
     raw::quote_of(symbol)
+}
+
+/// The account's working orders in `symbol` (every agent's), oldest first.
+pub fn open_orders(symbol: &str) -> Vec<OpenOrder> {
+    raw::open_orders(symbol)
 }
 
 /// Ask for a timer message with `id` at event time `due`; false if refused.

@@ -5,7 +5,7 @@
 //! one message at a time; the agent answers with [`Outputs`] (publications,
 //! order intents, cancels, a reply, alerts) and can look at the host's view of
 //! the world through [`host`] (event time, config, positions, balances, quotes,
-//! timers). It sees nothing else: no sockets, no files, no wall clock.
+//! open orders, timers). It sees nothing else: no sockets, no files, no wall clock.
 //!
 //! ```no_run
 //! use floor_sdk::prelude::*;
@@ -56,7 +56,7 @@ pub use types::*;
 
 /// The contract's plain data types: envelopes, payloads, intents, verdicts.
 pub mod types {
-    pub use crate::bindings::floor::agent::host::{Balance, Position};
+    pub use crate::bindings::floor::agent::host::{Balance, OpenOrder, Position};
     pub use crate::bindings::floor::agent::types::{
         Book, Envelope, Error, Level, LogLevel, News, OrderEvent, OrderIntent, OrderStatus,
         OrderType, Payload, Quote, RiskVerdict, Side, Signal, TimeInForce, Timer, Trade,

@@ -24,15 +24,21 @@ impl Outputs {
 
     /// A market order for `quantity` of `symbol`.
     pub fn market(&mut self, symbol: &str, side: Side, quantity: f64, tag: &str) {
-        self.order(OrderIntent {
-            symbol: symbol.to_string(),
-            side,
-            order_type: OrderType::Market,
-            quantity,
-            limit_price: None,
-            time_in_force: TimeInForce::Ioc,
-            tag: tag.to_string(),
-        });
+        self.order(market(symbol, side, quantity, None, tag));
+    }
+
+    /// A market order for `quantity` of `symbol` with a protective stop at
+    /// `stop`: once it fills, the host holds the stop and closes what it
+    /// opened if the market reaches it (tag `stop:<order id>`).
+    pub fn market_with_stop(
+        &mut self,
+        symbol: &str,
+        side: Side,
+        quantity: f64,
+        stop: f64,
+        tag: &str,
+    ) {
+        self.order(market(symbol, side, quantity, Some(stop), tag));
     }
 
     /// A good-till-cancelled limit order.
@@ -45,6 +51,7 @@ impl Outputs {
             limit_price: Some(price),
             time_in_force: TimeInForce::Gtc,
             tag: tag.to_string(),
+            stop_price: None,
         });
     }
 
@@ -94,5 +101,18 @@ impl Outputs {
 
     pub(crate) fn into_inner(self) -> Vec<Output> {
         self.0
+    }
+}
+
+fn market(symbol: &str, side: Side, quantity: f64, stop: Option<f64>, tag: &str) -> OrderIntent {
+    OrderIntent {
+        symbol: symbol.to_string(),
+        side,
+        order_type: OrderType::Market,
+        quantity,
+        limit_price: None,
+        time_in_force: TimeInForce::Ioc,
+        tag: tag.to_string(),
+        stop_price: stop,
     }
 }

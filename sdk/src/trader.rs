@@ -8,7 +8,7 @@
 //! asks again, instead of hammering the risk stage on every tick.
 
 use crate::position::order_to_target;
-use crate::{OrderEvent, OrderStatus, Outputs, host};
+use crate::{OrderEvent, OrderStatus, Outputs, Side, host};
 use serde::{Deserialize, Serialize};
 
 /// Moves one symbol's position to a target with market orders.
@@ -22,6 +22,10 @@ pub struct Targeter {
     cooldown: u32,
     #[serde(default)]
     wait: u32,
+    /// Protective stop distance for orders that grow the position, % of
+    /// the price (0: none).
+    #[serde(default)]
+    stop_pct: f64,
 }
 
 /// Calls to wait after a rejection, unless set with [`Targeter::with_cooldown`].
@@ -38,7 +42,16 @@ impl Targeter {
             pending: false,
             cooldown: DEFAULT_COOLDOWN,
             wait: 0,
+            stop_pct: 0.0,
         }
+    }
+
+    /// Give every order that opens or grows the position a protective stop
+    /// `pct` % away from the price it pays (below for a long, above for a
+    /// short); the host holds it once the order fills. 0 turns it off.
+    pub fn with_stop_pct(mut self, pct: f64) -> Self {
+        self.stop_pct = pct;
+        self
     }
 
     /// Wait `calls` calls of `move_to` after a rejection before ordering again.
@@ -65,7 +78,19 @@ impl Targeter {
         let current = host::position(&self.symbol).quantity;
         match order_to_target(current, target, self.min_quantity) {
             Some((side, quantity)) => {
-                out.market(&self.symbol, side, quantity, &self.tag);
+                // Opens, grows or flips: the new exposure needs a stop.
+                let grows = target.abs() > current.abs() || target * current < 0.0;
+                let price = host::quote(&self.symbol).map(|q| match side {
+                    Side::Buy => q.ask,
+                    Side::Sell => q.bid,
+                });
+                match price.filter(|p| *p > 0.0 && grows && self.stop_pct > 0.0) {
+                    Some(p) => {
+                        let stop = p * (1.0 - side_sign(side) * self.stop_pct / 100.0);
+                        out.market_with_stop(&self.symbol, side, quantity, stop, &self.tag);
+                    }
+                    None => out.market(&self.symbol, side, quantity, &self.tag),
+                }
                 self.pending = true;
                 true
             }
@@ -73,9 +98,21 @@ impl Targeter {
         }
     }
 
-    /// Feed every order event; clears the pending flag when our order is done.
+    /// Feed every order event; clears the pending flag when our order is
+    /// done. A fill of the host's protective stop (tag `stop:…`) makes it
+    /// stand aside for `cooldown` calls, so a strategy whose target has not
+    /// changed does not buy straight back into the move that stopped it.
     pub fn on_order_event(&mut self, event: &OrderEvent) {
-        if event.tag != self.tag || event.symbol != self.symbol {
+        if event.symbol != self.symbol {
+            return;
+        }
+        if event.tag.starts_with("stop:") {
+            if event.last_quantity > 0.0 {
+                self.wait = self.cooldown;
+            }
+            return;
+        }
+        if event.tag != self.tag {
             return;
         }
         let done = matches!(
@@ -91,5 +128,13 @@ impl Targeter {
         if matches!(event.status, OrderStatus::Rejected(_)) {
             self.wait = self.cooldown;
         }
+    }
+}
+
+/// +1 for a buy, -1 for a sell.
+fn side_sign(side: Side) -> f64 {
+    match side {
+        Side::Buy => 1.0,
+        Side::Sell => -1.0,
     }
 }

@@ -52,6 +52,7 @@ fn buy(quantity: f64) -> OrderIntent {
         limit_price: None,
         time_in_force: TimeInForce::Ioc,
         tag: "t".into(),
+        stop_price: None,
     }
 }
 

@@ -55,7 +55,7 @@ fn the_paper_example_runs_the_whole_reference_pipeline() {
             "imbalance",
             "judge",
             "trend",
-            "risk",
+            "sentinel",
             "sizer",
             "guardian",
             "compliance"

@@ -144,6 +144,7 @@ fn intent(
         limit_price: price,
         time_in_force: tif,
         tag: String::new(),
+        stop_price: None,
     }
 }
 
@@ -553,11 +554,30 @@ fn reconciliation_cancels_an_orphan_and_takes_the_venues_balances() {
     assert_eq!(p.node.summary(0.0).corrections, 1);
 }
 
-/// The issue's full trade: the trend follower sees its setup, the risk
-/// agent approves, the entry fills at the simulator, the target is hit, the
-/// exit fills, and the trade is closed with the PnL the prices say.
-#[test]
-fn a_trend_trade_lives_from_entry_to_target_through_the_connector() {
+/// The fees charged on orders `ids`, quote asset.
+fn fees(node: &Node, ids: &[&str]) -> f64 {
+    ids.iter()
+        .flat_map(|id| events(node, id))
+        .map(|e| e.fee)
+        .sum()
+}
+
+fn quote_at(p: &mut Paper, bid: f64, ask: f64, at: u64) {
+    p.node.inject(
+        MarketEvent::Quote(Quote {
+            symbol: "BTCUSDT".into(),
+            bid,
+            bid_size: 1.0,
+            ask,
+            ask_size: 1.0,
+        }),
+        at,
+    );
+}
+
+/// A trend follower (stop 1%, target 3:1) that has just bought 0.1 at
+/// 30,000 through the connector; returns the event time reached.
+fn follower_in_a_trade() -> (Paper, u64) {
     let agents = format!(
         r#"
 [[agents]]
@@ -574,18 +594,7 @@ config = {{ symbol = "BTCUSDT", ma = 3, rsi = 3, volume_window = 3, rsi_max = 10
     );
     let mut p = paper_with(Vec::new(), &agents);
     p.node.tap(TopicPattern::parse("signal.#").unwrap());
-    let quote = |p: &mut Paper, bid: f64, ask: f64, at: u64| {
-        p.node.inject(
-            MarketEvent::Quote(Quote {
-                symbol: "BTCUSDT".into(),
-                bid,
-                bid_size: 1.0,
-                ask,
-                ask_size: 1.0,
-            }),
-            at,
-        );
-    };
+    let quote = quote_at;
     let trade = |p: &mut Paper, size: f64, at: u64| {
         p.node.inject(
             MarketEvent::Trade(floor_host::model::Trade {
@@ -615,6 +624,24 @@ config = {{ symbol = "BTCUSDT", ma = 3, rsi = 3, volume_window = 3, rsi_max = 10
     assert_eq!(statuses(&p.node, "follower-1"), ["accepted", "filled"]);
     let entry = events(&p.node, "follower-1").last().unwrap().last_price;
     assert_eq!(entry, 30_000.0, "the house's best ask");
+    (p, t)
+}
+
+/// The issue's full trade: the trend follower sees its setup, the risk
+/// agent approves, the entry fills at the simulator, the host places its
+/// stop, the target is hit, the exit fills, the stop goes, and the trade
+/// is closed with the PnL the prices say.
+#[test]
+fn a_trend_trade_lives_from_entry_to_target_through_the_connector() {
+    let (mut p, t) = follower_in_a_trade();
+    let quote = quote_at;
+    let stops = p.node.summary(0.0).stops;
+    assert_eq!(stops.len(), 1, "the stop is placed with the fill");
+    assert_eq!(
+        (stops[0].origin.as_str(), stops[0].exit, stops[0].price),
+        ("follower-1", Side::Sell, 29_700.0)
+    );
+    assert!((stops[0].quantity - 0.0999).abs() < 1e-12, "what is held");
     // Plan: stop 1% below 30,000 (29,700), target 3 × 300 above (30,900).
     // The house now bids at the target.
     p.server.shared().with_exchange(|ex| {
@@ -641,11 +668,8 @@ config = {{ symbol = "BTCUSDT", ma = 3, rsi = 3, volume_window = 3, rsi_max = 10
     // (30,900 − 30,000) × 0.0999 less the fees of both fills.
     let pos = p.node.oms().portfolio.position("BTCUSDT");
     assert_eq!(pos.quantity, 0.0);
-    let fees: f64 = ["follower-1", "follower-2"]
-        .iter()
-        .flat_map(|id| events(&p.node, id))
-        .map(|e| e.fee)
-        .sum();
+    assert!(p.node.summary(0.0).stops.is_empty(), "flat: the stop went");
+    let fees = fees(&p.node, &["follower-1", "follower-2"]);
     assert!(
         (pos.realized_pnl - (900.0 * 0.0999 - fees)).abs() < 1e-6,
         "{} vs {}",
@@ -662,4 +686,47 @@ config = {{ symbol = "BTCUSDT", ma = 3, rsi = 3, volume_window = 3, rsi_max = 10
         })
         .collect();
     assert_eq!(signals, [10.0, -10.0], "entered, then left");
+}
+
+/// The other way out: the market falls to the stop, the host sells before
+/// the strategy sees the quote, and the strategy follows its stop order to
+/// CLOSED without selling a second time.
+#[test]
+fn a_trend_trade_is_stopped_out_by_the_stop_the_host_holds() {
+    let (mut p, t) = follower_in_a_trade();
+    // The house bids just under the stop (29,700).
+    p.server.shared().with_exchange(|ex| {
+        ex.cancel_all(HOUSE, "BTCUSDT", 2).unwrap();
+        ex.new_order(
+            HOUSE,
+            NewOrder::limit("BTCUSDT", Side::Buy, px("0.5"), px("29690")),
+            3,
+        )
+        .unwrap();
+    });
+    quote_at(&mut p, 29_800.0, 29_810.0, t + 2_000_000);
+    assert!(events(&p.node, "follower-2").is_empty(), "above the stop");
+    quote_at(&mut p, 29_690.0, 29_700.0, t + 3_000_000);
+    until(&mut p, "the stop to fill", |n| done(n, "follower-2"));
+    let stop = events(&p.node, "follower-2");
+    let last = stop.last().unwrap();
+    assert_eq!(
+        (last.tag.as_str(), last.status.name(), last.last_price),
+        ("stop:follower-1", "filled", 29_690.0)
+    );
+    // One more quote: the strategy has closed the trade and sends nothing.
+    quote_at(&mut p, 29_600.0, 29_610.0, t + 4_000_000);
+    assert!(events(&p.node, "follower-3").is_empty(), "no second sell");
+    let summary = p.node.summary(0.0);
+    assert_eq!(summary.stops_triggered, 1);
+    assert!(summary.stops.is_empty());
+    let pos = p.node.oms().portfolio.position("BTCUSDT");
+    assert_eq!(pos.quantity, 0.0);
+    let fees = fees(&p.node, &["follower-1", "follower-2"]);
+    let expected = -310.0 * 0.0999 - fees;
+    assert!(
+        (pos.realized_pnl - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        pos.realized_pnl
+    );
 }

@@ -172,6 +172,7 @@ config = {{ restricted = "BTCUSDT", max_fill_notional = 10000 }}
         limit_price: None,
         time_in_force: floor_host::model::TimeInForce::Ioc,
         tag: "t".into(),
+        stop_price: None,
     };
     node.submit("desk", small.clone()).unwrap();
     // Accepted on a restricted symbol: one alert; the 2,000 fill is fine.
@@ -221,6 +222,7 @@ config = {{ risk_budget = 600, sigmas = 3, window = 10 }}
         limit_price: None,
         time_in_force: floor_host::model::TimeInForce::Ioc,
         tag: "t".into(),
+        stop_price: None,
     };
     quote(&mut node, 20_000.0, MS);
     node.submit("desk", buy.clone()).unwrap();
@@ -324,6 +326,7 @@ config = {{ symbols = "BTCUSDT", max_gross = 0.5, max_drawdown_pct = 20 }}
         limit_price: None,
         time_in_force: floor_host::model::TimeInForce::Ioc,
         tag: "t".into(),
+        stop_price: None,
     };
     // Equity 100,000 and at most half of it gross: 3 BTC (60,000) is
     // resized to about 2.5.
@@ -360,5 +363,80 @@ config = {{ symbols = "BTCUSDT", max_gross = 0.5, max_drawdown_pct = 20 }}
     assert!(
         (now - (held - 1.0)).abs() < 1e-9,
         "getting out is allowed: {now}"
+    );
+}
+
+#[test]
+fn risk_sentinel_wants_a_stop_sizes_to_equity_and_refuses_a_self_cross() {
+    let (mut node, _d) = node_with_cash(
+        &format!(
+            r#"
+{}
+[[agents]]
+name = "sentinel"
+path = "{}"
+role = "risk"
+config = {{ symbols = "BTCUSDT" }}
+"#,
+            floor_tests::desk_agent(),
+            floor_tests::agent("risk-sentinel").display()
+        ),
+        100_000.0,
+    );
+    let intent = |side: Side, qty: f64, limit: Option<f64>, stop: Option<f64>| {
+        floor_host::model::OrderIntent {
+            symbol: "BTCUSDT".into(),
+            side,
+            order_type: if limit.is_some() {
+                floor_host::model::OrderType::Limit
+            } else {
+                floor_host::model::OrderType::Market
+            },
+            quantity: qty,
+            limit_price: limit,
+            time_in_force: floor_host::model::TimeInForce::Gtc,
+            tag: "t".into(),
+            stop_price: stop,
+        }
+    };
+    let refusal = |node: &Node| node.dlq().recent().last().unwrap().detail.clone();
+    quote(&mut node, 20_000.0, MS);
+    // No stop: refused, whatever the size.
+    node.submit("desk", intent(Side::Buy, 0.1, None, None))
+        .unwrap();
+    let why = refusal(&node);
+    assert!(
+        why.contains(
+            "stop_required: an order that adds risk needs a stop-price within 5% of 20000.5"
+        ),
+        "{why}"
+    );
+    // With a stop, 2 BTC (40,000) is cut to 20% of the 100,000 equity:
+    // 20,000 / 20,000.5.
+    node.submit("desk", intent(Side::Buy, 2.0, None, Some(19_500.0)))
+        .unwrap();
+    let held = node.oms().portfolio.position("BTCUSDT").quantity;
+    assert!((held - 20_000.0 / 20_000.5).abs() < 1e-9, "{held}");
+    // The host armed the stop the intent carried.
+    assert_eq!(node.summary(0.0).stops[0].price, 19_500.0);
+    // A resting offer of ours at 20,100; a bid at 20,100 would lift it.
+    node.submit("desk", intent(Side::Sell, 0.5, Some(20_100.0), None))
+        .unwrap();
+    assert_eq!(
+        node.oms().open_orders().count(),
+        1,
+        "reducing: approved, resting"
+    );
+    let dead = node.dlq().recent().count();
+    node.submit(
+        "desk",
+        intent(Side::Buy, 0.01, Some(20_100.0), Some(19_500.0)),
+    )
+    .unwrap();
+    assert_eq!(node.dlq().recent().count(), dead + 1);
+    let why = refusal(&node);
+    assert!(
+        why.contains("self_cross: a buy at 20100 would trade against our own order desk-3"),
+        "{why}"
     );
 }

@@ -1,6 +1,7 @@
-//! The trading state (ACTIVE, REDUCING, HALTED) and the host's hard limits,
-//! through a node: what each refuses, with which reason code, and where the
-//! refusal is recorded.
+//! The trading state (ACTIVE, REDUCING, HALTED), the host's hard limits and
+//! its protective stops, through a node: what each refuses, with which
+//! reason code, and where the refusal is recorded; when a stop fires and
+//! for how much.
 
 use floor_host::config::NodeConfig;
 use floor_host::model::{
@@ -104,6 +105,7 @@ fn market(side: Side, quantity: f64, tag: &str) -> OrderIntent {
         limit_price: None,
         time_in_force: TimeInForce::Ioc,
         tag: tag.into(),
+        stop_price: None,
     }
 }
 
@@ -291,4 +293,129 @@ fn a_daily_loss_breach_switches_to_reducing() {
     );
     let summary = d.node.summary(0.0);
     assert!(summary.equity.max_drawdown > 0.0009, "{:?}", summary.equity);
+}
+
+fn with_stop(intent: OrderIntent, stop: f64) -> OrderIntent {
+    OrderIntent {
+        stop_price: Some(stop),
+        ..intent
+    }
+}
+
+impl Desk {
+    /// (order id, tag, side, status, filled quantity) of each final order event.
+    fn done_orders(&self) -> Vec<(String, String, Side, &'static str, f64)> {
+        self.node
+            .tapped()
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::OrderEvent(o) if o.leaves_quantity == 0.0 => Some((
+                    o.order_id.clone(),
+                    o.tag.clone(),
+                    o.side,
+                    o.status.name(),
+                    o.cumulative_quantity,
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_protective_stop_closes_a_long_when_the_bid_reaches_it_even_while_halted() {
+    let mut d = desk("");
+    let entry = with_stop(market(Side::Buy, 0.4, "entry"), 19_000.0);
+    assert_eq!(d.send(entry), OrderStatus::Filled);
+    let stops = d.node.summary(0.0).stops;
+    assert_eq!(stops.len(), 1);
+    assert_eq!(
+        (stops[0].origin.as_str(), stops[0].exit, stops[0].quantity),
+        ("desk-1", Side::Sell, 0.4)
+    );
+    d.quote(19_001.0, 19_003.0, 2_000_000);
+    assert_eq!(d.position(), 0.4, "above the stop: nothing happens");
+    // Halted refuses new risk, never the way out.
+    d.node
+        .set_trading(TradingMode::Halted, "operator", "incident");
+    d.quote(18_990.0, 18_992.0, 3_000_000);
+    assert_eq!(d.position(), 0.0);
+    let last = d.done_orders().pop().unwrap();
+    assert_eq!(
+        last,
+        (
+            "desk-2".into(),
+            "stop:desk-1".into(),
+            Side::Sell,
+            "filled",
+            0.4
+        )
+    );
+    let summary = d.node.summary(0.0);
+    assert_eq!((summary.stops_triggered, summary.stops.len()), (1, 0));
+    // It fired once: the next quote below sends nothing.
+    d.quote(18_900.0, 18_902.0, 4_000_000);
+    assert_eq!(d.node.summary(0.0).orders, 2);
+}
+
+#[test]
+fn a_short_stop_sits_above_and_buys_back_when_the_ask_reaches_it() {
+    let mut d = desk("");
+    let entry = with_stop(market(Side::Sell, 0.3, "entry"), 21_000.0);
+    assert_eq!(d.send(entry), OrderStatus::Filled);
+    d.quote(18_000.0, 18_002.0, 2_000_000);
+    assert_eq!(d.position(), -0.3, "a falling market is the short's friend");
+    d.quote(20_998.0, 21_000.0, 3_000_000);
+    assert_eq!(d.position(), 0.0);
+    let last = d.done_orders().pop().unwrap();
+    assert_eq!(
+        (last.1.as_str(), last.2, last.4),
+        ("stop:desk-1", Side::Buy, 0.3)
+    );
+}
+
+#[test]
+fn a_stop_shrinks_with_the_position_and_goes_when_its_order_is_cancelled() {
+    let mut d = desk("");
+    assert_eq!(
+        d.send(with_stop(market(Side::Buy, 0.5, "a"), 19_000.0)),
+        OrderStatus::Filled
+    );
+    assert_eq!(
+        d.send(with_stop(market(Side::Buy, 0.5, "b"), 19_500.0)),
+        OrderStatus::Filled
+    );
+    // The strategy takes 0.7 off itself: the newest stop (19,500) shrinks
+    // to nothing, the oldest keeps covering what is left.
+    assert_eq!(d.send(market(Side::Sell, 0.7, "out")), OrderStatus::Filled);
+    let stops = d.node.summary(0.0).stops;
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].origin, "desk-1");
+    assert!((stops[0].quantity - 0.3).abs() < 1e-12);
+    // Cancelling the filled order cancels its stop; nothing fires later.
+    d.node.cancel_order("desk", "desk-1").unwrap();
+    assert!(d.node.summary(0.0).stops.is_empty());
+    d.quote(18_000.0, 18_002.0, 2_000_000);
+    assert!((d.position() - 0.3).abs() < 1e-12);
+    assert_eq!(d.node.summary(0.0).stops_triggered, 0);
+}
+
+#[test]
+fn a_stop_does_not_sell_what_a_working_exit_already_sells() {
+    let mut d = desk("");
+    assert_eq!(
+        d.send(with_stop(market(Side::Buy, 0.5, "in"), 19_000.0)),
+        OrderStatus::Filled
+    );
+    // A take-profit for 0.4 rests at 20,900.
+    assert_eq!(
+        d.send(limit(Side::Sell, 0.4, 20_900.0)),
+        OrderStatus::Accepted
+    );
+    d.quote(18_990.0, 18_992.0, 2_000_000);
+    // The stop sells only the 0.1 the resting order does not cover.
+    let last = d.done_orders().pop().unwrap();
+    assert_eq!(last.1, "stop:desk-1");
+    assert!((last.4 - 0.1).abs() < 1e-12, "{}", last.4);
+    assert!((d.position() - 0.4).abs() < 1e-12);
 }

@@ -182,16 +182,7 @@ impl Agent for Shadow {
                 .parse_or("max_orders_per_minute", d.max_orders_per_minute)?,
             max_reject_pct: config.parse_or("max_reject_pct", d.max_reject_pct)?,
             reject_window: config.parse_or("reject_window", d.reject_window)?,
-            restricted: config
-                .get("restricted")
-                .map(|s| {
-                    s.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            restricted: config.list("restricted"),
             wash_window_ns: config.parse_or::<u64>("wash_window_ms", 1_000)? * 1_000_000,
         };
         if rules.reject_window == 0 {

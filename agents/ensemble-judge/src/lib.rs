@@ -146,11 +146,10 @@ impl Agent for Ensemble {
             ));
         }
         self.judge = judge;
-        self.targeter = Some(Targeter::new(
-            &self.symbol,
-            "ensemble",
-            self.quantity / 100.0,
-        ));
+        let stop_pct = config.percent_or("stop_pct", 0.0)?;
+        self.targeter = Some(
+            Targeter::new(&self.symbol, "ensemble", self.quantity / 100.0).with_stop_pct(stop_pct),
+        );
         Ok(())
     }
 

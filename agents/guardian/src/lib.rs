@@ -212,13 +212,8 @@ impl Guardian {
 
 impl Agent for Guardian {
     fn init(&mut self, config: &Config) -> Result<(), Error> {
-        self.symbols = config
-            .require("symbols")?
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
+        config.require("symbols")?;
+        self.symbols = config.list("symbols");
         self.quote = config.get("quote").unwrap_or("USDT").to_string();
         let d = Guard::default();
         self.guard = Guard {

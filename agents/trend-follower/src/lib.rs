@@ -8,8 +8,15 @@
 //! buys `quantity` at market with a stop `stop_pct` (5%) below the entry
 //! and a target at `reward_risk` (3) times the risk above it.
 //!
-//! Holding, on each quote: the bid at or below the stop, or at or above the
-//! target, sells the position at market. Each entry and exit is published
+//! The stop travels with the entry order (`stop-price`), so the host holds
+//! it: when the bid falls to it the host sells the position at market
+//! (tag `stop:<entry id>`) before this agent even sees the quote — and it
+//! would do so if this agent were stuck or gone. The agent follows that
+//! order to CLOSED; only if the host's stop order is refused does it sell
+//! on its own at the next quote below the stop.
+//!
+//! Holding, on each quote: the bid at or above the target sells the
+//! position at market. Each entry and exit is published
 //! on `signal.trend_follower.<symbol>` (+10 entering, -10 leaving), and each
 //! closed trade's PnL is logged.
 //!
@@ -36,8 +43,14 @@ struct TrendFollower {
     volume: Option<Sma>,
     last_volume: f64,
     trade: Lifecycle,
-    /// Fills of the working order: (quantity, notional).
+    /// Fills of the order in `working`: (quantity, notional).
     filled: (f64, f64),
+    /// The order whose fills `filled` adds up.
+    #[serde(default)]
+    working: String,
+    /// The host holds our stop (false after it failed to close the trade).
+    #[serde(default)]
+    host_stop: bool,
 }
 
 impl TrendFollower {
@@ -80,27 +93,50 @@ impl TrendFollower {
                     );
                     self.trade.setup(plan).map_err(lifecycle)?;
                     self.trade.approve().map_err(lifecycle)?;
-                    self.filled = (0.0, 0.0);
-                    out.market(&self.symbol, Side::Buy, self.quantity, "entry");
+                    out.market_with_stop(
+                        &self.symbol,
+                        Side::Buy,
+                        self.quantity,
+                        plan.stop,
+                        "entry",
+                    );
                     self.trade.placed().map_err(lifecycle)?;
                     self.signal(10.0, out);
                 }
             }
             TradeState::Holding => {
                 if let Some(why) = self.trade.check_exit(q.bid) {
-                    host::log(LogLevel::Info, &format!("exit on {why:?} at bid {}", q.bid));
-                    self.filled = (0.0, 0.0);
+                    self.signal(-10.0, out);
+                    let host_stop_out = why == ExitReason::Stop
+                        && self.host_stop
+                        && host::open_orders(&self.symbol)
+                            .iter()
+                            .any(|o| o.tag.starts_with("stop:"));
+                    self.trade.closing().map_err(lifecycle)?;
+                    if host_stop_out {
+                        host::log(
+                            LogLevel::Info,
+                            &format!("the host's stop is selling at bid {}", q.bid),
+                        );
+                        return Ok(());
+                    }
                     // Sell what is held: a venue that takes the buy's
                     // commission in the coin leaves less than was bought.
                     let held = host::position(&self.symbol).quantity;
-                    let qty = if held > 0.0 {
-                        held.min(self.quantity)
-                    } else {
-                        self.quantity
-                    };
-                    out.market(&self.symbol, Side::Sell, qty, "exit");
-                    self.trade.closing().map_err(lifecycle)?;
-                    self.signal(-10.0, out);
+                    if held <= 0.0 {
+                        // Someone else closed it: nothing to sell.
+                        let pnl = self.trade.closed_at(q.bid).map_err(lifecycle)?;
+                        host::log(
+                            LogLevel::Warn,
+                            &format!(
+                                "{why:?} at bid {}, but the position is already flat (pnl {pnl:+.4})",
+                                q.bid
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    host::log(LogLevel::Info, &format!("exit on {why:?} at bid {}", q.bid));
+                    out.market(&self.symbol, Side::Sell, held.min(self.quantity), "exit");
                 }
             }
             _ => {}
@@ -111,6 +147,10 @@ impl TrendFollower {
     fn on_order(&mut self, e: &OrderEvent) -> Result<(), Error> {
         if e.symbol != self.symbol {
             return Ok(());
+        }
+        if e.order_id != self.working {
+            self.working = e.order_id.clone();
+            self.filled = (0.0, 0.0);
         }
         if e.last_quantity > 0.0 {
             self.filled.0 += e.last_quantity;
@@ -131,16 +171,37 @@ impl TrendFollower {
         if !done {
             return Ok(());
         }
-        let result = match (self.trade.state(), e.tag.as_str(), self.filled.0 > 0.0) {
-            (TradeState::OrderPlaced, "entry", true) => self.trade.filled(average),
+        let tag = if e.tag.starts_with("stop:") {
+            "stop"
+        } else {
+            e.tag.as_str()
+        };
+        if tag == "stop" && self.trade.state() == TradeState::Holding {
+            // The stop's fill came before the quote that set it off.
+            let stop = self.trade.plan().map_or(0.0, |p| p.stop);
+            self.trade.check_exit(stop);
+            self.trade.closing().map_err(lifecycle)?;
+        }
+        let result = match (self.trade.state(), tag, self.filled.0 > 0.0) {
+            (TradeState::OrderPlaced, "entry", true) => {
+                self.host_stop = true;
+                self.trade.filled(average)
+            }
             (TradeState::OrderPlaced, "entry", false) => self.trade.abandon(),
-            (TradeState::OrderClosing, "exit", true) => self.trade.closed_at(average).map(|pnl| {
-                host::log(
-                    LogLevel::Info,
-                    &format!("trade closed: pnl {pnl:+.4} before fees"),
-                );
-            }),
+            (TradeState::OrderClosing, "exit" | "stop", true) => {
+                self.trade.closed_at(average).map(|pnl| {
+                    host::log(
+                        LogLevel::Info,
+                        &format!("trade closed: pnl {pnl:+.4} before fees"),
+                    );
+                })
+            }
             (TradeState::OrderClosing, "exit", false) => self.trade.exit_refused(),
+            (TradeState::OrderClosing, "stop", false) => {
+                // The host's stop did not close it: from now on, our own.
+                self.host_stop = false;
+                self.trade.exit_refused()
+            }
             _ => Ok(()),
         };
         result.map_err(lifecycle)

@@ -7,7 +7,9 @@
 //! signal on `signal.trend.<symbol>`.
 //!
 //! Config: `symbol` (required), `fast` (10), `slow` (30), `quantity` (0.01),
-//! `allow_short` (true).
+//! `allow_short` (true), `stop_pct` (0: none; else each order that opens or
+//! grows the position carries a protective stop this far, in %, from the
+//! price, which the host holds).
 
 use floor_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,10 @@ impl Agent for Trend {
         self.allow_short = config.parse_or("allow_short", true)?;
         self.fast = Some(Sma::new(fast));
         self.slow = Some(Sma::new(slow));
-        self.targeter = Some(Targeter::new(&self.symbol, "trend", self.quantity / 100.0));
+        let stop_pct = config.percent_or("stop_pct", 0.0)?;
+        self.targeter = Some(
+            Targeter::new(&self.symbol, "trend", self.quantity / 100.0).with_stop_pct(stop_pct),
+        );
         Ok(())
     }
 

@@ -47,6 +47,7 @@ impl From<w::OrderIntent> for model::OrderIntent {
                 w::TimeInForce::Fok => model::TimeInForce::Fok,
             },
             tag: o.tag,
+            stop_price: o.stop_price,
         }
     }
 }
@@ -68,6 +69,7 @@ impl From<&model::OrderIntent> for w::OrderIntent {
                 model::TimeInForce::Fok => w::TimeInForce::Fok,
             },
             tag: o.tag.clone(),
+            stop_price: o.stop_price,
         }
     }
 }

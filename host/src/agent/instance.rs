@@ -60,7 +60,7 @@ pub struct AgentSpec {
 pub enum StartError {
     /// The component does not fit the `floor:agent` world.
     #[error(
-        "agent `{agent}` does not implement the floor:agent world: {detail}; build it against wit/ (package floor:agent@0.1.0)"
+        "agent `{agent}` does not implement the floor:agent world: {detail}; build it against wit/ (package floor:agent@0.2.0)"
     )]
     Link {
         /// Agent.

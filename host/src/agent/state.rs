@@ -22,7 +22,7 @@ use wasmtime_wasi::{
 
 use super::bindings::floor::agent::{host as wh, types as wt};
 use super::output::GuestOutput;
-use crate::model::{Balance, Position, Quote};
+use crate::model::{Balance, OpenOrder, Position, Quote};
 use crate::runtime::MemoryLimiter;
 
 /// Timers one agent may have set at once.
@@ -31,7 +31,7 @@ pub const MAX_TIMERS: usize = 64;
 pub const MAX_LOG_LINES_PER_CALL: u32 = 32;
 
 /// The host's read-only view of the account and the market, as agents see
-/// it through `position-of`, `balance-of` and `quote-of`.
+/// it through `position-of`, `balance-of`, `quote-of` and `open-orders`.
 pub trait View: Send + Sync {
     /// Position in `symbol` (flat if none).
     fn position(&self, symbol: &str) -> Position;
@@ -39,6 +39,8 @@ pub trait View: Send + Sync {
     fn balance(&self, asset: &str) -> Balance;
     /// Latest quote for `symbol`.
     fn quote(&self, symbol: &str) -> Option<Quote>;
+    /// The account's working orders in `symbol`, oldest first.
+    fn open_orders(&self, symbol: &str) -> Vec<OpenOrder>;
 }
 
 /// A view of an empty account and no market (for `floor call` and tests).
@@ -60,6 +62,9 @@ impl View for EmptyView {
     }
     fn quote(&self, _symbol: &str) -> Option<Quote> {
         None
+    }
+    fn open_orders(&self, _symbol: &str) -> Vec<OpenOrder> {
+        Vec::new()
     }
 }
 
@@ -209,6 +214,26 @@ impl wh::Host for AgentState {
 
     fn quote_of(&mut self, symbol: String) -> Option<wt::Quote> {
         self.view.quote(&symbol).as_ref().map(Into::into)
+    }
+
+    fn open_orders(&mut self, symbol: String) -> Vec<wh::OpenOrder> {
+        self.view
+            .open_orders(&symbol)
+            .into_iter()
+            .map(|o| {
+                let intent = wt::OrderIntent::from(&o.intent);
+                wh::OpenOrder {
+                    order_id: o.order_id,
+                    agent: o.agent,
+                    tag: intent.tag,
+                    side: intent.side,
+                    order_type: intent.order_type,
+                    quantity: intent.quantity,
+                    limit_price: intent.limit_price,
+                    filled: o.filled,
+                }
+            })
+            .collect()
     }
 
     fn set_timer(&mut self, id: String, due: u64) -> bool {

@@ -333,6 +333,7 @@ impl RiskStage {
             limit_price: None,
             time_in_force: crate::model::TimeInForce::Ioc,
             tag: "bench".into(),
+            stop_price: None,
         };
         Ok(Self {
             node,

@@ -19,7 +19,7 @@ pub use envelope::{Envelope, News, Output, Payload, Signal, Timer};
 pub use fixed::Fixed;
 pub use market::{Book, Level, MarketEvent, Quote, Trade};
 pub use order::{
-    ExecutionReport, OrderEvent, OrderIntent, OrderStatus, OrderType, RiskVerdict, Side,
+    ExecutionReport, OpenOrder, OrderEvent, OrderIntent, OrderStatus, OrderType, RiskVerdict, Side,
     TimeInForce,
 };
 pub use reason::ReasonCode;

@@ -80,6 +80,22 @@ pub struct OrderIntent {
     /// The agent's own tag.
     #[serde(default)]
     pub tag: String,
+    /// A protective stop the host holds for what this order fills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<f64>,
+}
+
+/// An order still working at the venue, as agents see it (`open-orders`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenOrder {
+    /// Host-assigned id.
+    pub order_id: String,
+    /// Agent that sent it.
+    pub agent: String,
+    /// What was asked (after any resize).
+    pub intent: OrderIntent,
+    /// Filled so far.
+    pub filled: f64,
 }
 
 impl OrderIntent {

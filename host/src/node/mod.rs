@@ -32,6 +32,7 @@ pub mod operator;
 mod risk_stage;
 pub mod run;
 pub mod stats;
+mod stops;
 mod supervisor;
 pub mod view;
 
@@ -52,7 +53,7 @@ use crate::model::{
 use crate::oms::{Oms, Portfolio};
 use crate::risk::{BookView, HardLimits, Refusal, TradingMode, TradingState};
 use crate::runtime::{ComponentCache, Runtime};
-use crate::venue::{Polled, Venue, VenueEvent, VenueOrder};
+use crate::venue::{Polled, Venue, VenueEvent};
 
 pub use run::{RunOptions, run};
 pub use stats::{Stats, Summary};
@@ -466,6 +467,10 @@ impl Node {
         let env = self
             .stamper
             .stamp(self.venue.name(), topic, payload, self.now, 0, None);
+        // Stops fire before any agent sees the quote that reached them.
+        if let Payload::Quote(q) = &env.payload {
+            self.fire_stops(q, env.trace_id);
+        }
         self.bus.publish(env, None);
     }
 
@@ -736,6 +741,11 @@ impl Node {
             );
             return;
         }
+        let done = self.oms.get(order_id).is_some_and(|o| o.state.is_final());
+        if done && let Some(stop) = self.oms.stops.cancel(order_id) {
+            tracing::info!(agent = %name, "stop of order `{order_id}` at {} cancelled", stop.price);
+            return;
+        }
         if let Err(e) = self.oms.request_cancel(order_id) {
             tracing::info!(agent = %name, "cancel not sent: {e}");
             return;
@@ -888,29 +898,16 @@ impl Node {
             self.hold_for_approval(&name, intent, notional, trace);
             return false;
         }
-        let order = VenueOrder {
-            order_id: String::new(),
-            symbol: intent.symbol.clone(),
-            side: intent.side,
-            order_type: intent.order_type,
-            quantity: intent.quantity,
-            limit_price: intent.limit_price,
-            time_in_force: intent.time_in_force,
-        };
-        let order_id = self.oms.create(&name, intent);
-        Stats::bump(&self.stats.orders);
-        let reports = self
-            .venue
-            .submit(VenueOrder { order_id, ..order }, self.now);
-        for r in reports {
-            self.on_execution(&r, trace);
-        }
+        self.send_to_venue(&name, intent, trace);
         true
     }
 
     fn on_execution(&mut self, report: &ExecutionReport, trace: u64) {
         let event = match self.oms.apply(report) {
-            Ok(e) => e,
+            Ok(e) => {
+                self.track_order(&report.order_id);
+                e
+            }
             Err(e) => {
                 Stats::bump(&self.stats.oms_errors);
                 tracing::warn!("execution report not applied: {e}");
@@ -985,6 +982,12 @@ impl Node {
             oms_errors: s.oms_errors.load(Relaxed),
             late_fills: self.oms.late_fills(),
             corrections: s.corrections.load(Relaxed),
+            stops_triggered: s.stops_triggered.load(Relaxed),
+            stops: {
+                let mut stops: Vec<_> = self.oms.stops.all().cloned().collect();
+                stops.sort_by(|a, b| (&a.symbol, &a.origin).cmp(&(&b.symbol, &b.origin)));
+                stops
+            },
             retried: s.retried.load(Relaxed),
             awaiting_retry: self.parked_messages(),
             reject_reasons: self.reject_reasons.clone(),

@@ -32,6 +32,8 @@ pub struct Stats {
     pub retried: AtomicU64,
     /// Balances corrected to the venue's figure.
     pub corrections: AtomicU64,
+    /// Protective stops fired.
+    pub stops_triggered: AtomicU64,
     /// Total PnL, f64 bits.
     pnl_bits: AtomicU64,
 }
@@ -158,6 +160,10 @@ pub struct Summary {
     pub late_fills: u64,
     /// Balances the host corrected to the venue's figure in reconciliation.
     pub corrections: u64,
+    /// Protective stops fired (market orders tagged `stop:<order id>`).
+    pub stops_triggered: u64,
+    /// Protective stops still armed.
+    pub stops: Vec<crate::oms::Stop>,
     /// Reliable deliveries tried again after a fault.
     pub retried: u64,
     /// Messages still waiting behind a retry when the summary was taken.

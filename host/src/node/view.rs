@@ -1,17 +1,20 @@
-//! The view agents read through `position-of`, `balance-of`, `quote-of`.
-//! The node writes it as quotes and fills arrive; agent calls read it.
+//! The view agents read through `position-of`, `balance-of`, `quote-of`
+//! and `open-orders`. The node writes it as quotes, fills and order events
+//! arrive; agent calls read it.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use crate::agent::View;
-use crate::model::{Balance, Position, Quote};
+use crate::model::{Balance, OpenOrder, Position, Quote};
 
 #[derive(Default)]
 struct Data {
     quotes: HashMap<String, Quote>,
     positions: HashMap<String, Position>,
     balances: HashMap<String, Balance>,
+    /// Working orders per symbol, oldest first.
+    open: HashMap<String, Vec<OpenOrder>>,
 }
 
 /// The node's view, shared with every agent's store.
@@ -49,6 +52,23 @@ impl SharedView {
     }
 }
 
+impl SharedView {
+    /// Record where an order stands: a working order is added or updated,
+    /// a finished one (`working` false) removed.
+    pub fn set_order(&self, order: OpenOrder, working: bool) {
+        let mut d = self.0.write().expect("view lock poisoned");
+        let list = d.open.entry(order.intent.symbol.clone()).or_default();
+        match list.iter().position(|o| o.order_id == order.order_id) {
+            Some(i) if working => list[i] = order,
+            Some(i) => {
+                list.remove(i);
+            }
+            None if working => list.push(order),
+            None => {}
+        }
+    }
+}
+
 impl View for SharedView {
     fn position(&self, symbol: &str) -> Position {
         let d = self.0.read().expect("view lock poisoned");
@@ -76,5 +96,15 @@ impl View for SharedView {
             .quotes
             .get(symbol)
             .cloned()
+    }
+
+    fn open_orders(&self, symbol: &str) -> Vec<OpenOrder> {
+        self.0
+            .read()
+            .expect("view lock poisoned")
+            .open
+            .get(symbol)
+            .cloned()
+            .unwrap_or_default()
     }
 }

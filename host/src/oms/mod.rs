@@ -4,11 +4,14 @@
 //! - [`orders`]: [`Oms`], order ids and execution reports → order events.
 //! - [`portfolio`]: [`Portfolio`], positions, cash, PnL.
 //! - [`state`]: the order state machine.
+//! - [`stops`]: [`Stops`], protective stops held for filled orders.
 
 pub mod orders;
 pub mod portfolio;
 pub mod state;
+pub mod stops;
 
 pub use orders::{Oms, OmsError, Order};
 pub use portfolio::{Equity, Portfolio};
 pub use state::{InvalidTransition, OrderState};
+pub use stops::{Stop, Stops};

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use crate::model::{ExecutionReport, OrderEvent, OrderIntent, OrderStatus};
 
-use super::Portfolio;
 use super::state::{Applied, InvalidTransition, OrderState};
+use super::{Portfolio, Stops};
 
 /// An order the host created.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +65,8 @@ pub struct Oms {
     late_fills: u64,
     /// Positions, cash and PnL.
     pub portfolio: Portfolio,
+    /// Protective stops armed by filled orders.
+    pub stops: Stops,
 }
 
 impl Oms {
@@ -175,6 +177,29 @@ impl Oms {
                 report.fee,
                 report.fee_base,
             );
+            let symbol = &order.intent.symbol;
+            if let Some(stop) = order.intent.stop_price {
+                self.stops.on_fill(
+                    &order.id,
+                    &order.agent,
+                    symbol,
+                    order.intent.side,
+                    report.last_quantity,
+                    stop,
+                );
+            }
+            if self.stops.any_in(symbol) {
+                let position = self.portfolio.position(symbol).quantity;
+                for s in self.stops.fit(symbol, position) {
+                    tracing::info!(
+                        "stop of order `{}` ({} {} at {}) dropped: the position it protected is closed",
+                        s.origin,
+                        s.exit.name(),
+                        s.symbol,
+                        s.price
+                    );
+                }
+            }
         }
         Ok(OrderEvent {
             order_id: order.id.clone(),
@@ -226,6 +251,7 @@ mod tests {
             limit_price: None,
             time_in_force: TimeInForce::Ioc,
             tag: "t".into(),
+            stop_price: None,
         }
     }
 

@@ -284,6 +284,7 @@ mod tests {
             limit_price: limit,
             time_in_force: TimeInForce::Gtc,
             tag: String::new(),
+            stop_price: None,
         }
     }
 
