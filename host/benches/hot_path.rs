@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use floor_host::bench::{AgentProbe, OrderFlow, RiskStage, TickToOrder};
+use floor_host::bench::{AgentProbe, OrderFlow, Pipeline, RiskStage, TickToOrder};
 
 fn agents_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/agents"))
@@ -26,13 +26,21 @@ fn agent(c: &mut Criterion) {
 }
 
 fn tick_to_order(c: &mut Criterion) {
-    let mut t = TickToOrder::new(&agents_dir()).expect("build the agents with `cargo xtask build`");
-    // Every tick crosses the averages, so every tick sends an order through
-    // strategy → risk agent → host limits → venue.
-    c.bench_function(
-        "tick_to_order (strategy → risk → limits → venue)",
-        |b| b.iter(|| std::hint::black_box(t.tick())),
-    );
+    // Every tick turns the strategy around, so every tick sends an order.
+    for (pipeline, name) in [
+        (
+            Pipeline::Reference,
+            "tick_to_order (momentum → judge → sentinel + sizer → limits → venue)",
+        ),
+        (
+            Pipeline::OneRisk,
+            "tick_to_order_one_risk (strategy → risk → limits → venue)",
+        ),
+    ] {
+        let mut t = TickToOrder::new(&agents_dir(), pipeline)
+            .expect("build the agents with `cargo xtask build`");
+        c.bench_function(name, |b| b.iter(|| std::hint::black_box(t.tick())));
+    }
 }
 
 fn risk_stage(c: &mut Criterion) {

@@ -1,6 +1,7 @@
 //! The reference agents in a node, signed and sandboxed like any other:
 //! what each one does with real inputs.
 
+use floor_host::bench::{Pipeline, TickToOrder};
 use floor_host::config::NodeConfig;
 use floor_host::model::{MarketEvent, OrderStatus, Payload, Quote, Side, TopicPattern};
 use floor_host::node::Node;
@@ -439,4 +440,22 @@ config = {{ symbols = "BTCUSDT" }}
         why.contains("self_cross: a buy at 20100 would trade against our own order desk-3"),
         "{why}"
     );
+}
+
+#[test]
+fn the_tick_to_order_bench_pipelines_send_an_order_on_every_tick() {
+    // The harness behind `tick_to_order_*` in `floor bench`: if a reference
+    // agent stopped trading on alternating ticks (a refusal, a stop firing,
+    // a cooldown), the figures would measure the wrong path.
+    let dir = floor_tests::agent("trend").parent().unwrap().to_path_buf();
+    for pipeline in [Pipeline::Reference, Pipeline::OneRisk] {
+        let mut t = TickToOrder::new(&dir, pipeline).unwrap();
+        // Warm-up: the sizer refuses until it has measured 10 returns, and
+        // the judge then waits out its cooldown (100 calls).
+        for _ in 0..150 {
+            t.tick();
+        }
+        let sent = (0..200).filter(|_| t.tick().is_some()).count();
+        assert_eq!(sent, 200, "{pipeline:?}");
+    }
 }

@@ -8,26 +8,27 @@ mod bus;
 mod exchange;
 mod roundtrip;
 mod swap;
+mod tick;
 
 pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use roundtrip::order_roundtrip;
 pub use swap::{SwapRun, swap_under_load};
+pub use tick::{Pipeline, TickToOrder};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
 use crate::agent::{AgentInstance, AgentLinker, AgentSpec, Rights};
 use crate::config::NodeConfig;
-use crate::model::{Envelope, ExecutionReport, MarketEvent, Nanos, Payload, Quote};
+use crate::model::{Envelope, MarketEvent, Payload, Quote};
 use crate::node::{Node, SharedView};
 use crate::runtime::{ComponentCache, Limits, Runtime, RuntimeConfig, cache};
 use crate::venue::sim::{SimConfig, SimVenue};
-use crate::venue::{Polled, Venue, VenueError, VenueOrder};
 
 /// Where `cargo xtask build` puts the agents.
 pub const DEFAULT_AGENTS_DIR: &str = "target/agents";
@@ -160,36 +161,39 @@ impl AgentProbe {
     }
 }
 
-/// A venue wrapper that records when an order reaches the venue boundary.
-struct ProbeVenue {
-    inner: SimVenue,
-    base: Instant,
-    last_submit: Arc<AtomicU64>,
-}
-
-impl Venue for ProbeVenue {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn poll(&mut self) -> Polled {
-        self.inner.poll()
-    }
-    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
-        self.last_submit
-            .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        self.inner.submit(order, now)
-    }
-    fn cancel(&mut self, order_id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
-        self.inner.cancel(order_id, now)
-    }
-    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
-        self.inner.observe(event, now)
-    }
-}
-
 fn bench_config(agents_dir: &Path, data_dir: &Path) -> anyhow::Result<NodeConfig> {
     let trend = agent_path(agents_dir, "trend")?;
     let risk = agent_path(agents_dir, "risk")?;
+    let agents = format!(
+        r#"
+[[agents]]
+name = "trend"
+path = "{trend}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.trend.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
+
+[[agents]]
+name = "risk"
+path = "{risk}"
+role = "risk"
+config = {{ max_order_notional = 1000000.0, max_position = 100.0 }}
+"#,
+        trend = trend.display(),
+        risk = risk.display(),
+    );
+    bench_node_config(agents_dir, data_dir, &agents)
+}
+
+/// The bench node's config: one BTCUSDT market at 100, a million USDT,
+/// hard limits that never bind (they are still checked), `agents` (TOML).
+fn bench_node_config(
+    agents_dir: &Path,
+    data_dir: &Path,
+    agents: &str,
+) -> anyhow::Result<NodeConfig> {
     let text = format!(
         r#"
 [node]
@@ -217,24 +221,8 @@ max_orders_per_second_per_agent = 1000000000
 max_gross_exposure = 1000000000.0
 
 {trust}
-[[agents]]
-name = "trend"
-path = "{trend}"
-role = "strategy"
-subscribe = ["md.tick.BTCUSDT"]
-publish = ["signal.trend.*"]
-order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
-
-[[agents]]
-name = "risk"
-path = "{risk}"
-role = "risk"
-config = {{ max_order_notional = 1000000.0, max_position = 100.0 }}
-"#,
+{agents}"#,
         data = data_dir.display(),
-        trend = trend.display(),
-        risk = risk.display(),
         trust = dev_trust(agents_dir)?,
     );
     Ok(NodeConfig::parse(&text, "<bench>", Path::new("."))?)
@@ -250,60 +238,6 @@ fn sim(cfg: &NodeConfig) -> SimVenue {
         maker_fee_bps: 2.5,
         symbols: cfg.sim_symbols(),
     })
-}
-
-/// A node with a trend strategy (fast 1, slow 2) and the risk agent, fed
-/// ticks that alternate up and down so every tick crosses the averages and
-/// sends an order through strategy → risk agent → host limits → venue.
-pub struct TickToOrder {
-    node: Node,
-    _data: tempfile::TempDir,
-    base: Instant,
-    last_submit: Arc<AtomicU64>,
-    n: u64,
-}
-
-impl TickToOrder {
-    /// Build the node.
-    ///
-    /// # Errors
-    /// When the agents are missing or do not start.
-    pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir()?;
-        let cfg = bench_config(agents_dir, data.path())?;
-        let last_submit = Arc::new(AtomicU64::new(0));
-        let base = Instant::now();
-        let venue = ProbeVenue {
-            inner: sim(&cfg),
-            base,
-            last_submit: last_submit.clone(),
-        };
-        let node = Node::new(&cfg, Box::new(venue)).context("starting the bench node")?;
-        Ok(Self {
-            node,
-            _data: data,
-            base,
-            last_submit,
-            n: 0,
-        })
-    }
-
-    /// Inject one tick; the nanoseconds from tick in to order at the venue
-    /// boundary, if the tick caused an order.
-    pub fn tick(&mut self) -> Option<u64> {
-        self.n += 1;
-        let mid = if self.n.is_multiple_of(2) {
-            100.0
-        } else {
-            101.0
-        };
-        let t0 = self.base.elapsed().as_nanos() as u64;
-        let orders = self.node.inject(
-            MarketEvent::Quote(quote("BTCUSDT", mid)),
-            self.n * 1_000_000,
-        );
-        (orders > 0).then(|| self.last_submit.load(Ordering::Relaxed).saturating_sub(t0))
-    }
 }
 
 /// The risk stage alone: one order intent to the risk agent by

@@ -5,7 +5,10 @@
 //! deadline on, conversions included), `instantiate_us_p50` (pooling
 //! allocator), `component_load_us` (median load of the compiled component
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
-//! venue boundary through strategy → risk agent → host limits),
+//! venue boundary through the reference pipeline: momentum's signal → the
+//! ensemble judge's intent with a stop → risk-sentinel and volatility-sizer
+//! → host limits), `tick_to_order_one_risk_ns_p50`/`_p99` (the same through
+//! the trend strategy and one risk agent),
 //! `risk_stage_ns_p50`/`_p99` (one order intent → the risk agent's verdict
 //! by request/reply, nothing sent), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
@@ -38,8 +41,8 @@ use clap::Args;
 use hdrhistogram::Histogram;
 
 use crate::bench::{
-    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, TickToOrder, bus_hop, bus_throughput,
-    exchange_throughput, node_throughput,
+    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, Pipeline, TickToOrder, bus_hop,
+    bus_throughput, exchange_throughput, node_throughput,
 };
 
 /// Arguments of `floor bench`.
@@ -114,7 +117,20 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if run("tick") {
-        tick_to_order(&args.agents, n(40_000), n(2_000), &mut figures)?;
+        let (ticks, warmup) = (n(40_000), n(2_000));
+        let full = tick_to_order(&args.agents, Pipeline::Reference, ticks, warmup)?;
+        figures.insert("tick_to_order_ns_p50", full.value_at_quantile(0.5) as f64);
+        figures.insert("tick_to_order_ns_p99", full.value_at_quantile(0.99) as f64);
+        figures.insert("tick_to_order_samples", full.len() as f64);
+        let one = tick_to_order(&args.agents, Pipeline::OneRisk, ticks, warmup)?;
+        figures.insert(
+            "tick_to_order_one_risk_ns_p50",
+            one.value_at_quantile(0.5) as f64,
+        );
+        figures.insert(
+            "tick_to_order_one_risk_ns_p99",
+            one.value_at_quantile(0.99) as f64,
+        );
     }
     if run("risk") {
         let mut stage = crate::bench::RiskStage::new(&args.agents)?;
@@ -210,13 +226,14 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Tick → order latencies through `pipeline`, after `warmup` ticks.
 fn tick_to_order(
     agents: &std::path::Path,
+    pipeline: Pipeline,
     ticks: u64,
     warmup: u64,
-    figures: &mut BTreeMap<&str, f64>,
-) -> anyhow::Result<()> {
-    let mut t2o = TickToOrder::new(agents)?;
+) -> anyhow::Result<Histogram<u64>> {
+    let mut t2o = TickToOrder::new(agents, pipeline)?;
     let mut h = hist();
     for i in 0..ticks {
         if let Some(ns) = t2o.tick()
@@ -226,13 +243,12 @@ fn tick_to_order(
         }
     }
     anyhow::ensure!(
-        !h.is_empty(),
-        "no tick produced an order; the bench pipeline is broken"
+        h.len() * 2 > ticks - warmup,
+        "only {} of {} ticks produced an order through the {pipeline:?} pipeline; it is broken",
+        h.len(),
+        ticks - warmup
     );
-    figures.insert("tick_to_order_ns_p50", h.value_at_quantile(0.5) as f64);
-    figures.insert("tick_to_order_ns_p99", h.value_at_quantile(0.99) as f64);
-    figures.insert("tick_to_order_samples", h.len() as f64);
-    Ok(())
+    Ok(h)
 }
 
 /// Latency rounds: the median round's p50 and p99, and how many rounds a
