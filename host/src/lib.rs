@@ -7,7 +7,7 @@
 //! # Layout
 //!
 //! Dependencies point inward: `cli` → `node` → {`venue`, `oms`, `risk`,
-//! `agent`} → {`bus`, `runtime`} → `model`.
+//! `agent`} → {`bus`, `runtime`, `journal`} → `model`.
 //!
 //! - [`model`]: plain trading types (no wasmtime).
 //! - [`runtime`]: wasmtime engine, compile cache, limits, fault
@@ -18,6 +18,8 @@
 //! - [`venue`]: the venue interface and the simulated venue (no WASM).
 //! - [`oms`]: orders and the portfolio.
 //! - [`risk`]: the host's hard limits, applied after the risk agents.
+//! - [`journal`]: the append-only, checksummed log of every input (the
+//!   host's single truth; its reader survives torn tails).
 //! - [`dlq`]: the dead-letter queue.
 //! - [`exchange`]: the simulated exchange (matching engine, accounts,
 //!   Binance's order types and error codes; no WASM, no agents).
@@ -37,6 +39,7 @@ pub mod config;
 pub mod deploy;
 pub mod dlq;
 pub mod exchange;
+pub mod journal;
 pub mod model;
 pub mod node;
 pub mod oms;

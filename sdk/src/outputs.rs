@@ -1,6 +1,6 @@
 //! [`Outputs`]: what an agent asks the host to do after one message.
 
-use crate::bindings::floor::agent::types::{Output, Publication, Request};
+use crate::bindings::floor::agent::types::{Output, Publication, Replacement, Request};
 use crate::{OrderIntent, OrderType, Payload, Side, TimeInForce};
 
 /// The outputs of one call, in order. The host checks every output against
@@ -58,6 +58,23 @@ impl Outputs {
     /// Cancel an open order by its host-assigned id.
     pub fn cancel(&mut self, order_id: impl Into<String>) {
         self.0.push(Output::Cancel(order_id.into()));
+    }
+
+    /// Replace a working order of ours: `quantity` in all (what it filled
+    /// already counts), at `limit_price` (none keeps the old price). The
+    /// host cancels it and, once that is confirmed, sends the new order —
+    /// with a new id, the same tag — through risk and its limits again.
+    pub fn replace(
+        &mut self,
+        order_id: impl Into<String>,
+        quantity: f64,
+        limit_price: Option<f64>,
+    ) {
+        self.0.push(Output::Replace(Replacement {
+            order_id: order_id.into(),
+            quantity,
+            limit_price,
+        }));
     }
 
     /// Answer the request being handled.

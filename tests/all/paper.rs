@@ -303,6 +303,59 @@ fn every_order_type_round_trips_through_the_connector() {
     );
 }
 
+/// Replace over the real connector: a resting sell, partly filled, is
+/// replaced with a new size and price; the host cancels it at the
+/// simulator (PENDING_REPLACE until the venue confirms over the user
+/// stream), then sends what is still wanted at the new price.
+#[test]
+fn a_partly_filled_order_is_replaced_through_the_connector() {
+    let mut p = paper(Vec::new());
+    let limit = |qty, price| {
+        intent(
+            Side::Sell,
+            OrderType::Limit,
+            qty,
+            Some(price),
+            TimeInForce::Gtc,
+        )
+    };
+    p.node.submit("desk", limit(0.3, 30005.0)).unwrap();
+    until(&mut p, "the sell to rest", |n| {
+        !events(n, "desk-1").is_empty()
+    });
+    house_buys(&p, "0.1");
+    until(&mut p, "the first part", |n| events(n, "desk-1").len() == 2);
+    // 0.5 in all at 30,008: the 0.1 sold counts, so 0.4 more is offered.
+    p.node
+        .replace_order("desk", "desk-1", 0.5, Some(30008.0))
+        .unwrap();
+    assert_eq!(
+        p.node.oms().get("desk-1").unwrap().state.name(),
+        "PENDING_REPLACE",
+        "until the venue confirms the cancel"
+    );
+    until(&mut p, "the replacement to rest", |n| {
+        !events(n, "desk-2").is_empty()
+    });
+    assert_eq!(
+        statuses(&p.node, "desk-1"),
+        ["accepted", "partially_filled", "cancelled"]
+    );
+    assert_eq!(statuses(&p.node, "desk-2"), ["accepted"]);
+    let new = &p.node.oms().get("desk-2").unwrap().intent;
+    assert!((new.quantity - 0.4).abs() < 1e-12, "{}", new.quantity);
+    assert_eq!(new.limit_price, Some(30008.0));
+    // Our account (0) at the simulator holds just the new order.
+    let resting = p.server.shared().with_exchange(|ex| {
+        ex.open_orders(0, Some("BTCUSDT"))
+            .iter()
+            .map(|o| (o.price, o.orig_qty))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(resting, [(px("30008"), px("0.4"))]);
+    assert_eq!(p.node.summary(0.0).oms_errors, 0);
+}
+
 #[test]
 fn a_fill_while_the_user_stream_is_down_arrives_once() {
     let mut p = paper(Vec::new());

@@ -419,3 +419,79 @@ fn a_stop_does_not_sell_what_a_working_exit_already_sells() {
     assert!((last.4 - 0.1).abs() < 1e-12, "{}", last.4);
     assert!((d.position() - 0.4).abs() < 1e-12);
 }
+
+#[test]
+fn a_replace_cancels_then_sends_what_is_wanted_at_the_new_price() {
+    let mut d = desk("");
+    assert_eq!(
+        d.send(limit(Side::Buy, 0.3, 19_500.0)),
+        OrderStatus::Accepted
+    );
+    d.node
+        .replace_order("desk", "desk-1", 0.5, Some(19_600.0))
+        .unwrap();
+    let events: Vec<(String, &str)> = d
+        .node
+        .tapped()
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Payload::OrderEvent(o) => Some((o.order_id.clone(), o.status.name())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events[1..],
+        [
+            ("desk-1".to_string(), "cancelled"),
+            ("desk-2".to_string(), "accepted")
+        ]
+    );
+    let open: Vec<_> = d.node.oms().open_orders().collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (
+            open[0].id.as_str(),
+            open[0].intent.quantity,
+            open[0].intent.limit_price
+        ),
+        ("desk-2", 0.5, Some(19_600.0))
+    );
+    assert_eq!(open[0].intent.tag, "rest", "the same tag");
+}
+
+#[test]
+fn a_replacement_passes_the_limits_again_and_only_the_owner_may_replace() {
+    let mut d = desk("");
+    assert_eq!(
+        d.send(limit(Side::Buy, 0.3, 19_500.0)),
+        OrderStatus::Accepted
+    );
+    // A fat-finger price: the old order is gone, the new one refused.
+    d.node
+        .replace_order("desk", "desk-1", 0.3, Some(25_000.0))
+        .unwrap();
+    assert!(
+        rejected_with(&d.last_status(), "limit_price_band"),
+        "{:?}",
+        d.last_status()
+    );
+    assert_eq!(d.node.oms().open_orders().count(), 0);
+    // The risk agent may not touch the desk's orders; nothing changes.
+    assert_eq!(
+        d.send(limit(Side::Buy, 0.3, 19_500.0)),
+        OrderStatus::Accepted
+    );
+    d.node.replace_order("gate", "desk-3", 1.0, None).unwrap();
+    let (code, _, detail) = d.last_letter();
+    assert_eq!(code, ReasonCode::OrderDenied);
+    assert_eq!(
+        detail,
+        "agent `gate` tried to replace order `desk-3`, which is not one of its orders"
+    );
+    let open: Vec<_> = d.node.oms().open_orders().map(|o| o.id.clone()).collect();
+    assert_eq!(open, ["desk-3"]);
+    // A replace asking for nothing is refused before anything is cancelled.
+    d.node.replace_order("desk", "desk-3", 0.0, None).unwrap();
+    assert_eq!(d.last_letter().0, ReasonCode::InvalidQuantity);
+    assert_eq!(d.node.oms().open_orders().count(), 1);
+}

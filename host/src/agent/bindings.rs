@@ -302,6 +302,11 @@ pub fn output_from_wit(o: w::Output) -> model::Output {
             intent: intent.into(),
         },
         w::Output::Cancel(order_id) => model::Output::Cancel { order_id },
+        w::Output::Replace(r) => model::Output::Replace {
+            order_id: r.order_id,
+            quantity: r.quantity,
+            limit_price: r.limit_price,
+        },
         w::Output::Reply(payload) => model::Output::Reply {
             payload: payload_from_wit(payload),
         },
@@ -322,6 +327,7 @@ pub fn wit_output_size(o: &w::Output) -> usize {
         w::Output::Publish(p) => p.topic.len() + wit_payload_size(&p.payload),
         w::Output::Order(i) => 64 + i.symbol.len() + i.tag.len(),
         w::Output::Cancel(id) => id.len(),
+        w::Output::Replace(r) => 16 + r.order_id.len(),
         w::Output::Reply(p) => wit_payload_size(p),
         w::Output::Request(r) => r.topic.len() + wit_payload_size(&r.payload),
         w::Output::Alert(m) => m.len(),

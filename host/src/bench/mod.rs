@@ -6,12 +6,14 @@
 
 mod bus;
 mod exchange;
+mod journal;
 mod roundtrip;
 mod swap;
 mod tick;
 
 pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
+pub use journal::journal_appends;
 pub use roundtrip::order_roundtrip;
 pub use swap::{SwapRun, swap_under_load};
 pub use tick::{Pipeline, TickToOrder};

@@ -27,6 +27,9 @@
 //! into the host's types) and `order_roundtrip_us_p50`/`_p99` (a market
 //! order signed and sent over loopback REST to the simulator, until its
 //! FILLED report is back over the WebSocket API), and
+//! `journal_appends_per_sec` (100-byte records into the journal, group
+//! commit and `fdatasync` every millisecond, on the disk under the system's
+//! temporary directory), and
 //! `swap_pause_us_p50`/`_p99` (the node's thread busy with one hot swap —
 //! snapshot, restore, switch — while it is offered 100,000 messages/s)
 //! with `swap_lost_messages` and `swap_duplicate_messages` from the same
@@ -60,8 +63,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `sim`, `decode`, `roundtrip`, `swap`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "sim", "decode", "roundtrip", "swap"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `journal`, `sim`, `decode`, `roundtrip`, `swap`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "sim", "decode", "roundtrip", "swap"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -140,6 +143,12 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let h = per_call_ns(n(20_000), 8, || stage.check());
         figures.insert("risk_stage_ns_p50", h.value_at_quantile(0.5) as f64);
         figures.insert("risk_stage_ns_p99", h.value_at_quantile(0.99) as f64);
+    }
+    if run("journal") {
+        figures.insert(
+            "journal_appends_per_sec",
+            crate::bench::journal_appends(n(5_000_000))?.round(),
+        );
     }
     if run("bus") {
         figures.insert(

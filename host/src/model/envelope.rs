@@ -155,6 +155,17 @@ pub enum Output {
         /// Host-assigned id.
         order_id: String,
     },
+    /// Replace a working order (cancel, then a new order for what is still
+    /// wanted).
+    Replace {
+        /// Host-assigned id of the order to replace.
+        order_id: String,
+        /// Total quantity wanted, including the old order's fills.
+        quantity: f64,
+        /// New limit price (none: keep the old one).
+        #[serde(default)]
+        limit_price: Option<f64>,
+    },
     /// Reply to the request being handled.
     Reply {
         /// Content.
@@ -187,6 +198,7 @@ impl Output {
             Output::Publish { topic, payload } => topic.len() + payload.size_hint(),
             Output::Order { intent } => 64 + intent.symbol.len() + intent.tag.len(),
             Output::Cancel { order_id } => order_id.len(),
+            Output::Replace { order_id, .. } => 16 + order_id.len(),
             Output::Reply { payload } => payload.size_hint(),
             Output::Request { topic, payload, .. } => topic.len() + payload.size_hint(),
             Output::Alert { message } => message.len(),

@@ -24,6 +24,7 @@
 //! - `deploy`: every agent call through its versions; deploy events.
 //! - `supervisor`: quarantine of agents that fault too often; health.
 
+mod amend;
 pub mod approval;
 pub mod connect;
 mod delivery;
@@ -427,6 +428,36 @@ impl Node {
         Ok(())
     }
 
+    /// Replace order `order_id` of agent `agent` on its behalf (operator
+    /// tools, tests): exactly what the agent's own `replace` output does.
+    ///
+    /// # Errors
+    /// When no agent has that name.
+    pub fn replace_order(
+        &mut self,
+        agent: &str,
+        order_id: &str,
+        quantity: f64,
+        limit_price: Option<f64>,
+    ) -> anyhow::Result<()> {
+        let idx = self.agent_index(agent)?;
+        let cause = self.stamper.stamp(
+            HOST,
+            "operator.replace.request".to_string(),
+            Payload::Custom(order_id.as_bytes().to_vec()),
+            self.now,
+            0,
+            None,
+        );
+        let with = crate::oms::Replacement {
+            quantity,
+            limit_price,
+        };
+        self.replace(idx, order_id, with, &cause);
+        self.drain();
+        Ok(())
+    }
+
     /// Deliver `envelope` to agent `agent` again (a dead letter, after a
     /// fix), acting on its outputs as on any delivery. Returns the number of
     /// outputs; a fault is also recorded as a new dead letter.
@@ -633,6 +664,19 @@ impl Node {
                     self.place(idx, intent, cause.trace_id);
                 }
                 Output::Cancel { order_id } => self.cancel(idx, &order_id, cause),
+                Output::Replace {
+                    order_id,
+                    quantity,
+                    limit_price,
+                } => self.replace(
+                    idx,
+                    &order_id,
+                    crate::oms::Replacement {
+                        quantity,
+                        limit_price,
+                    },
+                    cause,
+                ),
                 Output::Alert { message } => {
                     Stats::bump(&self.stats.alerts);
                     tracing::warn!(agent = %name, "alert: {message}");
@@ -726,38 +770,6 @@ impl Node {
             Some(reference),
         );
         self.bus.send_to(idx, back);
-    }
-
-    fn cancel(&mut self, idx: usize, order_id: &str, cause: &Envelope) {
-        let name = self.agents[idx].agent.name().to_string();
-        let owned = self.oms.get(order_id).is_some_and(|o| o.agent == name);
-        if !owned {
-            self.dead_letter(
-                &name,
-                ReasonCode::OrderDenied,
-                format!("agent `{name}` tried to cancel order `{order_id}`, which is not one of its orders"),
-                cause.clone(),
-                1,
-            );
-            return;
-        }
-        let done = self.oms.get(order_id).is_some_and(|o| o.state.is_final());
-        if done && let Some(stop) = self.oms.stops.cancel(order_id) {
-            tracing::info!(agent = %name, "stop of order `{order_id}` at {} cancelled", stop.price);
-            return;
-        }
-        if let Err(e) = self.oms.request_cancel(order_id) {
-            tracing::info!(agent = %name, "cancel not sent: {e}");
-            return;
-        }
-        match self.venue.cancel(order_id, self.now) {
-            Ok(reports) => {
-                for r in reports {
-                    self.on_execution(&r, cause.trace_id);
-                }
-            }
-            Err(e) => tracing::info!(agent = %name, "cancel refused by the venue: {e}"),
-        }
     }
 
     /// Ask the risk stage about `intent` without sending anything: the
@@ -935,7 +947,11 @@ impl Node {
                 .entry(format!("venue: {reason}"))
                 .or_default() += 1;
         }
+        let done = event.leaves_quantity == 0.0;
         self.publish_order_event(event, trace);
+        if done {
+            self.follow_replacement(&report.order_id, trace);
+        }
     }
 
     fn publish_order_event(&mut self, event: crate::model::OrderEvent, trace: u64) {

@@ -11,7 +11,7 @@ pub mod portfolio;
 pub mod state;
 pub mod stops;
 
-pub use orders::{Oms, OmsError, Order};
+pub use orders::{Oms, OmsError, Order, Replacement};
 pub use portfolio::{Equity, Portfolio};
 pub use state::{InvalidTransition, OrderState};
 pub use stops::{Stop, Stops};

@@ -29,6 +29,19 @@ pub struct Order {
     pub status: OrderStatus,
     /// Where it stands in the host's state machine.
     pub state: OrderState,
+    /// What replaces it once its cancel is confirmed (PENDING_REPLACE).
+    pub replacement: Option<Replacement>,
+}
+
+/// A replace asked for: the new order's quantity (in all, including what
+/// the old one filled) and limit price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Replacement {
+    /// Total quantity wanted; the new order is for this less what the old
+    /// one filled.
+    pub quantity: f64,
+    /// New limit price (none: keep the old one).
+    pub limit_price: Option<f64>,
 }
 
 /// Why a report could not be applied.
@@ -92,6 +105,7 @@ impl Oms {
                 filled: 0.0,
                 status: OrderStatus::Accepted,
                 state: OrderState::Submitted,
+                replacement: None,
             },
         );
         id
@@ -126,6 +140,50 @@ impl Oms {
             source,
         })?;
         Ok(())
+    }
+
+    /// Note that `id` is to be replaced by `with`: its cancel is on its
+    /// way, and [`Oms::take_replacement`] gives the new intent once the
+    /// venue confirms it.
+    ///
+    /// # Errors
+    /// [`OmsError`] when there is no such order or it is not open.
+    pub fn request_replace(&mut self, id: &str, with: Replacement) -> Result<(), OmsError> {
+        let order = self
+            .orders
+            .get_mut(id)
+            .ok_or_else(|| OmsError::UnknownOrder(id.to_string()))?;
+        order.state = order.state.replace().map_err(|source| OmsError::Invalid {
+            id: id.to_string(),
+            source,
+        })?;
+        order.replacement = Some(with);
+        Ok(())
+    }
+
+    /// The intent replacing order `id`, once it is cancelled: the old
+    /// intent with the new price and the quantity still wanted (none when
+    /// its fills already reached it). A replace of an order that filled
+    /// completely first is dropped. Either way the replace is used up.
+    pub fn take_replacement(&mut self, id: &str) -> Option<(String, OrderIntent)> {
+        let order = self.orders.get_mut(id)?;
+        if order.state != OrderState::Cancelled && order.state.is_final() {
+            order.replacement = None;
+        }
+        if order.state != OrderState::Cancelled {
+            return None;
+        }
+        let with = order.replacement.take()?;
+        let quantity = with.quantity - order.filled;
+        if quantity <= 1e-12 * with.quantity.max(1.0) {
+            return None;
+        }
+        let intent = OrderIntent {
+            quantity,
+            limit_price: with.limit_price.or(order.intent.limit_price),
+            ..order.intent.clone()
+        };
+        Some((order.agent.clone(), intent))
     }
 
     /// Apply a venue report: update the order and the portfolio, and return
@@ -264,6 +322,56 @@ mod tests {
             fee: 0.0,
             fee_base: 0.0,
         }
+    }
+
+    #[test]
+    fn a_replace_asks_for_what_is_still_wanted_once_the_cancel_lands() {
+        let mut oms = Oms::default();
+        let limit = OrderIntent {
+            order_type: OrderType::Limit,
+            limit_price: Some(99.0),
+            time_in_force: TimeInForce::Gtc,
+            stop_price: Some(95.0),
+            ..intent(2.0)
+        };
+        let id = oms.create("a", limit);
+        oms.apply(&report(&id, OrderStatus::Accepted, 0.0)).unwrap();
+        let with = Replacement {
+            quantity: 3.0,
+            limit_price: Some(99.5),
+        };
+        oms.request_replace(&id, with).unwrap();
+        assert_eq!(oms.get(&id).unwrap().state.name(), "PENDING_REPLACE");
+        assert!(
+            oms.take_replacement(&id).is_none(),
+            "not before the cancel lands"
+        );
+        // 0.5 fills while the cancel is on its way; then it lands.
+        oms.apply(&report(&id, OrderStatus::PartiallyFilled, 0.5))
+            .unwrap();
+        oms.apply(&report(&id, OrderStatus::Cancelled, 0.0))
+            .unwrap();
+        let (agent, new) = oms.take_replacement(&id).unwrap();
+        assert_eq!(agent, "a");
+        assert_eq!(
+            (
+                new.quantity,
+                new.limit_price,
+                new.stop_price,
+                new.tag.as_str()
+            ),
+            (2.5, Some(99.5), Some(95.0), "t")
+        );
+        assert!(oms.take_replacement(&id).is_none(), "used up");
+        // An order that fills completely before its cancel is not replaced.
+        let id = oms.create("a", intent(1.0));
+        oms.request_replace(&id, with).unwrap();
+        oms.apply(&report(&id, OrderStatus::Filled, 1.0)).unwrap();
+        assert!(oms.take_replacement(&id).is_none());
+        assert!(
+            oms.request_replace(&id, with).is_err(),
+            "done: nothing to replace"
+        );
     }
 
     #[test]

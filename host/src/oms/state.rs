@@ -6,14 +6,16 @@
 //!       │            │    ╲          │     └─┘ (more fills)
 //!       │            ▼     ▼         ▼
 //!       │      PENDING_CANCEL ──► CANCELLED / EXPIRED
+//!       │      PENDING_REPLACE ─► CANCELLED, then a new order
 //!       ▼
 //!   REJECTED                     (any open state may also end in
 //!                                 FILLED, CANCELLED or EXPIRED)
 //! ```
 //!
 //! Agents see the venue-facing statuses ([`OrderStatus`]); the host adds
-//! `SUBMITTED` (sent, no answer yet) and `PENDING_CANCEL` (a cancel is on
-//! its way). A report that does not fit the current state is an
+//! `SUBMITTED` (sent, no answer yet), `PENDING_CANCEL` (a cancel is on its
+//! way) and `PENDING_REPLACE` (a cancel is on its way, and once the venue
+//! confirms it the host sends the replacement; see `Oms::request_replace`). A report that does not fit the current state is an
 //! [`InvalidTransition`]: counted, logged and not applied — except a fill
 //! after a cancel, which venues do produce (the cancel crossed the fill on
 //! the wire): the money moved, so the fill is applied and reported as a
@@ -33,6 +35,12 @@ pub enum OrderState {
     /// A cancel was requested; fills may still arrive.
     PendingCancel {
         /// Filled before the cancel was asked for.
+        filled: bool,
+    },
+    /// A replace was requested: the cancel half is on its way; fills may
+    /// still arrive.
+    PendingReplace {
+        /// Filled before the replace was asked for.
         filled: bool,
     },
     /// Completely filled.
@@ -73,6 +81,7 @@ impl OrderState {
             OrderState::Accepted => "ACCEPTED",
             OrderState::PartiallyFilled => "PARTIALLY_FILLED",
             OrderState::PendingCancel { .. } => "PENDING_CANCEL",
+            OrderState::PendingReplace { .. } => "PENDING_REPLACE",
             OrderState::Filled => "FILLED",
             OrderState::Cancelled => "CANCELLED",
             OrderState::Rejected => "REJECTED",
@@ -105,6 +114,23 @@ impl OrderState {
         }
     }
 
+    /// Ask for a replace (cancel, then a new order once it is confirmed).
+    ///
+    /// # Errors
+    /// When the order is not open, or a cancel or replace is pending.
+    pub fn replace(self) -> Result<OrderState, InvalidTransition> {
+        match self {
+            OrderState::Submitted | OrderState::Accepted => {
+                Ok(OrderState::PendingReplace { filled: false })
+            }
+            OrderState::PartiallyFilled => Ok(OrderState::PendingReplace { filled: true }),
+            other => Err(InvalidTransition {
+                from: other.name(),
+                to: "PENDING_REPLACE",
+            }),
+        }
+    }
+
     /// The state after a venue report with `status` (`fill`: the report
     /// carries a fill).
     ///
@@ -123,6 +149,9 @@ impl OrderState {
             (_, OrderStatus::Accepted) => return Err(invalid()),
             (S::PendingCancel { .. }, OrderStatus::PartiallyFilled) => {
                 S::PendingCancel { filled: true }
+            }
+            (S::PendingReplace { .. }, OrderStatus::PartiallyFilled) => {
+                S::PendingReplace { filled: true }
             }
             (_, OrderStatus::PartiallyFilled) if fill => S::PartiallyFilled,
             (_, OrderStatus::Filled) if fill => S::Filled,
@@ -203,5 +232,24 @@ mod tests {
         let r = OrderStatus::Rejected { reason: "x".into() };
         assert!(step(S::Accepted, r, false).is_err());
         assert!(S::Filled.cancel().is_err());
+    }
+
+    #[test]
+    fn a_replace_is_a_cancel_that_waits_for_its_confirmation() {
+        let s = S::PartiallyFilled.replace().unwrap();
+        assert_eq!(s, S::PendingReplace { filled: true });
+        assert_eq!(s.name(), "PENDING_REPLACE");
+        assert!(s.cancel().is_err() && s.replace().is_err(), "one at a time");
+        let s = step(
+            S::Accepted.replace().unwrap(),
+            OrderStatus::PartiallyFilled,
+            true,
+        )
+        .unwrap();
+        assert_eq!(s, S::PendingReplace { filled: true });
+        assert_eq!(step(s, OrderStatus::Cancelled, false), Ok(S::Cancelled));
+        // It may fill completely before the cancel lands: then it is done.
+        assert_eq!(step(s, OrderStatus::Filled, true), Ok(S::Filled));
+        assert!(S::Filled.replace().is_err());
     }
 }
