@@ -21,6 +21,7 @@
 //! - [`journal`]: the append-only, checksummed log of every input (the
 //!   host's single truth; its reader survives torn tails).
 //! - [`dlq`]: the dead-letter queue.
+//! - [`store`]: orders, fills, dead letters and the audit trail in SQLite.
 //! - [`exchange`]: the simulated exchange (matching engine, accounts,
 //!   Binance's order types and error codes; no WASM, no agents).
 //! - [`config`]: the TOML config, validated as a whole.
@@ -46,4 +47,5 @@ pub mod oms;
 pub mod risk;
 pub mod runtime;
 pub mod signing;
+pub mod store;
 pub mod venue;

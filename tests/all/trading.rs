@@ -495,3 +495,75 @@ fn a_replacement_passes_the_limits_again_and_only_the_owner_may_replace() {
     assert_eq!(d.last_letter().0, ReasonCode::InvalidQuantity);
     assert_eq!(d.node.oms().open_orders().count(), 1);
 }
+
+#[test]
+fn orders_fills_refusals_and_trading_changes_are_in_the_store() {
+    let mut d = desk("max_order_notional = 50000.0");
+    assert_eq!(d.send(market(Side::Buy, 0.5, "in")), OrderStatus::Filled);
+    assert_eq!(
+        d.send(limit(Side::Buy, 0.2, 19_500.0)),
+        OrderStatus::Accepted
+    );
+    d.node.cancel_order("desk", "desk-2").unwrap();
+    let s = d.send(market(Side::Buy, 3.0, "big"));
+    assert!(rejected_with(&s, "limit_order_notional"), "{s:?}");
+    d.node
+        .set_trading(TradingMode::Halted, "alice", "end of the test");
+    d.node.store().flush();
+    assert_eq!(d.node.store().errors(), 0);
+
+    let db = rusqlite::Connection::open(d._data.path().join("floor.db")).unwrap();
+    let orders: Vec<(String, String, String, f64)> = db
+        .prepare("SELECT order_id, tag, status, filled FROM orders ORDER BY created_ns, order_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want = |id: &str, tag: &str, status: &str, filled: f64| {
+        (id.to_string(), tag.to_string(), status.to_string(), filled)
+    };
+    assert_eq!(
+        orders,
+        [
+            want("desk-1", "in", "filled", 0.5),
+            want("desk-2", "rest", "cancelled", 0.0),
+            want("desk-3", "big", "rejected", 0.0),
+        ]
+    );
+    let (qty, price): (f64, f64) = db
+        .query_row("SELECT quantity, price FROM fills", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((qty, price), (0.5, 20_001.0));
+    let why: String = db
+        .query_row(
+            "SELECT reason FROM orders WHERE order_id = 'desk-3'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(why.contains("limit_order_notional"), "{why}");
+    let letter: (String, String) = db
+        .query_row("SELECT agent, reason FROM dead_letters", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        letter,
+        ("desk".to_string(), "limit_order_notional".to_string())
+    );
+    let (actor, action, detail): (String, String, String) = db
+        .query_row(
+            "SELECT actor, action, detail FROM audit WHERE action = 'risk.trading.halted'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (actor.as_str(), action.as_str()),
+        ("alice", "risk.trading.halted")
+    );
+    assert!(detail.contains("end of the test"), "{detail}");
+}

@@ -54,6 +54,7 @@ use crate::model::{
 use crate::oms::{Oms, Portfolio};
 use crate::risk::{BookView, HardLimits, Refusal, TradingMode, TradingState};
 use crate::runtime::{ComponentCache, Runtime};
+use crate::store::{Row, Store};
 use crate::venue::{Polled, Venue, VenueEvent};
 
 pub use run::{RunOptions, run};
@@ -127,6 +128,8 @@ pub struct Node {
     limits: HardLimits,
     trading: TradingState,
     dlq: DeadLetterQueue,
+    /// Orders, events, dead letters and the audit trail, for `sqlite3`.
+    store: Store,
     dlq_path: std::path::PathBuf,
     started: std::time::Instant,
     view: Arc<SharedView>,
@@ -242,6 +245,7 @@ impl Node {
                 supervision: supervisor::Supervision::default(),
             });
         }
+        let store = Store::open(&cfg.data_dir.join("floor.db"))?;
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
         let dlq = DeadLetterQueue::with_file(&dlq_path).with_context(|| {
             format!("cannot open the dead-letter file `{}`", dlq_path.display())
@@ -269,6 +273,7 @@ impl Node {
             limits: HardLimits::new(cfg.limits.clone()),
             trading: TradingState::default(),
             dlq,
+            store,
             dlq_path,
             started: std::time::Instant::now(),
             view: view.clone(),
@@ -458,6 +463,12 @@ impl Node {
         Ok(())
     }
 
+    /// The store (orders, events, dead letters, audit) in the data
+    /// directory; [`Store::flush`] before reading it.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Deliver `envelope` to agent `agent` again (a dead letter, after a
     /// fix), acting on its outputs as on any delivery. Returns the number of
     /// outputs; a fault is also recorded as a new dead letter.
@@ -592,6 +603,14 @@ impl Node {
             c.dead_lettered += 1;
             c.denied += u64::from(denied);
         }
+        self.store.record(Row::DeadLetter {
+            at: self.now,
+            agent: agent.to_string(),
+            reason: reason.as_str().to_string(),
+            attempts,
+            topic: envelope.topic.clone(),
+            detail: detail.clone(),
+        });
         self.dlq.push(DeadLetter {
             id: 0,
             attempts,
@@ -624,7 +643,18 @@ impl Node {
     /// Publish `body` as JSON on `topic`, from the host: what it did, for
     /// agents and people that listen.
     fn announce(&mut self, topic: String, body: &impl serde::Serialize) {
-        let body = serde_json::to_vec(body).unwrap_or_default();
+        let value = serde_json::to_value(body).unwrap_or_default();
+        self.store.record(Row::Audit {
+            at: self.now,
+            actor: value
+                .get("by")
+                .and_then(|b| b.as_str())
+                .unwrap_or(HOST)
+                .to_string(),
+            action: topic.clone(),
+            detail: value.to_string(),
+        });
+        let body = serde_json::to_vec(&value).unwrap_or_default();
         let env = self
             .stamper
             .stamp(HOST, topic, Payload::Custom(body), self.now, 0, None);
@@ -955,6 +985,14 @@ impl Node {
     }
 
     fn publish_order_event(&mut self, event: crate::model::OrderEvent, trace: u64) {
+        if let Some(o) = self.oms.get(&event.order_id) {
+            self.store.record(Row::OrderEvent {
+                event: event.clone(),
+                intent: o.intent.clone(),
+                at: self.now,
+                trace,
+            });
+        }
         let topic = format!("order.{}.{}", event.status.name(), event.symbol);
         let owner = self.by_name.get(&event.agent).copied();
         let env = self.stamper.stamp(

@@ -1,0 +1,273 @@
+//! The store: orders, order events, fills, dead letters and the audit
+//! trail in SQLite, so people can ask questions with `sqlite3`.
+//!
+//! SQLite (through `rusqlite`, with SQLite bundled so no system library is
+//! needed) because the question after a trading day is ad hoc — "every
+//! fill of agent X between 14:00 and 14:05", "which limit refused most" —
+//! and SQL answers it with tools everyone has. The journal stays the
+//! truth (it has every input, in order); the store is a query view of
+//! what the host decided, written as it happens.
+//!
+//! Writes never sit on the trading path: the node hands rows to a channel
+//! and a thread of the store's own writes them in batches, one transaction
+//! per batch (WAL mode). The channel is unbounded so the node never waits;
+//! a row that cannot be written is logged and counted
+//! ([`Store::errors`]), never allowed to stop trading. Dropping the
+//! [`Store`] writes what is queued and waits for the thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, params};
+
+use crate::model::{OrderEvent, OrderIntent, OrderStatus, OrderType};
+
+/// The schema, applied (idempotently) when the store opens.
+pub const SCHEMA: &str = include_str!("schema.sql");
+
+/// One thing to record.
+#[derive(Debug, Clone)]
+pub enum Row {
+    /// An order event, with what the order asked for.
+    OrderEvent {
+        /// The event as published.
+        event: OrderEvent,
+        /// The order's intent (after any resize).
+        intent: OrderIntent,
+        /// Event time.
+        at: u64,
+        /// Trace id.
+        trace: u64,
+    },
+    /// A dead letter.
+    DeadLetter {
+        /// Event time.
+        at: u64,
+        /// Agent.
+        agent: String,
+        /// Reason code.
+        reason: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The envelope's topic.
+        topic: String,
+        /// What happened.
+        detail: String,
+    },
+    /// An audit line.
+    Audit {
+        /// Event time.
+        at: u64,
+        /// Who.
+        actor: String,
+        /// What.
+        action: String,
+        /// Details.
+        detail: String,
+    },
+    /// Answer on the channel once everything before it is written.
+    Flush(Sender<()>),
+}
+
+/// The store of a running host.
+#[derive(Debug)]
+pub struct Store {
+    tx: Option<Sender<Row>>,
+    thread: Option<JoinHandle<()>>,
+    errors: Arc<AtomicU64>,
+    path: PathBuf,
+}
+
+/// Why the store could not open.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the store at {path}: {source}; check that the data directory is writable")]
+pub struct StoreError {
+    path: PathBuf,
+    source: rusqlite::Error,
+}
+
+impl Store {
+    /// Open (or create) the store at `path` and start its writer.
+    ///
+    /// # Errors
+    /// When the file cannot be opened or the schema applied.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        let (tx, rx) = channel();
+        let errors = Arc::new(AtomicU64::new(0));
+        let counted = errors.clone();
+        let shown = path.display().to_string();
+        let thread = std::thread::Builder::new()
+            .name("floor-store".into())
+            .spawn(move || write_loop(conn, &rx, &counted, &shown))
+            .expect("spawning the store's thread");
+        Ok(Store {
+            tx: Some(tx),
+            thread: Some(thread),
+            errors,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Queue a row; never blocks.
+    pub fn record(&self, row: Row) {
+        if let Some(tx) = &self.tx
+            && tx.send(row).is_err()
+        {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Wait until every row queued so far is written.
+    pub fn flush(&self) {
+        let (tx, rx) = channel();
+        self.record(Row::Flush(tx));
+        let _ = rx.recv();
+    }
+
+    /// Rows that could not be written.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Rows per transaction at most.
+const BATCH: usize = 4096;
+
+fn write_loop(mut conn: Connection, rx: &Receiver<Row>, errors: &AtomicU64, path: &str) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH
+            && let Ok(r) = rx.try_recv()
+        {
+            batch.push(r);
+        }
+        let mut flushes = Vec::new();
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            for row in batch {
+                match row {
+                    Row::Flush(done) => flushes.push(done),
+                    row => write(&tx, &row)?,
+                }
+            }
+            tx.commit()
+        })();
+        if let Err(e) = result {
+            errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("store {path}: a batch was not written: {e}");
+        }
+        for f in flushes {
+            let _ = f.send(());
+        }
+    }
+}
+
+fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
+    match row {
+        Row::OrderEvent {
+            event: e,
+            intent: i,
+            at,
+            trace,
+        } => {
+            let reason = match &e.status {
+                OrderStatus::Rejected { reason } => Some(reason.as_str()),
+                _ => None,
+            };
+            let order_type = match i.order_type {
+                OrderType::Market => "market",
+                OrderType::Limit => "limit",
+            };
+            let at = *at as i64;
+            tx.prepare_cached(
+                "INSERT INTO orders (order_id, agent, tag, symbol, side, order_type, quantity,
+                     limit_price, stop_price, status, reason, filled, created_ns, updated_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+                 ON CONFLICT (order_id) DO UPDATE SET status = ?10, reason = ?11,
+                     filled = ?12, updated_ns = ?13",
+            )?
+            .execute(params![
+                e.order_id,
+                e.agent,
+                e.tag,
+                e.symbol,
+                e.side.name(),
+                order_type,
+                i.quantity,
+                i.limit_price,
+                i.stop_price,
+                e.status.name(),
+                reason,
+                e.cumulative_quantity,
+                at,
+            ])?;
+            tx.prepare_cached(
+                "INSERT INTO order_events (order_id, event_ns, trace_id, status, reason,
+                     last_quantity, last_price, cumulative_quantity, leaves_quantity, fee)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                e.order_id,
+                at,
+                *trace as i64,
+                e.status.name(),
+                reason,
+                e.last_quantity,
+                e.last_price,
+                e.cumulative_quantity,
+                e.leaves_quantity,
+                e.fee,
+            ])?;
+        }
+        Row::DeadLetter {
+            at,
+            agent,
+            reason,
+            attempts,
+            topic,
+            detail,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO dead_letters (event_ns, agent, reason, attempts, topic, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![*at as i64, agent, reason, attempts, topic, detail])?;
+        }
+        Row::Audit {
+            at,
+            actor,
+            action,
+            detail,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO audit (event_ns, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![*at as i64, actor, action, detail])?;
+        }
+        Row::Flush(_) => {}
+    }
+    Ok(())
+}
