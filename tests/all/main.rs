@@ -10,6 +10,7 @@ mod connector;
 mod demo;
 mod dlq;
 mod hostile;
+mod journal;
 mod paper;
 mod reference;
 mod reliable;

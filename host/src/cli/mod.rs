@@ -12,6 +12,7 @@ mod bench;
 mod call;
 mod deploy;
 mod dlq;
+mod journal;
 mod operator;
 mod run;
 mod sign;
@@ -43,6 +44,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List or replay the dead-letter queue of a data directory.
     Dlq(dlq::DlqArgs),
+    /// What a host's journal holds (`--dump`: every input as JSON lines).
+    Journal(journal::JournalArgs),
     /// Venues: `floor venue sim` serves the simulated exchange.
     Venue(venue::VenueArgs),
     /// A running host's state: trading, figures, agents.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Call(a) => call::call(a),
         Command::Bench(a) => bench::bench(a),
         Command::Dlq(a) => dlq::dlq(a),
+        Command::Journal(a) => journal::journal(a),
         Command::Venue(a) => venue::venue(a),
         Command::Status(a) => operator::status(a),
         Command::Halt(a) => operator::trading(crate::risk::TradingMode::Halted, a),

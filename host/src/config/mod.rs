@@ -20,11 +20,13 @@ use crate::venue::sim::SimSymbol;
 
 mod admin;
 mod deploy;
+mod journal;
 mod supervisor;
 mod trust;
 mod venue;
 pub use admin::{AdminConfig, AdminSection};
 pub use deploy::DeployPolicy;
+pub use journal::JournalSection;
 pub use supervisor::SupervisorPolicy;
 pub use trust::{KeySection, TrustSection, reload_trust};
 pub use venue::{VenueKind, VenueSection};
@@ -326,6 +328,9 @@ pub struct RawConfig {
     /// `[admin]`: the admin API.
     #[serde(default)]
     pub admin: AdminSection,
+    /// `[journal]`: the journal of every input.
+    #[serde(default)]
+    pub journal: JournalSection,
     /// `[deploy]`: probation and kept versions for hot swaps.
     #[serde(default)]
     pub deploy: DeployPolicy,
@@ -394,6 +399,8 @@ pub struct NodeConfig {
     pub risk: RiskPolicy,
     /// Admin API.
     pub admin: AdminConfig,
+    /// The journal's settings; none when `[journal] enabled = false`.
+    pub journal: Option<crate::journal::JournalConfig>,
     /// Hot-swap probation and kept versions.
     pub deploy: DeployPolicy,
     /// Quarantine policy.
@@ -481,6 +488,7 @@ impl RawConfig {
         let mut venue = self.venue;
         venue.check(base, &mut p);
         let admin = self.admin.resolve(base, &mut p);
+        let journal = self.journal.resolve(&mut p);
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
         let trust = self.trust.resolve(base, &mut p);
@@ -754,6 +762,7 @@ impl RawConfig {
             limits: self.limits,
             risk: self.risk,
             admin,
+            journal,
             deploy: self.deploy,
             supervisor: self.supervisor,
             trust,

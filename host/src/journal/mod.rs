@@ -18,9 +18,11 @@
 //! - [`format`]: the bytes on disk.
 //! - [`writer`]: [`Journal`], appends, group commit, rotation, retention.
 //! - [`reader`]: reading back, torn tails, corruption.
+//! - `syncer`: interval durability on a thread of its own.
 
 pub mod format;
 pub mod reader;
+mod syncer;
 pub mod writer;
 
 pub use reader::{Entry, ReadError, Scan, TornTail, read_all};

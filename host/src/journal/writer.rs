@@ -5,12 +5,17 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::format::{self, FRAME_LEN, MAX_PAYLOAD};
 use super::reader::{self, ReadError, TornTail};
+use super::syncer::Syncer;
 
 /// When committed records reach the disk itself, not just the page cache.
+///
+/// `Interval` syncs on a thread of the journal's own, so the writer never
+/// waits for the disk; `EveryCommit` syncs in `commit`, on the writer's
+/// thread.
 ///
 /// A killed process (`kill -9`) loses nothing it committed under any
 /// policy — `commit` has handed the bytes to the kernel. What the policy
@@ -78,9 +83,10 @@ pub struct Journal {
     buf: Vec<u8>,
     next_seq: u64,
     committed_seq: u64,
-    last_sync: Instant,
     recovered: Option<TornTail>,
     syncs: u64,
+    /// For `Durability::Interval`: syncs in the background.
+    syncer: Option<Syncer>,
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> JournalError + 'a {
@@ -148,6 +154,13 @@ impl Journal {
         use std::io::Seek as _;
         file.seek(std::io::SeekFrom::End(0))
             .map_err(io("seek", &path))?;
+        let syncer = match cfg.durability {
+            Durability::Interval(every) => Some(Syncer::start(
+                file.try_clone().map_err(io("open", &path))?,
+                every,
+            )),
+            _ => None,
+        };
         Ok(Journal {
             dir: dir.to_path_buf(),
             cfg,
@@ -157,9 +170,9 @@ impl Journal {
             buf: Vec::with_capacity(1 << 20),
             next_seq,
             committed_seq: next_seq - 1,
-            last_sync: Instant::now(),
             recovered: torn,
             syncs: 0,
+            syncer,
         })
     }
 
@@ -178,9 +191,9 @@ impl Journal {
         self.committed_seq
     }
 
-    /// `fdatasync` calls so far.
+    /// `fdatasync` calls so far (the background syncer's included).
     pub fn syncs(&self) -> u64 {
-        self.syncs
+        self.syncs + self.syncer.as_ref().map_or(0, Syncer::syncs)
     }
 
     /// The journal's directory.
@@ -215,13 +228,19 @@ impl Journal {
     /// journal should be reopened (which cuts off any partial write).
     pub fn commit(&mut self) -> Result<(), JournalError> {
         self.write_batch()?;
-        let due = match self.cfg.durability {
-            Durability::EveryCommit => true,
-            Durability::Interval(d) => self.last_sync.elapsed() >= d,
-            Durability::Never => false,
-        };
-        if due {
-            self.sync()?;
+        match (&self.syncer, self.cfg.durability) {
+            (Some(s), _) => {
+                if let Some(e) = s.take_error() {
+                    return Err(JournalError::Io {
+                        what: "background sync",
+                        path: self.path.clone(),
+                        source: std::io::Error::other(e),
+                    });
+                }
+                s.mark_dirty();
+            }
+            (None, Durability::EveryCommit) => self.sync()?,
+            (None, _) => {}
         }
         Ok(())
     }
@@ -233,7 +252,6 @@ impl Journal {
     pub fn sync(&mut self) -> Result<(), JournalError> {
         self.write_batch()?;
         self.file.sync_data().map_err(io("sync", &self.path))?;
-        self.last_sync = Instant::now();
         self.syncs += 1;
         Ok(())
     }
@@ -263,6 +281,9 @@ impl Journal {
             .map_err(io("header write", &path))?;
         file.sync_data().map_err(io("sync", &path))?;
         sync_dir(&self.dir)?;
+        if let Some(s) = &self.syncer {
+            s.switch(file.try_clone().map_err(io("open", &path))?);
+        }
         self.file = file;
         self.path = path;
         self.size = format::HEADER_LEN as u64;

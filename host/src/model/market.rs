@@ -66,7 +66,7 @@ pub struct Book {
 }
 
 /// One market-data event from a venue, stamped with its event time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MarketEvent {
     /// A new top of book.
     Quote(Quote),

@@ -30,6 +30,7 @@ pub mod connect;
 mod delivery;
 mod deploy;
 pub mod operator;
+pub mod record;
 mod risk_stage;
 pub mod run;
 pub mod stats;
@@ -124,6 +125,9 @@ pub struct Node {
     bus: Box<dyn Bus>,
     stamper: Stamper,
     venue: Box<dyn Venue>,
+    /// The journal of inputs (`[journal]`), shared with the recording
+    /// venue wrapped around `venue`.
+    recorder: Option<record::Recorder>,
     oms: Oms,
     limits: HardLimits,
     trading: TradingState,
@@ -246,6 +250,20 @@ impl Node {
             });
         }
         let store = Store::open(&cfg.data_dir.join("floor.db"))?;
+        let recorder =
+            match &cfg.journal {
+                Some(jc) => {
+                    let dir = cfg.data_dir.join("journal");
+                    Some(record::Recorder::open(&dir, *jc).with_context(|| {
+                        format!("cannot open the journal at `{}`", dir.display())
+                    })?)
+                }
+                None => None,
+            };
+        let venue: Box<dyn Venue> = match &recorder {
+            Some(r) => Box::new(record::RecordingVenue::new(venue, r.clone())),
+            None => venue,
+        };
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
         let dlq = DeadLetterQueue::with_file(&dlq_path).with_context(|| {
             format!("cannot open the dead-letter file `{}`", dlq_path.display())
@@ -269,6 +287,7 @@ impl Node {
             bus,
             stamper: Stamper::new(),
             venue,
+            recorder,
             oms: Oms::new(portfolio),
             limits: HardLimits::new(cfg.limits.clone()),
             trading: TradingState::default(),
@@ -363,6 +382,9 @@ impl Node {
     /// number of orders sent to the venue as a consequence.
     pub fn inject(&mut self, event: MarketEvent, at: Nanos) -> u64 {
         let before = self.stats.orders.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(r) = &self.recorder {
+            r.append_market(record::kind::INJECTED, at, &event);
+        }
         self.now = self.now.max(at);
         for r in self.venue.observe(&event, self.now) {
             self.on_execution(&r, 0);
@@ -1037,6 +1059,7 @@ impl Node {
             late_fills: self.oms.late_fills(),
             corrections: s.corrections.load(Relaxed),
             stops_triggered: s.stops_triggered.load(Relaxed),
+            journal_records: self.recorder.as_ref().map(|r| r.next_seq() - 1),
             stops: {
                 let mut stops: Vec<_> = self.oms.stops.all().cloned().collect();
                 stops.sort_by(|a, b| (&a.symbol, &a.origin).cmp(&(&b.symbol, &b.origin)));

@@ -85,11 +85,36 @@ pub struct ReplaySelection {
 pub struct OperationError(pub String);
 
 impl Node {
+    /// Journal a command that changes something (not `status`): JSON, and
+    /// for a deploy the agent, the artifact's hash and its overrides.
+    fn record_operation(&self, op: &Operation) {
+        let Some(rec) = &self.recorder else {
+            return;
+        };
+        let value = match op {
+            Operation::Status => return,
+            Operation::Deploy(c) => json!({
+                "command": "deploy",
+                "agent": c.version.spec.name,
+                "sha256": c.version.sha256,
+                "overrides": c.version.overrides,
+                "shadow": c.shadow,
+            }),
+            other => serde_json::to_value(other).unwrap_or_default(),
+        };
+        rec.append(
+            super::record::kind::OPERATION,
+            self.now,
+            value.to_string().as_bytes(),
+        );
+    }
+
     /// Apply `op` and say what happened.
     ///
     /// # Errors
     /// When the operation names something that does not exist.
     pub fn operate(&mut self, op: Operation) -> Result<Value, OperationError> {
+        self.record_operation(&op);
         match op {
             Operation::Status => Ok(self.status()),
             Operation::Reconcile => {

@@ -185,6 +185,8 @@ pub struct Summary {
     pub agents: Vec<AgentSummary>,
     /// Bus counters per topic.
     pub topics: Vec<crate::bus::TopicStats>,
+    /// Inputs written to the journal so far (none when it is off).
+    pub journal_records: Option<u64>,
     /// Wall-clock seconds the run took.
     pub wall_seconds: f64,
     /// Market events per wall-clock second.

@@ -36,7 +36,7 @@ pub struct VenueOrder {
 }
 
 /// Something a venue reports, at an event time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum VenueEvent {
     /// Market data.
     Market(MarketEvent),

@@ -1,0 +1,264 @@
+//! The node's inputs, written to the journal before what they cause.
+//!
+//! Everything that enters the node from outside is appended in the order
+//! the node takes it: what the venue's feed delivers (market data,
+//! execution reports, notices, balance snapshots), the venue's immediate
+//! answers to our orders and cancels, market data injected from outside,
+//! the passing of time when the venue is idle (timers depend on it), and
+//! operator commands. That is the journal DESIGN.md calls the truth; crash
+//! recovery and replay read it back.
+//!
+//! Write-ahead: before an order or a cancel leaves for the venue, every
+//! input appended so far is committed (handed to the OS, and synced as
+//! `[journal] durability` says), so no order ever exists at a venue whose
+//! cause is not on record. If the journal cannot be written the order is
+//! not sent: the venue call is answered with a rejection
+//! (`journal_unavailable`), and the host keeps running.
+//!
+//! Record kinds (the journal's `kind` byte) and their payloads:
+//!
+//! | kind | input | payload |
+//! |---|---|---|
+//! | 1 | market data from the venue's feed | postcard `MarketEvent` |
+//! | 2 | the venue's immediate reports to a submit, cancel or observe | JSON `[ExecutionReport]` |
+//! | 3 | market data injected from outside the venue | postcard `MarketEvent` |
+//! | 4 | the venue was idle until the record's time | empty |
+//! | 5 | an operator command | JSON `Operation` |
+//! | 6 | any other venue event (execution report, notice, balances) | JSON `VenueEvent` |
+//!
+//! Market data, the bulk of the journal, is postcard (compact, fast);
+//! the rest is JSON, whose self-describing form the order types' tagged
+//! enums need and which a person can read in `floor journal --dump`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::journal::{Journal, JournalConfig, JournalError};
+use crate::model::{ExecutionReport, MarketEvent, Nanos, OrderStatus};
+use crate::venue::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
+
+/// The record kinds (see the module docs).
+pub mod kind {
+    /// Market data from the feed.
+    pub const MARKET: u8 = 1;
+    /// The venue's immediate reports.
+    pub const REPORTS: u8 = 2;
+    /// Injected market data.
+    pub const INJECTED: u8 = 3;
+    /// Time passed with nothing to report.
+    pub const IDLE: u8 = 4;
+    /// An operator command.
+    pub const OPERATION: u8 = 5;
+    /// Another venue event from the feed.
+    pub const VENUE: u8 = 6;
+}
+
+/// Commit at least this often while inputs arrive, even with no order
+/// going out, so a crash loses at most this much of the feed.
+const COMMIT_EVERY: Duration = Duration::from_millis(1);
+
+struct Recording {
+    journal: Journal,
+    last_commit: Instant,
+    /// The first failure, once the journal cannot be written.
+    broken: Option<String>,
+}
+
+/// The journal, shared by the node and its recording venue.
+#[derive(Clone)]
+pub struct Recorder(Arc<Mutex<Recording>>);
+
+impl Recorder {
+    /// Open the journal in `dir`.
+    ///
+    /// # Errors
+    /// When the journal cannot be opened (unwritable, or corrupt before
+    /// its tail).
+    pub fn open(dir: &std::path::Path, cfg: JournalConfig) -> Result<Recorder, JournalError> {
+        let journal = Journal::open(dir, cfg)?;
+        Ok(Recorder(Arc::new(Mutex::new(Recording {
+            journal,
+            last_commit: Instant::now(),
+            broken: None,
+        }))))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Recording) -> T) -> T {
+        f(&mut self.0.lock().expect("journal lock poisoned"))
+    }
+
+    /// Append one record; a failure breaks the journal (see
+    /// [`Recorder::commit`]).
+    pub fn append(&self, kind: u8, at: Nanos, payload: &[u8]) {
+        self.with(|r| {
+            if r.broken.is_none()
+                && let Err(e) = r.journal.append(kind, at, payload)
+            {
+                r.fail(e);
+            }
+        });
+    }
+
+    /// Append market data, postcard-encoded.
+    pub fn append_market(&self, kind: u8, at: Nanos, event: &MarketEvent) {
+        match postcard::to_stdvec(event) {
+            Ok(bytes) => self.append(kind, at, &bytes),
+            Err(e) => self.with(|r| r.broken = Some(format!("cannot encode an input: {e}"))),
+        }
+    }
+
+    /// Append a serde value as JSON.
+    pub fn append_json(&self, kind: u8, at: Nanos, value: &impl serde::Serialize) {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self.append(kind, at, &bytes),
+            Err(e) => self.with(|r| r.broken = Some(format!("cannot encode an input: {e}"))),
+        }
+    }
+
+    /// Commit what is appended. `Err` with the reason once the journal
+    /// cannot be written (and from then on).
+    ///
+    /// # Errors
+    /// The first failure, which stays.
+    pub fn commit(&self) -> Result<(), String> {
+        self.with(|r| {
+            if r.broken.is_none() {
+                if let Err(e) = r.journal.commit() {
+                    r.fail(e);
+                }
+                r.last_commit = Instant::now();
+            }
+            r.broken.clone().map_or(Ok(()), Err)
+        })
+    }
+
+    /// Commit if the last commit is older than [`COMMIT_EVERY`].
+    pub fn commit_if_due(&self) {
+        let due = self.with(|r| r.last_commit.elapsed() >= COMMIT_EVERY);
+        if due {
+            let _ = self.commit();
+        }
+    }
+
+    /// The seq the next record gets (records so far + 1).
+    pub fn next_seq(&self) -> u64 {
+        self.with(|r| r.journal.next_seq())
+    }
+
+    /// Sync everything to the disk now (a clean stop).
+    pub fn sync(&self) {
+        self.with(|r| {
+            if r.broken.is_none()
+                && let Err(e) = r.journal.sync()
+            {
+                r.fail(e);
+            }
+        });
+    }
+}
+
+impl Recording {
+    fn fail(&mut self, e: JournalError) {
+        let why = format!("the journal cannot be written: {e}");
+        tracing::error!("{why}; no order will be sent until the host is restarted");
+        self.broken = Some(why);
+    }
+}
+
+/// A venue whose every answer is journaled before the node sees it, and
+/// which commits the journal before anything leaves for the real venue.
+pub struct RecordingVenue {
+    inner: Box<dyn Venue>,
+    rec: Recorder,
+    idle_at: Nanos,
+}
+
+impl RecordingVenue {
+    /// Record `inner`'s traffic in `rec`.
+    pub fn new(inner: Box<dyn Venue>, rec: Recorder) -> Self {
+        Self {
+            inner,
+            rec,
+            idle_at: 0,
+        }
+    }
+
+    fn reports(&self, now: Nanos, reports: &[ExecutionReport]) {
+        if !reports.is_empty() {
+            self.rec.append_json(kind::REPORTS, now, &reports);
+        }
+    }
+}
+
+impl Venue for RecordingVenue {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn poll(&mut self) -> Polled {
+        let polled = self.inner.poll();
+        match &polled {
+            Polled::Event(t, VenueEvent::Market(m)) => self.rec.append_market(kind::MARKET, *t, m),
+            Polled::Event(t, e) => self.rec.append_json(kind::VENUE, *t, e),
+            Polled::Idle(t) if *t > self.idle_at => {
+                self.idle_at = *t;
+                self.rec.append(kind::IDLE, *t, &[]);
+            }
+            Polled::Idle(_) => {}
+            Polled::Ended => {
+                let _ = self.rec.commit();
+            }
+        }
+        self.rec.commit_if_due();
+        polled
+    }
+
+    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        if let Err(why) = self.rec.commit() {
+            // Fail safe: nothing goes out without its cause on record.
+            let refused = vec![ExecutionReport {
+                order_id: order.order_id,
+                status: OrderStatus::Rejected {
+                    reason: format!("journal_unavailable: {why}"),
+                },
+                last_quantity: 0.0,
+                last_price: 0.0,
+                fee: 0.0,
+                fee_base: 0.0,
+            }];
+            return refused;
+        }
+        let reports = self.inner.submit(order, now);
+        self.reports(now, &reports);
+        reports
+    }
+
+    fn cancel(&mut self, order_id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        // A cancel only ever reduces risk: it goes out even if the journal
+        // is broken (its answer is recorded if the journal can take it).
+        let _ = self.rec.commit();
+        let result = self.inner.cancel(order_id, now);
+        if let Ok(reports) = &result {
+            self.reports(now, reports);
+        }
+        result
+    }
+
+    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
+        let reports = self.inner.observe(event, now);
+        self.reports(now, &reports);
+        reports
+    }
+
+    fn reconcile(&mut self) {
+        self.inner.reconcile();
+    }
+}
+
+/// Decode a market-data record's payload (kinds 1 and 3).
+///
+/// # Errors
+/// When the payload is not a postcard `MarketEvent`.
+pub fn decode_market(payload: &[u8]) -> Result<MarketEvent, postcard::Error> {
+    postcard::from_bytes(payload)
+}

@@ -1,0 +1,204 @@
+//! The node's journal: every input on record, in order, before what it
+//! causes leaves the host.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use floor_host::config::NodeConfig;
+use floor_host::journal::read_all;
+use floor_host::model::{ExecutionReport, MarketEvent, Nanos, Quote};
+use floor_host::node::Node;
+use floor_host::node::record::kind;
+use floor_host::risk::TradingMode;
+use floor_host::venue::sim::SimVenue;
+use floor_host::venue::{Polled, Venue, VenueError, VenueOrder};
+
+/// The last journal record on disk at each order: (kind, time).
+type Seen = Arc<Mutex<Vec<(u8, u64)>>>;
+
+/// A simulated venue that, at each order, reads the journal from disk and
+/// notes its last record.
+struct Witness {
+    inner: SimVenue,
+    journal: PathBuf,
+    seen: Seen,
+}
+
+impl Venue for Witness {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn poll(&mut self) -> Polled {
+        self.inner.poll()
+    }
+    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        let scan = read_all(&self.journal, 1).unwrap();
+        let last = scan.entries.last().map(|e| (e.kind, e.time)).unwrap();
+        self.seen.lock().unwrap().push(last);
+        self.inner.submit(order, now)
+    }
+    fn cancel(&mut self, id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        self.inner.cancel(id, now)
+    }
+    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
+        self.inner.observe(event, now)
+    }
+}
+
+/// A node whose trend agent (fast 1, slow 2) orders on every turn of the
+/// market, over a [`Witness`].
+fn witnessed_node(data: &Path) -> (Node, Seen) {
+    let text = format!(
+        r#"{header}
+[account]
+balances = {{ USDT = 1000000.0 }}
+
+[journal]
+durability = "never"
+
+[[agents]]
+name = "desk"
+path = "{trend}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.trend.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
+{gate}"#,
+        header = floor_tests::node_header(data, 100.0),
+        trend = floor_tests::agent("trend").display(),
+        gate = floor_tests::gate_agent(),
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let venue = Witness {
+        inner: floor_tests::test_venue(&cfg),
+        journal: data.join("journal"),
+        seen: seen.clone(),
+    };
+    (Node::new(&cfg, Box::new(venue)).unwrap(), seen)
+}
+
+fn quote(mid: f64) -> MarketEvent {
+    MarketEvent::Quote(Quote {
+        symbol: "BTCUSDT".into(),
+        bid: mid - 0.5,
+        bid_size: 10.0,
+        ask: mid + 0.5,
+        ask_size: 10.0,
+    })
+}
+
+#[test]
+fn every_input_is_on_disk_before_the_order_it_causes_goes_out() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut node, seen) = witnessed_node(data.path());
+    let mut sent = 0;
+    for i in 1..=20u64 {
+        let mid = if i % 2 == 0 { 100.0 } else { 101.0 };
+        sent += node.inject(quote(mid), i * 1_000_000);
+    }
+    assert!(sent >= 15, "the desk turned with the market: {sent} orders");
+    // At each order, the tick that caused it was already in the file.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len() as u64, sent);
+    for (k, t) in &seen {
+        assert_eq!(
+            *k,
+            kind::INJECTED,
+            "the last record before an order is its tick"
+        );
+        assert_eq!(t % 1_000_000, 0);
+    }
+    node.set_trading(TradingMode::Halted, "operator", "end");
+    node.operate(floor_host::node::operator::Operation::Status)
+        .unwrap();
+    let summary = node.summary(0.0);
+    drop(node);
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    assert!(scan.torn.is_none());
+    assert_eq!(Some(scan.entries.len() as u64), summary.journal_records);
+    let kinds = |k: u8| scan.entries.iter().filter(|e| e.kind == k).count();
+    assert_eq!(kinds(kind::INJECTED), 20, "every tick");
+    assert_eq!(
+        kinds(kind::REPORTS) as u64,
+        sent,
+        "the sim's answer to each order"
+    );
+    // Ticks and answers interleave in the order the node took them, and
+    // every record decodes.
+    for e in &scan.entries {
+        match e.kind {
+            kind::INJECTED => {
+                let m: MarketEvent = postcard::from_bytes(&e.payload).unwrap();
+                assert!(matches!(m, MarketEvent::Quote(_)));
+            }
+            kind::REPORTS => {
+                let r: Vec<ExecutionReport> = serde_json::from_slice(&e.payload).unwrap();
+                assert!(!r.is_empty());
+            }
+            other => panic!("unexpected record kind {other}"),
+        }
+    }
+    let seqs: Vec<u64> = scan.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=scan.entries.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut node, _) = witnessed_node(data.path());
+    node.inject(quote(100.0), 1_000_000);
+    node.operate(floor_host::node::operator::Operation::Trading {
+        state: TradingMode::Halted,
+        reason: "lunch".into(),
+    })
+    .unwrap();
+    let first = node.summary(0.0).journal_records.unwrap();
+    drop(node);
+    let (mut node, _) = witnessed_node(data.path());
+    node.inject(quote(100.5), 2_000_000);
+    assert_eq!(node.summary(0.0).journal_records, Some(first + 1));
+    drop(node);
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    let op = scan
+        .entries
+        .iter()
+        .find(|e| e.kind == kind::OPERATION)
+        .expect("the halt is on record");
+    let text = String::from_utf8(op.payload.clone()).unwrap();
+    assert!(
+        text.contains("\"halted\"") && text.contains("lunch"),
+        "{text}"
+    );
+    assert_eq!(scan.entries.last().unwrap().seq, first + 1);
+
+    // `floor journal` reads the same, as a summary and record by record.
+    let dir = data.path().to_str().unwrap();
+    let out = floor_tests::floor(&["journal", dir, "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["records"], scan.entries.len());
+    assert_eq!(summary["by_kind"]["operation"], 1);
+    assert!(summary["torn_tail"].is_null());
+    let out = floor_tests::floor(&["journal", dir, "--dump"], None);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), scan.entries.len());
+    assert_eq!(lines[0]["kind"], "injected");
+    assert_eq!(lines[0]["input"]["Quote"]["bid"], 99.5);
+    let halt = lines.iter().find(|l| l["kind"] == "operation").unwrap();
+    assert_eq!(halt["input"]["command"], "trading");
+    // Not a journal: a clear error.
+    let out = floor_tests::floor(&["journal", "/nonexistent-floor-dir"], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read the journal"), "{err}");
+}
