@@ -202,3 +202,46 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot read the journal"), "{err}");
 }
+
+#[test]
+fn floor_run_keeps_its_journal_and_store_in_the_data_dir_it_is_given() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let out = floor_tests::floor(
+        &[
+            "run",
+            "--venue",
+            "synthetic",
+            "--fast",
+            "--events",
+            "3000",
+            "--quiet",
+            "--data-dir",
+            dir,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = floor_tests::floor(&["journal", dir, "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let market = summary["by_kind"]["market"].as_u64().unwrap();
+    assert!(market >= 3000, "every market event of the run: {summary}");
+    assert!(
+        summary["torn_tail"].is_null(),
+        "a clean stop leaves no torn tail"
+    );
+    let db = rusqlite::Connection::open(data.path().join("floor.db")).unwrap();
+    let orders: i64 = db
+        .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
+        .unwrap();
+    assert!(orders > 0, "the demo traded, and the store has its orders");
+}

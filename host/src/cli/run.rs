@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// `synthetic` (e.g. `--venue synthetic --fast` for a quick what-if).
     #[arg(long, value_parser = VenueKind::parse)]
     venue: Option<VenueKind>,
+    /// Keep the journal, the store and the dead letters here instead of
+    /// the config's `[node] data_dir`.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// No status line.
     #[arg(long, short)]
     quiet: bool,
@@ -56,6 +60,9 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     if args.dev {
         cfg.trust.dev = true;
+    }
+    if let Some(dir) = &args.data_dir {
+        cfg.data_dir.clone_from(dir);
     }
     if cfg.trust.dev {
         eprintln!(
