@@ -175,13 +175,7 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
 
     // `floor journal` reads the same, as a summary and record by record.
     let dir = data.path().to_str().unwrap();
-    let out = floor_tests::floor(&["journal", dir, "--json"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = journal_summary(dir);
     assert_eq!(summary["records"], scan.entries.len());
     assert_eq!(summary["by_kind"]["operation"], 1);
     assert!(summary["torn_tail"].is_null());
@@ -226,13 +220,7 @@ fn floor_run_keeps_its_journal_and_store_in_the_data_dir_it_is_given() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = floor_tests::floor(&["journal", dir, "--json"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = journal_summary(dir);
     let market = summary["by_kind"]["market"].as_u64().unwrap();
     assert!(market >= 3000, "every market event of the run: {summary}");
     assert!(
@@ -244,4 +232,15 @@ fn floor_run_keeps_its_journal_and_store_in_the_data_dir_it_is_given() {
         .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
         .unwrap();
     assert!(orders > 0, "the demo traded, and the store has its orders");
+}
+
+/// `floor journal DIR --json`, which must succeed.
+fn journal_summary(dir: &str) -> serde_json::Value {
+    let out = floor_tests::floor(&["journal", dir, "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
