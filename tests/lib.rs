@@ -400,3 +400,28 @@ pub fn counter_outputs(node: &Node) -> Vec<(u64, u64, String)> {
         })
         .collect()
 }
+
+/// `floor run` of the built-in demo on the synthetic venue, flat out, for
+/// `events` market events (400 per second of event time), keeping its
+/// journal, store and artifacts in `data_dir`; it must succeed.
+pub fn run_synthetic_demo(data_dir: &str, events: u64) {
+    let out = floor(
+        &[
+            "run",
+            "--venue",
+            "synthetic",
+            "--fast",
+            "--events",
+            &events.to_string(),
+            "--quiet",
+            "--data-dir",
+            data_dir,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

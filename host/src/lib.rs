@@ -27,6 +27,7 @@
 //! - [`config`]: the TOML config, validated as a whole.
 //! - [`signing`]: signed artifacts — manifests, keys, the trust store.
 //! - [`node`]: wires it all into a running host.
+//! - [`replay`]: a recorded session re-run and checked against its journal.
 //! - [`admin`]: the admin API of a running host (loopback, token).
 //! - [`cli`]: the `floor` command line.
 //! - [`bench`]: the measurement harness behind `floor bench` and `benches/`.
@@ -44,6 +45,7 @@ pub mod journal;
 pub mod model;
 pub mod node;
 pub mod oms;
+pub mod replay;
 pub mod risk;
 pub mod runtime;
 pub mod signing;

@@ -33,8 +33,13 @@ impl Venue for Witness {
     }
     fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
         let scan = read_all(&self.journal, 1).unwrap();
-        let last = scan.entries.last().map(|e| (e.kind, e.time)).unwrap();
-        self.seen.lock().unwrap().push(last);
+        // The order itself is on record, and before it what caused it.
+        let [.., cause, last] = &scan.entries[..] else {
+            panic!("an order with fewer than two records before it")
+        };
+        assert_eq!(last.kind, kind::SUBMIT);
+        assert_eq!(last.payload, serde_json::to_vec(&order).unwrap());
+        self.seen.lock().unwrap().push((cause.kind, cause.time));
         self.inner.submit(order, now)
     }
     fn cancel(&mut self, id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
@@ -120,6 +125,8 @@ fn every_input_is_on_disk_before_the_order_it_causes_goes_out() {
     assert_eq!(Some(scan.entries.len() as u64), summary.journal_records);
     let kinds = |k: u8| scan.entries.iter().filter(|e| e.kind == k).count();
     assert_eq!(kinds(kind::INJECTED), 20, "every tick");
+    assert_eq!(kinds(kind::SESSION), 1, "the node's start");
+    assert_eq!(kinds(kind::SUBMIT) as u64, sent, "every order sent");
     assert_eq!(
         kinds(kind::REPORTS) as u64,
         sent,
@@ -137,6 +144,7 @@ fn every_input_is_on_disk_before_the_order_it_causes_goes_out() {
                 let r: Vec<ExecutionReport> = serde_json::from_slice(&e.payload).unwrap();
                 assert!(!r.is_empty());
             }
+            kind::SESSION | kind::SUBMIT => {}
             other => panic!("unexpected record kind {other}"),
         }
     }
@@ -158,7 +166,8 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
     drop(node);
     let (mut node, _) = witnessed_node(data.path());
     node.inject(quote(100.5), 2_000_000);
-    assert_eq!(node.summary(0.0).journal_records, Some(first + 1));
+    // A session record for the restart, then the tick.
+    assert_eq!(node.summary(0.0).journal_records, Some(first + 2));
     drop(node);
     let scan = read_all(&data.path().join("journal"), 1).unwrap();
     let op = scan
@@ -171,7 +180,8 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
         text.contains("\"halted\"") && text.contains("lunch"),
         "{text}"
     );
-    assert_eq!(scan.entries.last().unwrap().seq, first + 1);
+    assert_eq!(scan.entries.last().unwrap().seq, first + 2);
+    assert_eq!(scan.entries[first as usize].kind, kind::SESSION);
 
     // `floor journal` reads the same, as a summary and record by record.
     let dir = data.path().to_str().unwrap();
@@ -186,8 +196,10 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), scan.entries.len());
-    assert_eq!(lines[0]["kind"], "injected");
-    assert_eq!(lines[0]["input"]["Quote"]["bid"], 99.5);
+    assert_eq!(lines[0]["kind"], "session");
+    assert_eq!(lines[0]["input"]["agents"][0]["name"], "desk");
+    assert_eq!(lines[1]["kind"], "injected");
+    assert_eq!(lines[1]["input"]["Quote"]["bid"], 99.5);
     let halt = lines.iter().find(|l| l["kind"] == "operation").unwrap();
     assert_eq!(halt["input"]["command"], "trading");
     // Not a journal: a clear error.
@@ -201,25 +213,7 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
 fn floor_run_keeps_its_journal_and_store_in_the_data_dir_it_is_given() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
-    let out = floor_tests::floor(
-        &[
-            "run",
-            "--venue",
-            "synthetic",
-            "--fast",
-            "--events",
-            "3000",
-            "--quiet",
-            "--data-dir",
-            dir,
-        ],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    floor_tests::run_synthetic_demo(dir, 3000);
     let summary = journal_summary(dir);
     let market = summary["by_kind"]["market"].as_u64().unwrap();
     assert!(market >= 3000, "every market event of the run: {summary}");

@@ -14,6 +14,7 @@ mod journal;
 mod paper;
 mod reference;
 mod reliable;
+mod replay;
 mod request;
 mod risk;
 mod sandbox;

@@ -7,6 +7,7 @@
 mod bus;
 mod exchange;
 mod journal;
+mod replay;
 mod roundtrip;
 mod swap;
 mod tick;
@@ -14,6 +15,7 @@ mod tick;
 pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use journal::journal_appends;
+pub use replay::replay_throughput;
 pub use roundtrip::order_roundtrip;
 pub use swap::{SwapRun, swap_under_load};
 pub use tick::{Pipeline, TickToOrder};
@@ -163,10 +165,10 @@ impl AgentProbe {
     }
 }
 
-fn bench_config(agents_dir: &Path, data_dir: &Path) -> anyhow::Result<NodeConfig> {
-    let trend = agent_path(agents_dir, "trend")?;
-    let risk = agent_path(agents_dir, "risk")?;
-    let agents = format!(
+/// The trend strategy on BTCUSDT with moving averages of `fast` and
+/// `slow` ticks, as a config's `[[agents]]` entry.
+fn trend_agent(agents_dir: &Path, fast: u32, slow: u32) -> anyhow::Result<String> {
+    Ok(format!(
         r#"
 [[agents]]
 name = "trend"
@@ -175,15 +177,23 @@ role = "strategy"
 subscribe = ["md.tick.BTCUSDT"]
 publish = ["signal.trend.*"]
 order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
+config = {{ symbol = "BTCUSDT", fast = {fast}, slow = {slow}, quantity = 0.01 }}
+"#,
+        trend = agent_path(agents_dir, "trend")?.display(),
+    ))
+}
 
+fn bench_config(agents_dir: &Path, data_dir: &Path) -> anyhow::Result<NodeConfig> {
+    let trend = trend_agent(agents_dir, 1, 2)?;
+    let risk = agent_path(agents_dir, "risk")?;
+    let agents = format!(
+        r#"{trend}
 [[agents]]
 name = "risk"
 path = "{risk}"
 role = "risk"
 config = {{ max_order_notional = 1000000.0, max_position = 100.0 }}
 "#,
-        trend = trend.display(),
         risk = risk.display(),
     );
     bench_node_config(agents_dir, data_dir, &agents)

@@ -12,6 +12,8 @@
 //! `risk_stage_ns_p50`/`_p99` (one order intent → the risk agent's verdict
 //! by request/reply, nothing sent), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
+//! `replay_events_per_sec` (a recorded journal replayed through one
+//! strategy agent, every order checked, every message digested),
 //! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
 //! `reliable_msgs_per_sec` (the same with the consumer's dedup window),
 //! `bus_hop_ns_p50`/`_p99` (a producer thread publishes at 50,000/s; the
@@ -64,7 +66,7 @@ pub struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `journal`, `sim`, `decode`, `roundtrip`, `swap`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "sim", "decode", "roundtrip", "swap"])]
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "replay", "sim", "decode", "roundtrip", "swap"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -148,6 +150,12 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert(
             "journal_appends_per_sec",
             crate::bench::journal_appends(n(5_000_000))?.round(),
+        );
+    }
+    if run("replay") {
+        figures.insert(
+            "replay_events_per_sec",
+            crate::bench::replay_throughput(&args.agents, n(200_000))?.round(),
         );
     }
     if run("bus") {

@@ -30,18 +30,6 @@ pub struct JournalArgs {
     json: bool,
 }
 
-fn kind_name(k: u8) -> &'static str {
-    match k {
-        kind::MARKET => "market",
-        kind::VENUE => "venue",
-        kind::REPORTS => "reports",
-        kind::INJECTED => "injected",
-        kind::IDLE => "idle",
-        kind::OPERATION => "operation",
-        _ => "unknown",
-    }
-}
-
 /// One record as JSON: seq, time, kind, and its decoded content.
 fn decode(e: &Entry) -> Value {
     let content = match e.kind {
@@ -49,12 +37,15 @@ fn decode(e: &Entry) -> Value {
             .map(|v| serde_json::to_value(v).unwrap_or_default())
             .map_err(|err| err.to_string()),
         kind::IDLE => Ok(Value::Null),
-        kind::VENUE | kind::REPORTS | kind::OPERATION => {
+        kind::CANCEL | kind::CANCEL_REFUSED => Ok(Value::String(
+            String::from_utf8_lossy(&e.payload).into_owned(),
+        )),
+        kind::VENUE | kind::REPORTS | kind::OPERATION | kind::SESSION | kind::SUBMIT => {
             serde_json::from_slice(&e.payload).map_err(|err| err.to_string())
         }
         _ => Err(format!("{} bytes of an unknown kind", e.payload.len())),
     };
-    let mut v = json!({"seq": e.seq, "time_ns": e.time, "kind": kind_name(e.kind)});
+    let mut v = json!({"seq": e.seq, "time_ns": e.time, "kind": kind::name(e.kind)});
     match content {
         Ok(c) => v["input"] = c,
         Err(why) => v["undecodable"] = Value::String(why),
@@ -85,7 +76,7 @@ pub fn journal(args: JournalArgs) -> anyhow::Result<ExitCode> {
     } else {
         let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
         for e in &scan.entries {
-            *by_kind.entry(kind_name(e.kind)).or_default() += 1;
+            *by_kind.entry(kind::name(e.kind)).or_default() += 1;
         }
         let first = scan.entries.first();
         let last = scan.entries.last();

@@ -14,6 +14,7 @@ mod deploy;
 mod dlq;
 mod journal;
 mod operator;
+mod replay;
 mod run;
 mod sign;
 mod venue;
@@ -46,6 +47,9 @@ enum Command {
     Dlq(dlq::DlqArgs),
     /// What a host's journal holds (`--dump`: every input as JSON lines).
     Journal(journal::JournalArgs),
+    /// Re-run a host's recorded sessions and check every order against its
+    /// journal (exit 1 at the first divergence).
+    Replay(replay::ReplayArgs),
     /// Venues: `floor venue sim` serves the simulated exchange.
     Venue(venue::VenueArgs),
     /// A running host's state: trading, figures, agents.
@@ -94,6 +98,7 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::bench(a),
         Command::Dlq(a) => dlq::dlq(a),
         Command::Journal(a) => journal::journal(a),
+        Command::Replay(a) => replay::replay(a),
         Command::Venue(a) => venue::venue(a),
         Command::Status(a) => operator::status(a),
         Command::Halt(a) => operator::trading(crate::risk::TradingMode::Halted, a),

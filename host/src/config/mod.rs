@@ -374,6 +374,18 @@ pub struct AgentConfig {
     pub conflate: Vec<TopicPattern>,
 }
 
+/// Where a config came from: its name (a file or `<built-in demo>`), its
+/// text, and the directory its relative paths resolve against.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConfigOrigin {
+    /// The file, or what stood for one.
+    pub name: String,
+    /// The TOML text as read.
+    pub text: String,
+    /// The directory relative paths resolve against (absolute).
+    pub base: PathBuf,
+}
+
 /// The whole config, resolved and checked.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -412,6 +424,10 @@ pub struct NodeConfig {
     /// The file this config was read from, if any: a deploy reads its
     /// `[trust]` again, so a revocation takes effect without a restart.
     pub source: Option<PathBuf>,
+    /// The text this config was parsed from and the directory its relative
+    /// paths resolve against: the journal keeps both, so a replay builds
+    /// the very same node (`floor replay`).
+    pub origin: ConfigOrigin,
     /// Agents.
     pub agents: Vec<AgentConfig>,
 }
@@ -450,10 +466,16 @@ impl NodeConfig {
             path: name.to_string(),
             message: e.to_string(),
         })?;
-        raw.resolve(base).map_err(|problems| ConfigError::Invalid {
+        let mut cfg = raw.resolve(base).map_err(|problems| ConfigError::Invalid {
             path: name.to_string(),
             problems,
-        })
+        })?;
+        cfg.origin = ConfigOrigin {
+            name: name.to_string(),
+            text: text.to_string(),
+            base: std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf()),
+        };
+        Ok(cfg)
     }
 
     /// Sim symbols.
@@ -767,6 +789,7 @@ impl RawConfig {
             supervisor: self.supervisor,
             trust,
             source: None,
+            origin: ConfigOrigin::default(),
             agents,
         })
     }

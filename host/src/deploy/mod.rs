@@ -28,18 +28,21 @@
 //! goes back one, to the instantiated previous one at the cost of a swap,
 //! or to an older one at the cost of an instantiation as well.
 //!
+//! - [`artifacts`]: every version run, kept by hash for replays.
 //! - [`prepare`]: loading and starting a candidate.
 //! - [`versions`]: one agent's live version, history and probation.
 //! - [`reaper`]: dropping what a swap sheds, off the node's thread.
 //! - [`shadow`]: a candidate beside the live version, compared, never acted on.
 //! - [`checkpoint`]: the last good state, so a restart after a fault loses nothing.
 
+pub mod artifacts;
 pub mod checkpoint;
 pub mod prepare;
 pub mod reaper;
 pub mod shadow;
 pub mod versions;
 
+pub use artifacts::Artifacts;
 pub use checkpoint::Recovery;
 pub use prepare::{Candidate, DeployError, DeployRequest, Preparer, Trust};
 pub use reaper::Reaper;

@@ -131,6 +131,8 @@ pub struct Preparer {
     /// Every version is checked against it; its manifest is granted
     /// against the agent's config as written.
     trust: Arc<Trust>,
+    /// Where admitted versions are kept for replays (with a journal).
+    artifacts: Option<super::Artifacts>,
 }
 
 /// The trust store, and each agent's config as written.
@@ -179,7 +181,16 @@ impl Preparer {
             view,
             base: Arc::new(base),
             trust: Arc::new(trust),
+            artifacts: None,
         }
+    }
+
+    /// Keep a copy of every version admitted in `artifacts` (a journaled
+    /// host: the journal names versions by hash, a replay reads them here).
+    #[must_use]
+    pub fn keeping_artifacts(mut self, artifacts: Option<super::Artifacts>) -> Self {
+        self.artifacts = artifacts;
+        self
     }
 
     /// Instantiate `spec` and run its `init`.
@@ -222,6 +233,12 @@ impl Preparer {
                 .admit(config, "the deployed file", &req.component)?;
         if let Some(w) = &verified.warning {
             tracing::warn!(agent = %req.agent, "{w}");
+        }
+        if let Some(a) = &self.artifacts {
+            // A version the journal could not name is a deploy no replay
+            // could repeat: refused.
+            a.keep(&req.component)
+                .map_err(|e| DeployError::Other(e.to_string()))?;
         }
         spec.rights = Rights {
             publish: granted.publish,

@@ -12,8 +12,8 @@
 //! `std::fs` and `crc32fast`, and its reader is property-tested against
 //! random truncation, corruption and garbage (the tests below).
 //!
-//! Not yet wired: the node does not journal its inputs yet; recovery,
-//! replay and backtests build on this (issue 8).
+//! The node's records (what is written, in which kind) are defined in
+//! `node::record`; `replay` reads them back.
 //!
 //! - [`format`]: the bytes on disk.
 //! - [`writer`]: [`Journal`], appends, group commit, rotation, retention.

@@ -187,6 +187,8 @@ impl Node {
         let mut required_risk = Vec::new();
         let mut consensus_risk = Vec::new();
         let mut trust_warnings = Vec::new();
+        // Each agent's name, artifact hash and bytes, for the journal.
+        let mut ran = Vec::new();
         for (i, a) in cfg.agents.iter().enumerate() {
             // Read once: the bytes verified are the bytes compiled, so the
             // file cannot change between the check and the load.
@@ -210,6 +212,7 @@ impl Node {
                 .load_bytes(runtime.engine(), &bytes, &a.path)
                 .with_context(|| format!("loading agent `{}`", a.name))?;
             tracing::info!(agent = %a.name, sha256 = %loaded.sha256, cached = loaded.from_cache, "loaded");
+            ran.push((a.name.clone(), loaded.sha256.clone(), bytes));
             let spec = AgentSpec {
                 name: a.name.clone(),
                 component: loaded.component,
@@ -249,6 +252,12 @@ impl Node {
                 supervision: supervisor::Supervision::default(),
             });
         }
+        std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory `{}`; check the path and its permissions",
+                cfg.data_dir.display()
+            )
+        })?;
         let store = Store::open(&cfg.data_dir.join("floor.db"))?;
         let recorder =
             match &cfg.journal {
@@ -260,6 +269,13 @@ impl Node {
                 }
                 None => None,
             };
+        let artifacts = recorder
+            .as_ref()
+            .map(|_| crate::deploy::Artifacts::at(cfg.data_dir.join("artifacts")));
+        if let (Some(rec), Some(store)) = (&recorder, &artifacts) {
+            record::open_session(rec, store, cfg, venue.name(), &ran)?;
+        }
+        drop(ran);
         let venue: Box<dyn Venue> = match &recorder {
             Some(r) => Box::new(record::RecordingVenue::new(venue, r.clone())),
             None => venue,
@@ -317,7 +333,8 @@ impl Node {
                         .map(|a| (a.name.clone(), a.clone()))
                         .collect(),
                 },
-            ),
+            )
+            .keeping_artifacts(artifacts),
             trust_warnings,
             trust_mode: if cfg.trust.dev { "dev" } else { "checked" },
             on_probation: 0,
@@ -1121,9 +1138,13 @@ impl Node {
         }
     }
 
-    /// Flush files before exit.
+    /// Flush files before exit: dead letters, and the journal synced to
+    /// the disk.
     pub fn flush(&mut self) {
         self.dlq.flush();
+        if let Some(r) = &self.recorder {
+            r.sync();
+        }
     }
 
     /// Roles by agent, in config order.

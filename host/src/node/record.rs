@@ -25,6 +25,17 @@
 //! | 4 | the venue was idle until the record's time | empty |
 //! | 5 | an operator command | JSON `Operation` |
 //! | 6 | any other venue event (execution report, notice, balances) | JSON `VenueEvent` |
+//! | 7 | a node started: its config and agent versions | JSON [`SessionStart`] |
+//! | 8 | an order about to leave for the venue (an output) | JSON `VenueOrder` |
+//! | 9 | a cancel about to leave for the venue (an output) | the order id |
+//! | 10 | the venue refused a cancel (no such open order) | the order id |
+//!
+//! Orders and cancels are the node's outputs to the world; they are on
+//! record before they leave, so `floor replay` can check that the same
+//! inputs through the same agent versions send exactly the same orders.
+//! A session record opens every start of a node (a restart appends a new
+//! one): the config text and each agent's artifact hash, whose bytes the
+//! node keeps in `<data_dir>/artifacts/`.
 //!
 //! Market data, the bulk of the journal, is postcard (compact, fast);
 //! the rest is JSON, whose self-describing form the order types' tagged
@@ -49,8 +60,60 @@ pub mod kind {
     pub const IDLE: u8 = 4;
     /// An operator command.
     pub const OPERATION: u8 = 5;
-    /// Another venue event from the feed.
+    /// Any other venue event from the feed.
     pub const VENUE: u8 = 6;
+    /// A node started.
+    pub const SESSION: u8 = 7;
+    /// An order sent.
+    pub const SUBMIT: u8 = 8;
+    /// A cancel sent.
+    pub const CANCEL: u8 = 9;
+    /// A cancel the venue refused.
+    pub const CANCEL_REFUSED: u8 = 10;
+
+    /// A name for people (`floor journal`).
+    pub fn name(kind: u8) -> &'static str {
+        match kind {
+            MARKET => "market",
+            REPORTS => "reports",
+            INJECTED => "injected",
+            IDLE => "idle",
+            OPERATION => "operation",
+            VENUE => "venue",
+            SESSION => "session",
+            SUBMIT => "submit",
+            CANCEL => "cancel",
+            CANCEL_REFUSED => "cancel_refused",
+            _ => "unknown",
+        }
+    }
+}
+
+/// What a node started with: enough to build the same node again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SessionStart {
+    /// The host's version (`floor --version`).
+    pub floor_version: String,
+    /// The config as read.
+    pub config: crate::config::ConfigOrigin,
+    /// The data directory the node wrote to.
+    pub data_dir: std::path::PathBuf,
+    /// The venue's name (the source of its market data on the bus).
+    pub venue: String,
+    /// Each agent's artifact, in config order.
+    pub agents: Vec<AgentVersion>,
+    /// Wall clock at start, ns since the epoch (for people; the node itself
+    /// runs on event time).
+    pub wall_ns: u64,
+}
+
+/// An agent and the hash of the artifact it runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AgentVersion {
+    /// The agent's name.
+    pub name: String,
+    /// Hex SHA-256 of its artifact.
+    pub sha256: String,
 }
 
 /// Commit at least this often while inputs arrive, even with no order
@@ -214,6 +277,7 @@ impl Venue for RecordingVenue {
     }
 
     fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        self.rec.append_json(kind::SUBMIT, now, &order);
         if let Err(why) = self.rec.commit() {
             // Fail safe: nothing goes out without its cause on record.
             let refused = vec![ExecutionReport {
@@ -236,10 +300,14 @@ impl Venue for RecordingVenue {
     fn cancel(&mut self, order_id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
         // A cancel only ever reduces risk: it goes out even if the journal
         // is broken (its answer is recorded if the journal can take it).
+        self.rec.append(kind::CANCEL, now, order_id.as_bytes());
         let _ = self.rec.commit();
         let result = self.inner.cancel(order_id, now);
-        if let Ok(reports) = &result {
-            self.reports(now, reports);
+        match &result {
+            Ok(reports) => self.reports(now, reports),
+            Err(VenueError::UnknownOrder(id)) => {
+                self.rec.append(kind::CANCEL_REFUSED, now, id.as_bytes());
+            }
         }
         result
     }
@@ -253,6 +321,41 @@ impl Venue for RecordingVenue {
     fn reconcile(&mut self) {
         self.inner.reconcile();
     }
+}
+
+/// Keep every agent's artifact and journal the start of a session (its
+/// config and the versions), committed before any input.
+///
+/// # Errors
+/// When an artifact cannot be kept or the journal cannot be written: a
+/// node whose run no replay could repeat does not start.
+pub fn open_session(
+    rec: &Recorder,
+    artifacts: &crate::deploy::Artifacts,
+    cfg: &crate::config::NodeConfig,
+    venue: &str,
+    ran: &[(String, String, Vec<u8>)],
+) -> anyhow::Result<()> {
+    let mut agents = Vec::with_capacity(ran.len());
+    for (name, sha256, bytes) in ran {
+        artifacts.keep(bytes)?;
+        agents.push(AgentVersion {
+            name: name.clone(),
+            sha256: sha256.clone(),
+        });
+    }
+    let wall_ns = crate::model::clock::wall_ns();
+    let start = SessionStart {
+        floor_version: env!("CARGO_PKG_VERSION").to_string(),
+        config: cfg.origin.clone(),
+        data_dir: std::path::absolute(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone()),
+        venue: venue.to_string(),
+        agents,
+        wall_ns,
+    };
+    rec.append_json(kind::SESSION, wall_ns, &start);
+    rec.commit()
+        .map_err(|why| anyhow::anyhow!("cannot journal the session's start: {why}"))
 }
 
 /// Decode a market-data record's payload (kinds 1 and 3).

@@ -6,6 +6,12 @@
 //! depend on machine load. Instances come from the pooling allocator, which
 //! makes instantiation a few microseconds — cheap enough to throw away a
 //! faulted instance and start a fresh one for the next message.
+//!
+//! Nothing an agent computes may depend on the machine: NaNs are
+//! canonicalised and relaxed SIMD uses its deterministic lowering, so a
+//! journal replays to the same decisions on any host (`floor replay`).
+//! Clocks and randomness are pinned in `agent::state` (event time, seeded
+//! generators).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,7 +59,13 @@ impl Runtime {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)
             .consume_fuel(true)
-            .epoch_interruption(true);
+            .epoch_interruption(true)
+            // Determinism (a replay must reproduce every decision): NaN
+            // bit patterns differ between CPUs unless canonicalised, and
+            // relaxed SIMD may give platform-dependent results unless
+            // pinned to its deterministic lowering.
+            .cranelift_nan_canonicalization(true)
+            .relaxed_simd_deterministic(true);
         let n = config.pool_instances.max(1);
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(n)

@@ -1,0 +1,45 @@
+//! `replay_events_per_sec`: a journal recorded by a node with one Rust
+//! strategy agent on the simulated market, replayed by `floor replay`'s
+//! engine — every input through the agent again, every order checked
+//! against the record, every message folded into the digest.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::node::Node;
+
+/// Record `events` market events, then replay them; events replayed per
+/// wall-clock second (rebuilding the node from the journal included).
+///
+/// # Errors
+/// When the agent is not built, or the replay diverges (a broken replay
+/// has no speed worth reporting).
+pub fn replay_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
+    let data = tempfile::tempdir()?;
+    let agents = super::trend_agent(agents_dir, 10, 30)?;
+    let cfg = super::bench_node_config(agents_dir, data.path(), &agents)?;
+    {
+        let mut node = Node::new(&cfg, Box::new(super::sim(&cfg)))?;
+        let stats = node.stats();
+        while stats.events.load(Ordering::Relaxed) < events && node.step() {}
+        node.flush();
+    }
+    let recorded = crate::replay::session::read(data.path())?;
+    let session = recorded
+        .sessions
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the recording node wrote no session"))?;
+    let (_tmp, ws) = crate::replay::workspace(data.path())?;
+    let start = Instant::now();
+    let report = crate::replay::replay_session(&recorded, session, &ws, None)?;
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(d) = &report.divergence {
+        anyhow::bail!("the bench's replay diverged at record {}: {d:?}", d.seq);
+    }
+    anyhow::ensure!(
+        report.orders > 0,
+        "the bench's strategy never traded: it measures nothing"
+    );
+    Ok(report.replayed as f64 / secs)
+}

@@ -1,0 +1,220 @@
+//! `floor replay DATA_DIR`: re-run a host's recorded sessions through the
+//! recorded agent versions and check every order against the journal.
+//! Exit status 0 when every session replays identically, 1 at the first
+//! divergence (printed: the record, what was recorded, what the replay
+//! did).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::replay::{self, SessionReport};
+
+/// Arguments of `floor replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The host's data directory (`journal/` and `artifacts/` are read;
+    /// nothing in it is written).
+    data_dir: PathBuf,
+    /// Only sessions still running at or after this event time (ns since
+    /// the epoch, or RFC 3339 like 2026-11-22T20:00:00Z). A session is
+    /// replayed from its start: that is where its state is known.
+    #[arg(long, value_parser = parse_time)]
+    from: Option<u64>,
+    /// Stop at this event time (same forms as `--from`).
+    #[arg(long, value_parser = parse_time)]
+    to: Option<u64>,
+    /// What-if: replay the recorded market with this file as agent NAME
+    /// (repeatable) and report the orders added, removed and changed,
+    /// instead of checking against the record.
+    #[arg(long = "agent", value_name = "NAME=FILE", value_parser = parse_candidate)]
+    agents: Vec<(String, PathBuf)>,
+    /// With `--agent`: run a candidate that is unsigned (or signed by a key
+    /// the recorded `[trust]` does not know), with a warning.
+    #[arg(long)]
+    dev: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_candidate(s: &str) -> Result<(String, PathBuf), String> {
+    let (name, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected NAME=FILE, e.g. trend=build/trend.wasm"))?;
+    if name.is_empty() || file.is_empty() {
+        return Err(format!(
+            "`{s}`: expected NAME=FILE, e.g. trend=build/trend.wasm"
+        ));
+    }
+    Ok((name.to_string(), PathBuf::from(file)))
+}
+
+fn parse_time(s: &str) -> Result<u64, String> {
+    if let Ok(ns) = s.parse::<u64>() {
+        return Ok(ns);
+    }
+    let t = humantime::parse_rfc3339_weak(s)
+        .map_err(|e| format!("`{s}` is neither ns since the epoch nor an RFC 3339 time ({e})"))?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .map_err(|_| format!("`{s}` is before 1970"))
+}
+
+/// Run `floor replay`.
+///
+/// # Errors
+/// When the journal cannot be read or a session's node cannot be rebuilt.
+pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let recorded = replay::session::read(&args.data_dir)?;
+    if recorded.orphans > 0 {
+        eprintln!(
+            "floor: {} record(s) precede the first session record (written by an older host) and are skipped",
+            recorded.orphans
+        );
+    }
+    let (_tmp, ws) = replay::workspace(&args.data_dir)?;
+    let selected: Vec<&replay::Session> = recorded
+        .sessions
+        .iter()
+        .filter(|s| {
+            let last = s.records.last().map_or(s.start.wall_ns, |e| e.time);
+            args.from.is_none_or(|from| last >= from)
+                && args.to.is_none_or(|to| s.start.wall_ns <= to)
+        })
+        .collect();
+    anyhow::ensure!(
+        !selected.is_empty(),
+        "no session of `{}` falls in the times given",
+        args.data_dir.display()
+    );
+    if !args.agents.is_empty() {
+        if args.dev {
+            eprintln!(
+                "floor: WARNING: --dev: the candidate runs even if it is not signed by a trusted key"
+            );
+        }
+        let mut diffs = Vec::new();
+        for s in selected {
+            diffs.push(replay::what_if(&recorded, s, &ws, &args.agents, args.dev)?);
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&diffs)?);
+        } else {
+            diffs.iter().for_each(print_diff);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut reports = Vec::new();
+    for s in selected {
+        let report = replay::replay_session(&recorded, s, &ws, args.to)?;
+        let diverged = report.divergence.is_some();
+        reports.push(report);
+        if diverged {
+            break;
+        }
+    }
+    let ok = reports.iter().all(|r| r.divergence.is_none());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "identical": ok,
+                "sessions": reports,
+            }))?
+        );
+    } else {
+        for r in &reports {
+            print(r);
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print(r: &SessionReport) {
+    println!(
+        "session {} ({}; {} agent(s))",
+        r.session,
+        r.config,
+        r.agents.len()
+    );
+    println!(
+        "  events {} of {} | orders {} | cancels {} | messages {}",
+        r.replayed, r.records, r.orders, r.cancels, r.messages
+    );
+    println!("  digest {}", r.digest);
+    match &r.divergence {
+        None => println!("  identical: every order and cancel as recorded"),
+        Some(d) => {
+            println!(
+                "  DIVERGED at record {} (event time {} ns)",
+                d.seq, d.time_ns
+            );
+            println!("    recorded: {}", d.recorded);
+            println!("    replayed: {}", d.replayed);
+        }
+    }
+}
+
+fn print_diff(d: &replay::DecisionDiff) {
+    let who: Vec<String> = d
+        .candidates
+        .iter()
+        .map(|(n, f)| format!("{n}={}", f.display()))
+        .collect();
+    println!(
+        "session {}: {} market inputs on the paper venue, with {}",
+        d.session,
+        d.inputs,
+        who.join(", ")
+    );
+    for (label, o) in [
+        ("recorded versions", &d.baseline),
+        ("candidate", &d.candidate),
+    ] {
+        println!(
+            "  {label:<17} orders {:>6} | fills {:>6} | pnl {:+.2}",
+            o.orders, o.fills, o.pnl
+        );
+    }
+    println!(
+        "  unchanged {} | added {} | removed {} | changed {}",
+        d.unchanged,
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len()
+    );
+    let say = |p: &replay::whatif::Placed| {
+        let o = &p.order;
+        format!(
+            "input {} @ {} ns: {} {:?} {} {} {:?}{}",
+            p.input,
+            p.time_ns,
+            p.agent,
+            o.side,
+            o.quantity,
+            o.symbol,
+            o.order_type,
+            o.limit_price.map(|l| format!(" @ {l}")).unwrap_or_default()
+        )
+    };
+    for p in d.added.iter().take(20) {
+        println!("  + {}", say(p));
+    }
+    for p in d.removed.iter().take(20) {
+        println!("  - {}", say(p));
+    }
+    for c in d.changed.iter().take(20) {
+        println!("  ~ {}\n    → {}", say(&c.baseline), say(&c.candidate));
+    }
+    let shown = d.added.len().min(20) + d.removed.len().min(20) + d.changed.len().min(20);
+    let total = d.added.len() + d.removed.len() + d.changed.len();
+    if total > shown {
+        println!("  … {} more (--json lists them all)", total - shown);
+    }
+}

@@ -1,0 +1,226 @@
+//! Deterministic replay: the recorded inputs through the recorded agent
+//! versions, checked against what the node did then.
+//!
+//! The node is one deterministic loop over its inputs (DESIGN.md,
+//! invariant 2), and the journal holds every input in the order the node
+//! took it, each agent's artifact by hash, and every order and cancel
+//! before it left. Replaying a session builds the same node from the
+//! recorded config ([`session`]), gives it the journal as its venue
+//! ([`tape`]), and feeds the operator's commands and injected data where
+//! they were recorded. Every order and cancel the replay sends must be
+//! byte for byte the one on record; the first that is not stops the
+//! replay and is reported as the divergence.
+//!
+//! The digest covers every order and cancel and every message published
+//! on the bus (in delivery order), so two replays of the same journal —
+//! on this machine or another — can be compared beyond the orders.
+//!
+//! With candidate versions of agents ([`whatif`]), a replay answers a
+//! different question — what would this version have done on that
+//! market? — and reports the orders added, removed and changed.
+//!
+//! What a replay cannot repeat, and says so by diverging: a call cut by an
+//! agent's wall-clock deadline (machine load, not input, decided it) and
+//! a probation that ended on wall-clock time. Everything else an agent
+//! can observe is pinned: it reads event time, its random numbers are
+//! seeded, floats are NaN-canonicalised and relaxed SIMD is deterministic
+//! (see `runtime::engine`).
+
+pub mod session;
+pub mod tape;
+pub mod whatif;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::deploy::{Artifacts, DeployRequest};
+use crate::node::Node;
+use crate::node::operator::Operation;
+use crate::node::record::{AgentVersion, decode_market, kind};
+pub use session::{Recorded, Session};
+pub use tape::{Divergence, Tape, TapeVenue};
+pub use whatif::{DecisionDiff, what_if};
+
+/// What replaying one session found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    /// Seq of the session's start record.
+    pub session: u64,
+    /// Wall clock when the recorded node started, ns.
+    pub started_wall_ns: u64,
+    /// The config it ran.
+    pub config: String,
+    /// Its agents and their versions.
+    pub agents: Vec<AgentVersion>,
+    /// Records in the session.
+    pub records: u64,
+    /// Records replayed (all of them, unless the replay diverged or
+    /// `--to` stopped it).
+    pub replayed: u64,
+    /// Orders sent (each identical to the recorded one).
+    pub orders: u64,
+    /// Cancels sent (each identical to the recorded one).
+    pub cancels: u64,
+    /// Messages published on the bus during the replay.
+    pub messages: u64,
+    /// SHA-256 over orders, cancels and messages, hex.
+    pub digest: String,
+    /// The first difference, if any.
+    pub divergence: Option<Divergence>,
+}
+
+/// Where a replay keeps what it needs besides the journal.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Store, dead letters: written here, never in the recorded directory.
+    pub work_dir: PathBuf,
+    /// Compiled components (the recorded host's cache serves).
+    pub cache_dir: PathBuf,
+}
+
+/// Replay `session` of `recorded`, up to event time `to` if given.
+///
+/// # Errors
+/// When the node cannot be rebuilt (see [`session::config_for`]) or an
+/// operator's deploy cannot be prepared again.
+pub fn replay_session(
+    recorded: &Recorded,
+    session: &Session,
+    ws: &Workspace,
+    to: Option<u64>,
+) -> anyhow::Result<SessionReport> {
+    let start = &session.start;
+    let dir = ws.work_dir.join(format!("session-{}", session.seq));
+    let cfg = session::config_for(start, &recorded.artifacts, &dir, &ws.cache_dir, &[])?;
+    let tape = Tape::new(session.records.clone());
+    let mut node = Node::new(&cfg, Box::new(TapeVenue::new(&start.venue, tape.clone())))
+        .context("cannot rebuild the recorded node")?;
+    let running: Vec<AgentVersion> = node
+        .summary(0.0)
+        .agents
+        .into_iter()
+        .map(|a| AgentVersion {
+            name: a.name,
+            sha256: a.version,
+        })
+        .collect();
+    anyhow::ensure!(
+        running == start.agents,
+        "the rebuilt node runs {running:?}, not the recorded {:?}",
+        start.agents
+    );
+    node.tap(crate::model::TopicPattern::parse("#").expect("`#` is a valid pattern"));
+    let mut messages = 0u64;
+    loop {
+        let next = {
+            let t = lock(&tape);
+            t.peek().map(|e| (e.kind, e.time, e.seq))
+        };
+        let Some((k, time, seq)) = next else { break };
+        if to.is_some_and(|to| time > to) {
+            break;
+        }
+        match k {
+            kind::MARKET | kind::VENUE | kind::IDLE => {
+                node.step();
+            }
+            kind::INJECTED => {
+                let event = {
+                    let mut t = lock(&tape);
+                    let e = t.peek().expect("peeked");
+                    let m = decode_market(&e.payload)
+                        .with_context(|| format!("journal record {seq} is not market data"))?;
+                    t.advance();
+                    m
+                };
+                node.inject(event, time);
+            }
+            kind::OPERATION => {
+                let payload = {
+                    let mut t = lock(&tape);
+                    let p = t.peek().expect("peeked").payload.clone();
+                    t.advance();
+                    p
+                };
+                operate(&mut node, &recorded.artifacts, &payload)
+                    .with_context(|| format!("replaying the operator command in record {seq}"))?;
+            }
+            _ => lock(&tape).diverge("nothing: it did not send this".into()),
+        }
+        let tapped = node.take_tapped();
+        if !tapped.is_empty() {
+            messages += tapped.len() as u64;
+            let mut t = lock(&tape);
+            for env in tapped {
+                t.fold(0, &postcard::to_stdvec(&*env).unwrap_or_default());
+            }
+        }
+    }
+    node.flush();
+    let t = lock(&tape);
+    Ok(SessionReport {
+        session: session.seq,
+        started_wall_ns: start.wall_ns,
+        config: start.config.name.clone(),
+        agents: start.agents.clone(),
+        records: session.records.len() as u64,
+        replayed: t.position() as u64,
+        orders: t.orders,
+        cancels: t.cancels,
+        messages,
+        digest: t.digest_hex(),
+        divergence: t.divergence().cloned(),
+    })
+}
+
+fn lock(tape: &Arc<Mutex<Tape>>) -> std::sync::MutexGuard<'_, Tape> {
+    tape.lock().expect("replay tape lock poisoned")
+}
+
+/// Apply a recorded operator command; a deploy is prepared again from
+/// the artifact it recorded.
+fn operate(node: &mut Node, artifacts: &Artifacts, payload: &[u8]) -> anyhow::Result<()> {
+    let value: serde_json::Value = serde_json::from_slice(payload)?;
+    let op = if value["command"] == "deploy" {
+        let field = |k: &str| {
+            value[k]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("the recorded deploy has no `{k}`"))
+        };
+        let sha256 = field("sha256")?;
+        let req = DeployRequest {
+            agent: field("agent")?,
+            component: artifacts.read(&sha256)?,
+            config: serde_json::from_value(value["overrides"].clone()).unwrap_or_default(),
+            shadow: value["shadow"].as_bool().unwrap_or(false),
+        };
+        let candidate = node.preparer().prepare(&req)?;
+        Operation::Deploy(Box::new(candidate))
+    } else {
+        serde_json::from_value(value)?
+    };
+    // Refused then, refused now: the outcome is the node's to repeat.
+    let _ = node.operate(op);
+    Ok(())
+}
+
+/// The default workspace for replaying `data_dir`: a fresh temporary
+/// directory, and the recorded host's own compile cache.
+///
+/// # Errors
+/// When no temporary directory can be made.
+pub fn workspace(data_dir: &Path) -> anyhow::Result<(tempfile::TempDir, Workspace)> {
+    let tmp = tempfile::Builder::new()
+        .prefix("floor-replay-")
+        .tempdir()
+        .context("cannot make a temporary directory for the replay")?;
+    let ws = Workspace {
+        work_dir: tmp.path().to_path_buf(),
+        cache_dir: data_dir.join("cache"),
+    };
+    Ok((tmp, ws))
+}

@@ -1,0 +1,273 @@
+//! The recorded session as a venue: the node under replay polls the
+//! journal instead of a market, and every order or cancel it sends is
+//! checked against the one the recorded node sent at that point.
+//!
+//! The venue answers as it answered then: the reports recorded right
+//! after an order, a cancel or injected market data are returned again,
+//! and the feed's events come back in their recorded order. The first
+//! order that differs (or is missing, or extra) is the divergence; the
+//! replay stops there, because what follows depended on it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::journal::Entry;
+use crate::model::{ExecutionReport, MarketEvent, Nanos};
+use crate::node::record::{decode_market, kind};
+use crate::venue::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
+
+/// Where the replay first did something the record did not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The record where the two part (the next one the replay expected).
+    pub seq: u64,
+    /// Its event time, ns.
+    pub time_ns: u64,
+    /// What the recorded node did there.
+    pub recorded: String,
+    /// What the replay did instead.
+    pub replayed: String,
+}
+
+/// The records and how far the replay has come.
+pub struct Tape {
+    records: Vec<Entry>,
+    pos: usize,
+    divergence: Option<Divergence>,
+    /// Orders and cancels sent (checked against the record).
+    pub orders: u64,
+    /// Cancels sent.
+    pub cancels: u64,
+    digest: Sha256,
+}
+
+/// One record, said for people: its kind and content.
+pub fn describe(e: &Entry) -> String {
+    let content = match e.kind {
+        kind::MARKET | kind::INJECTED => decode_market(&e.payload)
+            .ok()
+            .and_then(|m| serde_json::to_string(&m).ok())
+            .unwrap_or_default(),
+        kind::IDLE => String::new(),
+        _ => String::from_utf8_lossy(&e.payload).into_owned(),
+    };
+    let mut text = format!("record {} ({}) {content}", e.seq, kind::name(e.kind));
+    if text.len() > 400 {
+        let mut cut = 400;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+impl Tape {
+    /// A tape over a session's records.
+    pub fn new(records: Vec<Entry>) -> Arc<Mutex<Tape>> {
+        Arc::new(Mutex::new(Tape {
+            records,
+            pos: 0,
+            divergence: None,
+            orders: 0,
+            cancels: 0,
+            digest: Sha256::new(),
+        }))
+    }
+
+    /// The next record, unless the replay has diverged.
+    pub fn peek(&self) -> Option<&Entry> {
+        if self.divergence.is_some() {
+            return None;
+        }
+        self.records.get(self.pos)
+    }
+
+    /// Take the next record.
+    pub fn advance(&mut self) {
+        self.pos += 1;
+    }
+
+    /// Seq of the last record taken (0 before the first).
+    pub fn last_seq(&self) -> u64 {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.records.get(i))
+            .map_or(0, |e| e.seq)
+    }
+
+    /// Records taken so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The divergence, once there is one.
+    pub fn divergence(&self) -> Option<&Divergence> {
+        self.divergence.as_ref()
+    }
+
+    /// Fold bytes the node produced into the digest.
+    pub fn fold(&mut self, tag: u8, bytes: &[u8]) {
+        self.digest.update([tag]);
+        self.digest.update((bytes.len() as u64).to_le_bytes());
+        self.digest.update(bytes);
+    }
+
+    /// The digest of everything folded in, hex.
+    pub fn digest_hex(&self) -> String {
+        hex::encode(self.digest.clone().finalize())
+    }
+
+    /// Record that the replay did `replayed` where the record shows the
+    /// next record (or its end).
+    pub fn diverge(&mut self, replayed: String) {
+        if self.divergence.is_some() {
+            return;
+        }
+        let (seq, time_ns, recorded) = match self.records.get(self.pos) {
+            Some(e) => (e.seq, e.time, describe(e)),
+            None => (
+                self.records.last().map_or(0, |e| e.seq + 1),
+                self.records.last().map_or(0, |e| e.time),
+                "the end of the session".to_string(),
+            ),
+        };
+        self.divergence = Some(Divergence {
+            seq,
+            time_ns,
+            recorded,
+            replayed,
+        });
+    }
+
+    /// Take the next record if it is `kind` with exactly `payload`;
+    /// otherwise diverge, saying the replay did `what`.
+    fn expect(&mut self, kind: u8, payload: &[u8], what: impl FnOnce() -> String) -> bool {
+        if self.divergence.is_some() {
+            return false;
+        }
+        match self.records.get(self.pos) {
+            Some(e) if e.kind == kind && e.payload == payload => {
+                self.pos += 1;
+                self.fold(kind, payload);
+                true
+            }
+            _ => {
+                self.diverge(what());
+                false
+            }
+        }
+    }
+
+    /// The reports recorded right here (after an order, a cancel or
+    /// injected market data), taken; none if the next record is another.
+    fn reports(&mut self) -> Vec<ExecutionReport> {
+        match self.peek() {
+            Some(e) if e.kind == kind::REPORTS => match serde_json::from_slice(&e.payload) {
+                Ok(r) => {
+                    self.pos += 1;
+                    r
+                }
+                Err(err) => {
+                    self.diverge(format!("could not read the recorded reports: {err}"));
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The venue a replayed node trades on: the tape.
+pub struct TapeVenue {
+    name: String,
+    tape: Arc<Mutex<Tape>>,
+}
+
+impl TapeVenue {
+    /// A venue named as the recorded one was, reading `tape`.
+    pub fn new(name: &str, tape: Arc<Mutex<Tape>>) -> Self {
+        Self {
+            name: name.to_string(),
+            tape,
+        }
+    }
+
+    fn tape(&self) -> MutexGuard<'_, Tape> {
+        self.tape.lock().expect("replay tape lock poisoned")
+    }
+}
+
+impl Venue for TapeVenue {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self) -> Polled {
+        let mut tape = self.tape();
+        let Some(e) = tape.peek() else {
+            return Polled::Ended;
+        };
+        let (k, t) = (e.kind, e.time);
+        let polled = match k {
+            kind::MARKET => decode_market(&e.payload)
+                .map(|m| Polled::Event(t, VenueEvent::Market(m)))
+                .map_err(|err| err.to_string()),
+            kind::VENUE => serde_json::from_slice::<VenueEvent>(&e.payload)
+                .map(|v| Polled::Event(t, v))
+                .map_err(|err| err.to_string()),
+            kind::IDLE => Ok(Polled::Idle(t)),
+            _ => {
+                tape.diverge("nothing: it went on to the next input".into());
+                return Polled::Ended;
+            }
+        };
+        match polled {
+            Ok(p) => {
+                tape.advance();
+                p
+            }
+            Err(why) => {
+                tape.diverge(format!("could not read the recorded input: {why}"));
+                Polled::Ended
+            }
+        }
+    }
+
+    fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {
+        let bytes = serde_json::to_vec(&order).unwrap_or_default();
+        let mut tape = self.tape();
+        if tape.expect(kind::SUBMIT, &bytes, || {
+            format!("order {}", String::from_utf8_lossy(&bytes))
+        }) {
+            tape.orders += 1;
+            tape.reports()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn cancel(&mut self, order_id: &str, _now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        let mut tape = self.tape();
+        if !tape.expect(kind::CANCEL, order_id.as_bytes(), || {
+            format!("cancel of {order_id}")
+        }) {
+            return Ok(Vec::new());
+        }
+        tape.cancels += 1;
+        if let Some(e) = tape.peek()
+            && e.kind == kind::CANCEL_REFUSED
+        {
+            tape.advance();
+            return Err(VenueError::UnknownOrder(order_id.to_string()));
+        }
+        Ok(tape.reports())
+    }
+
+    fn observe(&mut self, _event: &MarketEvent, _now: Nanos) -> Vec<ExecutionReport> {
+        self.tape().reports()
+    }
+}

@@ -1,0 +1,220 @@
+//! `floor replay`: a recorded session through its recorded agent versions
+//! sends every order exactly as it was sent, and a difference is found
+//! and shown.
+
+use std::path::Path;
+use std::process::Output;
+
+use floor_host::journal::{Durability, Journal, JournalConfig, read_all};
+use floor_host::node::record::kind;
+use floor_host::venue::VenueOrder;
+
+fn replay(dir: &str) -> (Output, serde_json::Value) {
+    let out = floor_tests::floor(&["replay", dir, "--json"], None);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, report)
+}
+
+#[test]
+fn a_sixty_second_session_replays_bit_for_bit_and_a_second_run_appends_a_session() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    // 24,000 events at 400 per second: a minute of market.
+    floor_tests::run_synthetic_demo(dir, 24_000);
+    let (out, report) = replay(dir);
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report["identical"], true);
+    let s = &report["sessions"][0];
+    assert_eq!(s["replayed"], s["records"], "every record replayed");
+    assert!(s["records"].as_u64().unwrap() > 24_000);
+    let recorded = read_all(&data.path().join("journal"), 1).unwrap();
+    let submits = recorded
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind::SUBMIT)
+        .count() as u64;
+    assert!(submits > 0, "the demo traded");
+    assert_eq!(s["orders"], submits, "every recorded order sent again");
+    assert!(s["messages"].as_u64().unwrap() > 24_000);
+    assert_eq!(s["agents"].as_array().unwrap().len(), 3);
+    for a in s["agents"].as_array().unwrap() {
+        let sha = a["sha256"].as_str().unwrap();
+        assert!(
+            data.path()
+                .join("artifacts")
+                .join(format!("{sha}.wasm"))
+                .is_file(),
+            "the artifact of {a} is kept"
+        );
+    }
+    // The same again: the digest is a function of the journal.
+    let (_, again) = replay(dir);
+    assert_eq!(again["sessions"][0]["digest"], s["digest"]);
+
+    // A second run on the same data directory is a second session.
+    floor_tests::run_synthetic_demo(dir, 400);
+    let (out, report) = replay(dir);
+    assert!(out.status.success(), "{report}");
+    let sessions = report["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["digest"], s["digest"]);
+    assert_eq!(sessions[1]["replayed"], sessions[1]["records"]);
+}
+
+/// Copy `dir`'s journal into `into`, passing each record through `edit`.
+fn rewrite(dir: &Path, into: &Path, edit: impl Fn(u8, &mut Vec<u8>)) {
+    let scan = read_all(&dir.join("journal"), 1).unwrap();
+    let mut j = Journal::open(
+        &into.join("journal"),
+        JournalConfig {
+            durability: Durability::Never,
+            segment_bytes: 64 << 20,
+        },
+    )
+    .unwrap();
+    for mut e in scan.entries {
+        edit(e.kind, &mut e.payload);
+        j.append(e.kind, e.time, &e.payload).unwrap();
+    }
+    j.sync().unwrap();
+    copy_dir(&dir.join("artifacts"), &into.join("artifacts"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_different_order_on_record_is_the_divergence_and_an_altered_artifact_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    floor_tests::run_synthetic_demo(data.path().to_str().unwrap(), 4_000);
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    let first_order = scan
+        .entries
+        .iter()
+        .find(|e| e.kind == kind::SUBMIT)
+        .expect("the demo traded");
+    let order: VenueOrder = serde_json::from_slice(&first_order.payload).unwrap();
+
+    // As if the live node had sent twice the quantity: the replay, which
+    // sends what the agents decide, parts from the record right there.
+    let forged = tempfile::tempdir().unwrap();
+    let target = first_order.payload.clone();
+    rewrite(data.path(), forged.path(), |k, payload| {
+        if k == kind::SUBMIT && *payload == target {
+            let mut o: VenueOrder = serde_json::from_slice(payload).unwrap();
+            o.quantity *= 2.0;
+            *payload = serde_json::to_vec(&o).unwrap();
+        }
+    });
+    let (out, report) = replay(forged.path().to_str().unwrap());
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["identical"], false);
+    let d = &report["sessions"][0]["divergence"];
+    assert_eq!(d["seq"], first_order.seq);
+    let doubled = format!("\"quantity\":{}", order.quantity * 2.0);
+    assert!(d["recorded"].as_str().unwrap().contains(&doubled), "{d}");
+    let replayed = d["replayed"].as_str().unwrap();
+    assert!(
+        replayed.contains(&format!("\"quantity\":{}", order.quantity))
+            && replayed.contains(&order.order_id),
+        "{d}"
+    );
+    let text = floor_tests::floor(&["replay", forged.path().to_str().unwrap()], None);
+    let printed = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        printed.contains(&format!("DIVERGED at record {}", first_order.seq)),
+        "{printed}"
+    );
+
+    // An artifact altered on disk is refused, not replayed.
+    let artifacts = data.path().join("artifacts");
+    let any = std::fs::read_dir(&artifacts)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let mut bytes = std::fs::read(any.path()).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(any.path(), bytes).unwrap();
+    let out = floor_tests::floor(&["replay", data.path().to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("was altered on disk"), "{err}");
+
+    // Not a data directory: a clear error.
+    let out = floor_tests::floor(&["replay", "/nonexistent-floor-dir"], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no journal in"), "{err}");
+}
+
+#[test]
+fn what_if_reports_the_orders_a_candidate_adds_removes_and_changes() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    floor_tests::run_synthetic_demo(dir, 4_000);
+    let what_if = |candidate: &str| {
+        let out = floor_tests::floor(&["replay", dir, "--agent", candidate, "--json"], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let diffs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        diffs[0].clone()
+    };
+    // The very same version: every decision unchanged.
+    let trend = floor_tests::agent("trend");
+    let same = what_if(&format!("trend={}", trend.display()));
+    let orders = same["baseline"]["orders"].as_u64().unwrap();
+    assert!(orders > 0, "{same}");
+    assert_eq!(same["candidate"]["orders"], orders);
+    assert_eq!(same["unchanged"], orders);
+    assert_eq!(same["added"].as_array().unwrap().len(), 0);
+    assert_eq!(same["removed"].as_array().unwrap().len(), 0);
+    assert_eq!(same["changed"].as_array().unwrap().len(), 0);
+    assert_eq!(same["baseline"]["pnl"], same["candidate"]["pnl"]);
+
+    // Another strategy in trend's place on BTCUSDT: its orders differ, and
+    // every one is accounted for.
+    let meanrev = floor_tests::agent("meanrev");
+    let other = what_if(&format!("trend={}", meanrev.display()));
+    let n = |k: &str| other[k].as_array().unwrap().len() as u64;
+    assert!(n("added") + n("removed") + n("changed") > 0, "{other}");
+    assert_eq!(
+        other["unchanged"].as_u64().unwrap() + n("removed") + n("changed"),
+        other["baseline"]["orders"].as_u64().unwrap()
+    );
+    assert_eq!(
+        other["unchanged"].as_u64().unwrap() + n("added") + n("changed"),
+        other["candidate"]["orders"].as_u64().unwrap()
+    );
+    // The recorded run is untouched by either.
+    let (out, report) = replay(dir);
+    assert!(out.status.success(), "{report}");
+
+    // A name the session does not have: a clear error.
+    let out = floor_tests::floor(
+        &[
+            "replay",
+            dir,
+            "--agent",
+            &format!("nobody={}", trend.display()),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the session has no agent `nobody`"), "{err}");
+}
