@@ -184,7 +184,18 @@ config = {{ symbol = "BTCUSDT", fast = {fast}, slow = {slow}, quantity = 0.01 }}
 }
 
 fn bench_config(agents_dir: &Path, data_dir: &Path) -> anyhow::Result<NodeConfig> {
-    let trend = trend_agent(agents_dir, 1, 2)?;
+    bench_config_with(agents_dir, data_dir, 1, 2)
+}
+
+/// [`bench_config`] with the trend strategy's moving averages of `fast`
+/// and `slow` ticks (10 and 30: it trades now and then, as in a real run).
+fn bench_config_with(
+    agents_dir: &Path,
+    data_dir: &Path,
+    fast: u32,
+    slow: u32,
+) -> anyhow::Result<NodeConfig> {
+    let trend = trend_agent(agents_dir, fast, slow)?;
     let risk = agent_path(agents_dir, "risk")?;
     let agents = format!(
         r#"{trend}
@@ -303,17 +314,8 @@ impl RiskStage {
 /// When the agents are missing or do not start.
 pub fn node_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
     let data = tempfile::tempdir()?;
-    let mut cfg = bench_config(agents_dir, data.path())?;
     // Ordinary windows: the strategy trades now and then, as in a real run.
-    for a in &mut cfg.agents {
-        for (k, v) in &mut a.config {
-            match k.as_str() {
-                "fast" => *v = "10".into(),
-                "slow" => *v = "30".into(),
-                _ => {}
-            }
-        }
-    }
+    let cfg = bench_config_with(agents_dir, data.path(), 10, 30)?;
     let mut node = Node::new(&cfg, Box::new(sim(&cfg)))?;
     let stats = node.stats();
     let start = Instant::now();

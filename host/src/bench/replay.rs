@@ -1,5 +1,6 @@
 //! `replay_events_per_sec`: a journal recorded by a node with one Rust
-//! strategy agent on the simulated market, replayed by `floor replay`'s
+//! strategy agent (and the risk agent its orders pass) on the simulated
+//! market, replayed by `floor replay`'s
 //! engine — every input through the agent again, every order checked
 //! against the record, every message folded into the digest.
 
@@ -17,8 +18,7 @@ use crate::node::Node;
 /// has no speed worth reporting).
 pub fn replay_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> {
     let data = tempfile::tempdir()?;
-    let agents = super::trend_agent(agents_dir, 10, 30)?;
-    let cfg = super::bench_node_config(agents_dir, data.path(), &agents)?;
+    let cfg = super::bench_config_with(agents_dir, data.path(), 10, 30)?;
     {
         let mut node = Node::new(&cfg, Box::new(super::sim(&cfg)))?;
         let stats = node.stats();
