@@ -210,6 +210,45 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
 }
 
 #[test]
+fn a_restarted_node_numbers_its_orders_after_those_on_record() {
+    let data = tempfile::tempdir().unwrap();
+    let turn = |node: &mut Node, ticks: std::ops::RangeInclusive<u64>| {
+        ticks
+            .map(|i| node.inject(quote(if i % 2 == 0 { 100.0 } else { 101.0 }), i * 1_000_000))
+            .sum::<u64>()
+    };
+    let (mut node, _) = witnessed_node(data.path());
+    let first = turn(&mut node, 1..=8);
+    drop(node);
+    let (mut node, _) = witnessed_node(data.path());
+    let second = turn(&mut node, 9..=16);
+    drop(node);
+    assert!(
+        first >= 4 && second >= 4,
+        "both runs traded: {first}, {second}"
+    );
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    let ids: Vec<u64> = scan
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind::SUBMIT)
+        .map(|e| {
+            let o: VenueOrder = serde_json::from_slice(&e.payload).unwrap();
+            let (agent, n) = o.order_id.rsplit_once('-').unwrap();
+            assert_eq!(agent, "desk");
+            n.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len() as u64, first + second);
+    // No client order id twice: the restart numbered after the record.
+    let (before, after) = ids.split_at(first as usize);
+    assert!(
+        after.iter().min() > before.iter().max(),
+        "ids before the restart {before:?}, after {after:?}"
+    );
+}
+
+#[test]
 fn floor_run_keeps_its_journal_and_store_in_the_data_dir_it_is_given() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();

@@ -56,14 +56,16 @@ fn a_sixty_second_session_replays_bit_for_bit_and_a_second_run_appends_a_session
     let (_, again) = replay(dir);
     assert_eq!(again["sessions"][0]["digest"], s["digest"]);
 
-    // A second run on the same data directory is a second session.
-    floor_tests::run_synthetic_demo(dir, 400);
+    // A second run on the same data directory is a second session; its
+    // orders are numbered after the first's, and replay as recorded.
+    floor_tests::run_synthetic_demo(dir, 4_000);
     let (out, report) = replay(dir);
     assert!(out.status.success(), "{report}");
     let sessions = report["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[0]["digest"], s["digest"]);
     assert_eq!(sessions[1]["replayed"], sessions[1]["records"]);
+    assert!(sessions[1]["orders"].as_u64().unwrap() > 0, "{report}");
 }
 
 /// Copy `dir`'s journal into `into`, passing each record through `edit`.

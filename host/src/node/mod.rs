@@ -272,8 +272,17 @@ impl Node {
         let artifacts = recorder
             .as_ref()
             .map(|_| crate::deploy::Artifacts::at(cfg.data_dir.join("artifacts")));
+        let order_ids = match &recorder {
+            Some(_) => {
+                let dir = cfg.data_dir.join("journal");
+                record::ids_used(&dir).with_context(|| {
+                    format!("cannot read the orders on record in `{}`", dir.display())
+                })?
+            }
+            None => BTreeMap::new(),
+        };
         if let (Some(rec), Some(store)) = (&recorder, &artifacts) {
-            record::open_session(rec, store, cfg, venue.name(), &ran)?;
+            record::open_session(rec, store, cfg, venue.name(), &ran, &order_ids)?;
         }
         drop(ran);
         let venue: Box<dyn Venue> = match &recorder {
@@ -294,6 +303,8 @@ impl Node {
         for s in &cfg.symbols {
             portfolio.mark(&s.symbol, s.price);
         }
+        let mut oms = Oms::new(portfolio);
+        oms.continue_ids(&order_ids);
         Ok(Self {
             agents,
             by_name,
@@ -304,7 +315,7 @@ impl Node {
             stamper: Stamper::new(),
             venue,
             recorder,
-            oms: Oms::new(portfolio),
+            oms,
             limits: HardLimits::new(cfg.limits.clone()),
             trading: TradingState::default(),
             dlq,
@@ -342,6 +353,12 @@ impl Node {
             supervisor: cfg.supervisor.clone(),
             runtime,
         })
+    }
+
+    /// Number client order ids after `used` (a replay starts where the
+    /// recorded node started; a journaled node does this itself).
+    pub fn continue_order_ids(&mut self, used: &BTreeMap<String, u64>) {
+        self.oms.continue_ids(used);
     }
 
     /// Counters, for a status printer on another thread.

@@ -105,6 +105,10 @@ pub struct SessionStart {
     /// Wall clock at start, ns since the epoch (for people; the node itself
     /// runs on event time).
     pub wall_ns: u64,
+    /// Client order ids already used, per agent (the highest number): the
+    /// node numbers its orders after them.
+    #[serde(default)]
+    pub order_ids: std::collections::BTreeMap<String, u64>,
 }
 
 /// An agent and the hash of the artifact it runs.
@@ -335,6 +339,7 @@ pub fn open_session(
     cfg: &crate::config::NodeConfig,
     venue: &str,
     ran: &[(String, String, Vec<u8>)],
+    order_ids: &std::collections::BTreeMap<String, u64>,
 ) -> anyhow::Result<()> {
     let mut agents = Vec::with_capacity(ran.len());
     for (name, sha256, bytes) in ran {
@@ -352,10 +357,37 @@ pub fn open_session(
         venue: venue.to_string(),
         agents,
         wall_ns,
+        order_ids: order_ids.clone(),
     };
     rec.append_json(kind::SESSION, wall_ns, &start);
     rec.commit()
         .map_err(|why| anyhow::anyhow!("cannot journal the session's start: {why}"))
+}
+
+/// The highest client order id number each agent has sent, from the
+/// orders on record in the journal at `dir` (ids are `<agent>-<n>`).
+///
+/// # Errors
+/// When the journal cannot be read.
+pub fn ids_used(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, u64>, crate::journal::ReadError> {
+    let mut used = std::collections::BTreeMap::new();
+    crate::journal::reader::for_each(dir, |r| {
+        if r.kind != kind::SUBMIT {
+            return;
+        }
+        let Ok(order) = serde_json::from_slice::<VenueOrder>(r.payload) else {
+            return;
+        };
+        if let Some((agent, n)) = order.order_id.rsplit_once('-')
+            && let Ok(n) = n.parse::<u64>()
+        {
+            let e = used.entry(agent.to_string()).or_insert(0);
+            *e = (*e).max(n);
+        }
+    })?;
+    Ok(used)
 }
 
 /// Decode a market-data record's payload (kinds 1 and 3).

@@ -91,6 +91,16 @@ impl Oms {
         }
     }
 
+    /// Number client order ids after `used` (per agent, the highest number
+    /// already sent), so a host restarted on the same data directory never
+    /// sends an id twice.
+    pub fn continue_ids(&mut self, used: &std::collections::BTreeMap<String, u64>) {
+        for (agent, n) in used {
+            let c = self.counters.entry(agent.clone()).or_default();
+            *c = (*c).max(*n);
+        }
+    }
+
     /// Create an order for `agent` and return its id.
     pub fn create(&mut self, agent: &str, intent: OrderIntent) -> String {
         let n = self.counters.entry(agent.to_string()).or_default();

@@ -98,6 +98,7 @@ pub fn replay_session(
     let tape = Tape::new(session.records.clone());
     let mut node = Node::new(&cfg, Box::new(TapeVenue::new(&start.venue, tape.clone())))
         .context("cannot rebuild the recorded node")?;
+    node.continue_order_ids(&start.order_ids);
     let running: Vec<AgentVersion> = node
         .summary(0.0)
         .agents

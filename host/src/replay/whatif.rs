@@ -186,6 +186,7 @@ fn paper_run(
     };
     let mut node = Node::new(&cfg, Box::new(venue))
         .with_context(|| format!("cannot build the {label} node"))?;
+    node.continue_order_ids(&session.start.order_ids);
     let mut inputs = 0u64;
     loop {
         let next = lock(&tape).peek().map(|e| (e.kind, e.time, e.seq));
