@@ -52,7 +52,7 @@ impl Venue for Witness {
 
 /// A node whose trend agent (fast 1, slow 2) orders on every turn of the
 /// market, over a [`Witness`].
-fn witnessed_node(data: &Path) -> (Node, Seen) {
+pub(crate) fn witnessed_node(data: &Path) -> (Node, Seen) {
     let text = format!(
         r#"{header}
 [account]
@@ -84,7 +84,7 @@ config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
     (Node::new(&cfg, Box::new(venue)).unwrap(), seen)
 }
 
-fn quote(mid: f64) -> MarketEvent {
+pub(crate) fn quote(mid: f64) -> MarketEvent {
     MarketEvent::Quote(Quote {
         symbol: "BTCUSDT".into(),
         bid: mid - 0.5,
@@ -209,14 +209,17 @@ fn operator_commands_are_journaled_and_a_restart_appends_after_the_last_record()
     assert!(err.contains("cannot read the journal"), "{err}");
 }
 
+/// Ticks `ticks` (1 ms apart) that turn the market up and down, so the
+/// desk orders on most of them; the number of orders sent.
+pub(crate) fn turn(node: &mut Node, ticks: std::ops::RangeInclusive<u64>) -> u64 {
+    ticks
+        .map(|i| node.inject(quote(if i % 2 == 0 { 100.0 } else { 101.0 }), i * 1_000_000))
+        .sum()
+}
+
 #[test]
 fn a_restarted_node_numbers_its_orders_after_those_on_record() {
     let data = tempfile::tempdir().unwrap();
-    let turn = |node: &mut Node, ticks: std::ops::RangeInclusive<u64>| {
-        ticks
-            .map(|i| node.inject(quote(if i % 2 == 0 { 100.0 } else { 101.0 }), i * 1_000_000))
-            .sum::<u64>()
-    };
     let (mut node, _) = witnessed_node(data.path());
     let first = turn(&mut node, 1..=8);
     drop(node);

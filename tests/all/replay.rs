@@ -220,3 +220,42 @@ fn what_if_reports_the_orders_a_candidate_adds_removes_and_changes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the session has no agent `nobody`"), "{err}");
 }
+
+#[test]
+fn a_deploy_mid_session_replays_from_its_kept_artifact_and_overrides() {
+    use crate::journal::{turn, witnessed_node};
+    use floor_host::deploy::DeployRequest;
+    use floor_host::node::operator::Operation;
+
+    let data = tempfile::tempdir().unwrap();
+    let (mut node, _) = witnessed_node(data.path());
+    let before = turn(&mut node, 1..=6);
+    // The same component with a larger quantity: only the override says so.
+    let req = DeployRequest {
+        agent: "desk".into(),
+        component: std::fs::read(floor_tests::agent("trend")).unwrap(),
+        config: [("quantity".to_string(), "0.02".to_string())].into(),
+        shadow: false,
+    };
+    let candidate = node.preparer().prepare(&req).unwrap();
+    node.operate(Operation::Deploy(Box::new(candidate)))
+        .unwrap();
+    let after = turn(&mut node, 7..=12);
+    drop(node);
+    assert!(before > 0 && after > 0, "{before} then {after} orders");
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    let last: VenueOrder = serde_json::from_slice(
+        &scan
+            .entries
+            .iter()
+            .rfind(|e| e.kind == kind::SUBMIT)
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    assert_eq!(last.quantity, 0.02, "the deployed version traded");
+
+    let (out, report) = replay(data.path().to_str().unwrap());
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report["sessions"][0]["orders"], before + after);
+}
