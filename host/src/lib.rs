@@ -28,12 +28,14 @@
 //! - [`signing`]: signed artifacts — manifests, keys, the trust store.
 //! - [`node`]: wires it all into a running host.
 //! - [`replay`]: a recorded session re-run and checked against its journal.
+//! - [`backtest`]: the same agents and host on historical data.
 //! - [`admin`]: the admin API of a running host (loopback, token).
 //! - [`cli`]: the `floor` command line.
 //! - [`bench`]: the measurement harness behind `floor bench` and `benches/`.
 
 pub mod admin;
 pub mod agent;
+pub mod backtest;
 pub mod bench;
 pub mod bus;
 pub mod cli;

@@ -4,6 +4,7 @@ mod admin;
 mod agents;
 mod approval;
 mod backpressure;
+mod backtest;
 mod call;
 mod config;
 mod connector;

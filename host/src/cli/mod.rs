@@ -8,6 +8,7 @@
 //! - `floor status [CONFIG] [--json]`, `floor halt | reduce | resume [CONFIG]
 //!   [--reason R]`: a running host, through its admin API
 
+mod backtest;
 mod bench;
 mod call;
 mod deploy;
@@ -47,6 +48,9 @@ enum Command {
     Dlq(dlq::DlqArgs),
     /// What a host's journal holds (`--dump`: every input as JSON lines).
     Journal(journal::JournalArgs),
+    /// The config's agents on historical data (CSV): trades, PnL, Sharpe,
+    /// drawdown; JSON and an HTML report.
+    Backtest(backtest::BacktestArgs),
     /// Re-run a host's recorded sessions and check every order against its
     /// journal (exit 1 at the first divergence).
     Replay(replay::ReplayArgs),
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Dlq(a) => dlq::dlq(a),
         Command::Journal(a) => journal::journal(a),
         Command::Replay(a) => replay::replay(a),
+        Command::Backtest(a) => backtest::backtest(a),
         Command::Venue(a) => venue::venue(a),
         Command::Status(a) => operator::status(a),
         Command::Halt(a) => operator::trading(crate::risk::TradingMode::Halted, a),

@@ -45,6 +45,21 @@ pub fn synthetic(cfg: &NodeConfig, start: u64) -> SimVenue {
     })
 }
 
+/// The simulator for `cfg`'s symbols and fees as a matching engine only:
+/// its market comes from outside ([`Venue::observe`], a backtest's data,
+/// a replayed journal), never from its own walk.
+pub fn matching_only(cfg: &NodeConfig) -> SimVenue {
+    SimVenue::new(SimConfig {
+        seed: cfg.venue.seed,
+        start_time: 0,
+        step: 1,
+        trade_probability: 0.0,
+        taker_fee_bps: cfg.venue.taker_fee_bps,
+        maker_fee_bps: cfg.venue.maker_fee_bps,
+        symbols: cfg.sim_symbols(),
+    })
+}
+
 /// The simulator `cfg` describes when it names no simulator file: its
 /// symbols with Binance's filters, one account holding `[account]`'s
 /// balances under the default key, and a market around each price.

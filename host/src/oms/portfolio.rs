@@ -5,7 +5,7 @@
 //! zero closes the old side and opens the new one at the fill price. Fees
 //! are charged in the quote asset and reduce realised PnL.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -24,8 +24,12 @@ pub struct Assets {
 #[derive(Debug, Default)]
 pub struct Portfolio {
     assets: HashMap<String, Assets>,
-    positions: HashMap<String, Position>,
-    balances: HashMap<String, f64>,
+    // Ordered maps: equity, exposure and PnL are float sums over them, and
+    // a sum's last bits depend on its order. A HashMap's order changes
+    // from process to process, and with it limit checks at the margin and
+    // every figure a backtest or replay reports.
+    positions: BTreeMap<String, Position>,
+    balances: BTreeMap<String, f64>,
     marks: HashMap<String, f64>,
     fees: f64,
     /// Symbol whose mark values each base asset.
@@ -80,7 +84,7 @@ impl Portfolio {
             .collect();
         Self {
             assets,
-            balances,
+            balances: balances.into_iter().collect(),
             valued_by,
             ..Self::default()
         }

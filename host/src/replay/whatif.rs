@@ -23,7 +23,7 @@ use super::{Recorded, Session, Workspace, lock};
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
 use crate::node::Node;
 use crate::node::record::{decode_market, kind};
-use crate::venue::sim::{SimConfig, SimVenue};
+use crate::venue::sim::SimVenue;
 use crate::venue::{Polled, Venue, VenueError, VenueOrder};
 
 /// An order one of the runs sent.
@@ -169,15 +169,7 @@ fn paper_run(
     cfg.trust.dev |= dev;
     let tape = Tape::new(session.records.clone());
     let placed = Arc::new(Mutex::new(Vec::new()));
-    let sim = SimVenue::new(SimConfig {
-        seed: cfg.venue.seed,
-        start_time: 0,
-        step: 1,
-        trade_probability: 0.0,
-        taker_fee_bps: cfg.venue.taker_fee_bps,
-        maker_fee_bps: cfg.venue.maker_fee_bps,
-        symbols: cfg.sim_symbols(),
-    });
+    let sim = crate::node::connect::matching_only(&cfg);
     let venue = Paper {
         name: session.start.venue.clone(),
         sim,

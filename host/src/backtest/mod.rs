@@ -1,0 +1,107 @@
+//! Backtests: the same agents, under the same host, on history.
+//!
+//! A backtest is a node like any other — the agents sandboxed and
+//! metered, every order through the risk agents and the host's hard
+//! limits — whose venue is the in-process simulator fed the historical
+//! events one by one ([`data`]): each event first moves the simulator's
+//! touch (filling what rests there), then reaches the agents. Nothing
+//! depends on the wall clock, so the same config and data give the same
+//! report, byte for byte. It keeps no journal (it is its own record:
+//! config + data) and writes its store in a temporary directory.
+//!
+//! - [`data`]: the CSV of quotes and trades.
+//! - [`metrics`]: trades, PnL, Sharpe, Sortino, drawdown, exposure, turnover.
+//! - [`html`]: the report page (equity and drawdown, SVG, offline).
+
+pub mod data;
+pub mod html;
+pub mod metrics;
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use crate::config::NodeConfig;
+use crate::model::{ExecutionReport, MarketEvent, Nanos};
+use crate::node::Node;
+use crate::venue::sim::SimVenue;
+use crate::venue::{Polled, Venue, VenueError, VenueOrder};
+pub use metrics::{Metrics, Report};
+
+/// The simulator, fed from outside; it notes what it fills.
+struct History {
+    sim: SimVenue,
+    fills: Arc<Mutex<metrics::Fills>>,
+}
+
+impl History {
+    fn note(&self, reports: &[ExecutionReport]) {
+        let mut f = self.fills.lock().expect("backtest fills lock poisoned");
+        for r in reports.iter().filter(|r| r.last_quantity > 0.0) {
+            f.count += 1;
+            f.notional += r.last_quantity * r.last_price;
+        }
+    }
+}
+
+impl Venue for History {
+    fn name(&self) -> &str {
+        "backtest"
+    }
+
+    fn poll(&mut self) -> Polled {
+        Polled::Ended
+    }
+
+    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        let r = self.sim.submit(order, now);
+        self.note(&r);
+        r
+    }
+
+    fn cancel(&mut self, order_id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        let r = self.sim.cancel(order_id, now)?;
+        self.note(&r);
+        Ok(r)
+    }
+
+    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
+        let r = self.sim.observe(event, now);
+        self.note(&r);
+        r
+    }
+}
+
+/// Run `cfg`'s agents over `events`, sampling equity every `bar_ns` of
+/// event time; `work_dir` takes the store and dead letters.
+///
+/// # Errors
+/// When the node cannot be built (an agent that does not load, a config
+/// the host refuses).
+pub fn run(
+    cfg: &NodeConfig,
+    events: &[(Nanos, MarketEvent)],
+    bar_ns: u64,
+    work_dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    let mut cfg = cfg.clone();
+    cfg.data_dir = work_dir.to_path_buf();
+    cfg.journal = None;
+    cfg.admin.enabled = false;
+    let fills = Arc::new(Mutex::new(metrics::Fills::default()));
+    let venue = History {
+        sim: crate::node::connect::matching_only(&cfg),
+        fills: fills.clone(),
+    };
+    let mut node = Node::new(&cfg, Box::new(venue)).context("cannot build the backtest's node")?;
+    let symbols: Vec<String> = cfg.symbols.iter().map(|s| s.symbol.clone()).collect();
+    let mut m = Metrics::new(node.oms().portfolio.equity_now().equity, bar_ns, &symbols);
+    for (t, event) in events {
+        node.inject(event.clone(), *t);
+        m.after(*t, &node.oms().portfolio);
+    }
+    node.flush();
+    let s = node.summary(0.0);
+    let f = fills.lock().expect("backtest fills lock poisoned").clone();
+    Ok(m.report(&s, &f, events.len() as u64))
+}

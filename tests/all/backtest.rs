@@ -1,0 +1,120 @@
+//! `floor backtest`: the demo's agents on a fixture data set, the same
+//! report every time, and bad data refused with its row.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A deterministic fixture: `n` quotes alternating between BTCUSDT and
+/// ETHUSDT, 100 ms apart, on a slow sine with a drift, and a trade every
+/// tenth row.
+fn fixture(path: &Path, n: u64) {
+    let mut csv = String::from("time,symbol,bid,ask,bid_size,ask_size,price,size,side\n");
+    let t0 = 1_795_305_600_000_000_000u64;
+    for i in 0..n {
+        let t = t0 + i * 100_000_000;
+        let x = i as f64;
+        let wave = (x / 300.0).sin() * 0.02 + (x / 37.0).sin() * 0.003 + x * 1e-6;
+        let (symbol, base) = if i % 2 == 0 {
+            ("BTCUSDT", 60_000.0)
+        } else {
+            ("ETHUSDT", 3_000.0)
+        };
+        let mid = base * (1.0 + wave);
+        let half = mid * 0.00005;
+        if i % 10 == 9 {
+            let _ = writeln!(csv, "{t},{symbol},,,,,{mid:.2},0.5,sell");
+        } else {
+            let _ = writeln!(
+                csv,
+                "{t},{symbol},{:.2},{:.2},5,5,,,",
+                mid - half,
+                mid + half
+            );
+        }
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+fn run(data: &Path, json: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "backtest",
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = floor_tests::floor(&args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap()
+}
+
+#[test]
+fn a_backtest_gives_the_same_report_twice_with_charts_from_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ticks.csv");
+    fixture(&data, 20_000);
+    let html = dir.path().join("report.html");
+    let first = run(
+        &data,
+        &dir.path().join("a.json"),
+        &["--report", html.to_str().unwrap()],
+    );
+    let second = run(&data, &dir.path().join("b.json"), &[]);
+    assert_eq!(first, second, "the same config and data, the same report");
+    assert_eq!(first["events"], 20_000);
+    let orders = first["orders"].as_u64().unwrap();
+    assert!(orders > 0, "the demo's strategies traded: {first}");
+    assert!(first["fills"].as_u64().unwrap() > 0);
+    assert!(first["fees"].as_f64().unwrap() > 0.0);
+    // Round trips close (the trend strategy flips long and short).
+    let (trades, wins) = (
+        first["trades"].as_u64().unwrap(),
+        first["wins"].as_u64().unwrap(),
+    );
+    assert!(trades > 0 && wins <= trades, "{trades} trades, {wins} wins");
+    assert_eq!(
+        first["win_rate"].as_f64().unwrap(),
+        wins as f64 / trades as f64
+    );
+    let pnl = first["pnl"].as_f64().unwrap();
+    let (start, end) = (
+        first["start_equity"].as_f64().unwrap(),
+        first["end_equity"].as_f64().unwrap(),
+    );
+    assert!(
+        (end - start - pnl).abs() < 1e-6,
+        "equity moves by the PnL: {first}"
+    );
+    // 2,000 s of data in one-minute bars.
+    let curve = first["equity_curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 34);
+    assert_eq!(curve.last().unwrap()[1], first["end_equity"]);
+    let dd = first["max_drawdown"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&dd));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<polyline") && page.contains("Drawdown"));
+    assert!(
+        !page.contains("http"),
+        "nothing fetched: the page is offline"
+    );
+}
+
+#[test]
+fn bad_data_is_refused_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bad.csv");
+    std::fs::write(
+        &data,
+        "time,symbol,bid,ask\n2,BTCUSDT,100,101\n1,BTCUSDT,100,101\n",
+    )
+    .unwrap();
+    let out = floor_tests::floor(&["backtest", "--data", data.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2") && err.contains("goes back"), "{err}");
+}
