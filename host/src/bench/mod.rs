@@ -4,6 +4,7 @@
 //! Each probe does one unit of work; callers time it (hdrhistogram in
 //! `floor bench`, criterion in `cargo bench`). Nothing here asserts on time.
 
+mod backtest;
 mod bus;
 mod exchange;
 mod journal;
@@ -12,6 +13,7 @@ mod roundtrip;
 mod swap;
 mod tick;
 
+pub use backtest::backtest_throughput;
 pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use journal::journal_appends;

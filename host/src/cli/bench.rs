@@ -12,6 +12,8 @@
 //! `risk_stage_ns_p50`/`_p99` (one order intent → the risk agent's verdict
 //! by request/reply, nothing sent), and
 //! `node_events_per_sec` (simulated market through a node with two agents),
+//! `backtest_ticks_per_sec` (in-memory quotes through `floor backtest`'s
+//! engine: the trend strategy, its risk agent, the limits, the simulator),
 //! `replay_events_per_sec` (a recorded journal replayed through one
 //! strategy agent, every order checked, every message digested),
 //! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
@@ -66,7 +68,7 @@ pub struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `journal`, `sim`, `decode`, `roundtrip`, `swap`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "replay", "sim", "decode", "roundtrip", "swap"])]
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "replay", "backtest", "sim", "decode", "roundtrip", "swap"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -156,6 +158,12 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert(
             "replay_events_per_sec",
             crate::bench::replay_throughput(&args.agents, n(200_000))?.round(),
+        );
+    }
+    if run("backtest") {
+        figures.insert(
+            "backtest_ticks_per_sec",
+            crate::bench::backtest_throughput(&args.agents, n(500_000))?.round(),
         );
     }
     if run("bus") {
