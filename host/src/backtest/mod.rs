@@ -72,6 +72,10 @@ impl Venue for History {
     }
 }
 
+/// An agent call's wall-clock deadline in a backtest: far beyond any
+/// call that fuel lets finish.
+const OFFLINE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Run `cfg`'s agents over `events`, sampling equity every `bar_ns` of
 /// event time; `work_dir` takes the store and dead letters.
 ///
@@ -88,6 +92,12 @@ pub fn run(
     cfg.data_dir = work_dir.to_path_buf();
     cfg.journal = None;
     cfg.admin.enabled = false;
+    // Offline, a slow or loaded machine must not change the result: no
+    // wall-clock deadline cuts a call short (fuel still bounds each one,
+    // and it counts instructions, not time).
+    for a in &mut cfg.agents {
+        a.limits.deadline = OFFLINE_DEADLINE;
+    }
     let fills = Arc::new(Mutex::new(metrics::Fills::default()));
     let venue = History {
         sim: crate::node::connect::matching_only(&cfg),
