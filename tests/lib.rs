@@ -302,6 +302,25 @@ pub fn desk_and_gate() -> String {
     desk_agent() + &gate_agent()
 }
 
+/// An `[[agents]]` table: the trend strategy as `name`, on its shortest
+/// windows (1 and 2 ticks of BTCUSDT), so it turns — and trades 0.01 —
+/// on almost every other quote.
+pub fn fast_trend_agent(name: &str) -> String {
+    format!(
+        r#"
+[[agents]]
+name = "{name}"
+path = "{}"
+role = "strategy"
+subscribe = ["md.tick.BTCUSDT"]
+publish = ["signal.trend.*"]
+order_symbols = ["BTCUSDT"]
+config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
+"#,
+        agent("trend").display()
+    )
+}
+
 /// The `gate` risk agent of [`desk_and_gate`] alone: the risk agent with
 /// limits far out of the way, so it approves what tests send.
 pub fn gate_agent() -> String {
@@ -424,4 +443,61 @@ pub fn run_synthetic_demo(data_dir: &str, events: u64) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `floor venue sim` as a child process (its own config, or the default:
+/// BTCUSDT and ETHUSDT with a moving market, account `paper` under the
+/// default key), killed on drop.
+pub struct SimProcess {
+    child: std::process::Child,
+    /// Its REST base URL.
+    pub url: String,
+    /// Its WebSocket base URL (streams and the WebSocket API).
+    pub ws_url: String,
+}
+
+impl SimProcess {
+    /// Start it and wait for the URLs it prints.
+    pub fn start(config: Option<&Path>) -> SimProcess {
+        use std::io::{BufRead, BufReader};
+        let mut cmd = Command::new(floor_bin());
+        cmd.args(["venue", "sim"]);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("floor venue sim starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Keep reading (and discarding) after the URLs so the pipe stays open.
+        std::thread::spawn(move || {
+            let (mut rest, mut ws) = (None, None);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(u) = line.strip_prefix("rest ") {
+                    rest = Some(u.to_string());
+                }
+                if let Some(u) = line.strip_prefix("ws ") {
+                    ws = Some(u.trim_end_matches("/ws").to_string());
+                }
+                if let (Some(r), Some(w)) = (&rest, &ws) {
+                    let _ = tx.send((r.clone(), w.clone()));
+                    rest = None;
+                }
+            }
+        });
+        let (url, ws_url) = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("floor venue sim prints its URLs");
+        SimProcess { child, url, ws_url }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -60,18 +60,9 @@ balances = {{ USDT = 1000000.0 }}
 
 [journal]
 durability = "never"
-
-[[agents]]
-name = "desk"
-path = "{trend}"
-role = "strategy"
-subscribe = ["md.tick.BTCUSDT"]
-publish = ["signal.trend.*"]
-order_symbols = ["BTCUSDT"]
-config = {{ symbol = "BTCUSDT", fast = 1, slow = 2, quantity = 0.01 }}
-{gate}"#,
+{trend}{gate}"#,
         header = floor_tests::node_header(data, 100.0),
-        trend = floor_tests::agent("trend").display(),
+        trend = floor_tests::fast_trend_agent("desk"),
         gate = floor_tests::gate_agent(),
     );
     let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).unwrap();

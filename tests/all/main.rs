@@ -13,6 +13,7 @@ mod dlq;
 mod hostile;
 mod journal;
 mod paper;
+mod recovery;
 mod reference;
 mod reliable;
 mod replay;

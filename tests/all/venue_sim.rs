@@ -3,14 +3,13 @@
 //! sim`, and raw signed requests against an in-process server for what a
 //! library hides (signatures, limits, injected faults).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use floor_host::exchange::api::auth::hmac_hex;
 use floor_host::exchange::api::{ApiConfig, Fault, LimitKind, PendingFault, RateLimit, SimServer};
 use floor_host::exchange::setup::SimSetup;
-use floor_tests::{floor_bin, runtime, sim_config, workspace};
+use floor_tests::{SimProcess, runtime, sim_config, workspace};
 use serde_json::Value;
 
 fn two_accounts() -> String {
@@ -20,51 +19,12 @@ fn two_accounts() -> String {
     ])
 }
 
-/// `floor venue sim` as a child process, killed on drop.
-struct SimProcess {
-    child: Child,
-    url: String,
-}
-
-impl SimProcess {
-    fn start(config: &std::path::Path) -> SimProcess {
-        let mut child = Command::new(floor_bin())
-            .args(["venue", "sim", "--config"])
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("floor venue sim starts");
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keep reading (and discarding) after the URL so the pipe stays open.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(u) = line.strip_prefix("rest ") {
-                    let _ = tx.send(u.to_string());
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("floor venue sim prints its REST URL");
-        SimProcess { child, url }
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn python_binance_trades_on_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sim.toml");
     std::fs::write(&config, two_accounts()).unwrap();
-    let sim = SimProcess::start(&config);
+    let sim = SimProcess::start(Some(&config));
     let out = Command::new("python3")
         .arg(workspace().join("tests/python/binance_client.py"))
         .args([

@@ -148,6 +148,19 @@ fn print(r: &SessionReport) {
         r.replayed, r.records, r.orders, r.cancels, r.messages
     );
     println!("  digest {}", r.digest);
+    if r.cut_short {
+        println!(
+            "  cut short: the host stopped without closing the session (a crash, kill -9){}",
+            if r.unsent > 0 {
+                format!(
+                    "; {} order(s) decided after its last record were never sent",
+                    r.unsent
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     match &r.divergence {
         None => println!("  identical: every order and cancel as recorded"),
         Some(d) => {

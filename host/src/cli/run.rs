@@ -40,6 +40,13 @@ pub struct RunArgs {
     /// the config's `[node] data_dir`.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Start from the config's balances with no open orders, instead of
+    /// carrying on from the state the last run on this data directory
+    /// left (the journal is kept; order ids still continue after it).
+    /// Runs on the in-process `sim` and `synthetic` venues always start
+    /// fresh: their market and account start empty with the host.
+    #[arg(long)]
+    fresh: bool,
     /// No status line.
     #[arg(long, short)]
     quiet: bool,
@@ -51,6 +58,44 @@ pub struct RunArgs {
     /// with a warning; as `[trust] dev = true`.
     #[arg(long)]
     dev: bool,
+}
+
+/// The state the last run on `data_dir` left, said on stderr.
+fn recover(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<crate::replay::recover::Recovered>> {
+    let recovered = crate::replay::recover::recover(data_dir).with_context(|| {
+        format!(
+            "cannot recover the state of the last run on `{}`; `floor run --fresh` starts from the config instead (the journal is kept)",
+            data_dir.display()
+        )
+    })?;
+    if let Some(r) = &recovered {
+        let open = r.state.oms.open.len();
+        eprintln!(
+            "floor: carrying on from session {} ({} record(s) replayed in {} ms): {} open order(s) to reconcile with the venue, trading {}{}",
+            r.session,
+            r.replayed,
+            r.took_ms,
+            open,
+            r.state.trading.mode().name(),
+            if r.unsent > 0 {
+                format!(
+                    "; {} order(s) it decided but never sent are rejected as not_sent",
+                    r.unsent
+                )
+            } else {
+                String::new()
+            }
+        );
+        if let Some(d) = &r.divergence {
+            eprintln!(
+                "floor: WARNING: recovery could not follow the journal past record {} ({}); the state is as of there",
+                d.seq, d.replayed
+            );
+        }
+    }
+    Ok(recovered)
 }
 
 pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -76,9 +121,14 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             kind.name()
         );
     }
+    let recovered = if cfg.journal.is_some() && !args.fresh && kind.outlives_host() {
+        recover(&cfg.data_dir)?
+    } else {
+        None
+    };
     let venue = venue_for(&cfg, kind)
         .with_context(|| format!("cannot start the `{}` venue", kind.name()))?;
-    let mut node = Node::new(&cfg, venue)?;
+    let mut node = Node::start(&cfg, venue, recovered.as_ref().map(|r| &r.state))?;
     let opts = RunOptions {
         duration: args.duration,
         max_events: args.events,

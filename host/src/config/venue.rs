@@ -30,6 +30,13 @@ pub enum VenueKind {
 }
 
 impl VenueKind {
+    /// Whether the venue's orders and account outlive the host: a restart
+    /// carries on from the journal only then (the in-process simulator and
+    /// the synthetic walk start empty with every run).
+    pub fn outlives_host(self) -> bool {
+        self == VenueKind::Binance
+    }
+
     /// The config name.
     pub fn name(self) -> &'static str {
         match self {
@@ -98,8 +105,8 @@ pub struct VenueSection {
     pub ed25519_key_file: Option<PathBuf>,
     /// Reconcile open orders this often, s (also after every reconnect).
     pub reconcile_secs: u64,
-    /// Makes client order ids unique to a session; default: a new scope
-    /// per run.
+    /// Makes client order ids unique; default: one per data directory
+    /// (see `node::connect`).
     pub client_id_scope: Option<String>,
     /// Consecutive order-entry failures that open the circuit breaker.
     pub breaker_failures: u32,

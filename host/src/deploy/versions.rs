@@ -217,6 +217,26 @@ impl Deployed {
         self.live.memory_bytes()
     }
 
+    /// The running version's state now (for a host's snapshot).
+    ///
+    /// # Errors
+    /// [`CallFault`] when `snapshot()` faults.
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, CallFault> {
+        self.live.snapshot()
+    }
+
+    /// Start the running version from `state` (a restarted host's
+    /// snapshot), which becomes its last good state.
+    ///
+    /// # Errors
+    /// [`CallFault`] when `restore` refuses or faults: the instance then
+    /// runs from `init`.
+    pub fn restore(&mut self, state: &[u8]) -> Result<(), CallFault> {
+        self.live.restore(state)?;
+        self.checkpoint.reset(Some(state.to_vec()));
+        Ok(())
+    }
+
     /// Timers due at `now` (event time), removed, in due order.
     pub fn take_due_timers(&mut self, now: u64) -> Vec<Timer> {
         self.live.take_due_timers(now)

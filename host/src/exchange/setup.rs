@@ -101,7 +101,8 @@ pub struct SimSetup {
     /// Rate limits; Binance's when empty.
     #[serde(default)]
     pub rate_limits: Vec<RateLimit>,
-    /// Delay before each request, ms.
+    /// Round trip of each request, ms: half before it is handled, half
+    /// before its answer leaves.
     #[serde(default)]
     pub latency_ms: u64,
     /// Ban after ignoring a 429, ms.

@@ -78,6 +78,10 @@ pub enum ReasonCode {
     /// An intent that waited for approval expired unanswered
     /// (`[risk] approval_timeout_secs`).
     ApprovalExpired,
+    /// The host is stopping: no new order goes out while the orders
+    /// already on the wire are answered (so a clean stop leaves none in
+    /// doubt).
+    HostStopping,
 }
 
 impl ReasonCode {
@@ -104,6 +108,7 @@ impl ReasonCode {
                 | ReasonCode::LimitDailyLoss
                 | ReasonCode::ApprovalRejected
                 | ReasonCode::ApprovalExpired
+                | ReasonCode::HostStopping
         )
     }
 
@@ -126,6 +131,7 @@ impl ReasonCode {
             ReasonCode::RiskRejected => "risk_rejected",
             ReasonCode::ConsensusFailed => "consensus_failed",
             ReasonCode::TradingHalted => "trading_halted",
+            ReasonCode::HostStopping => "host_stopping",
             ReasonCode::ReduceOnly => "reduce_only",
             ReasonCode::KillSwitch => "kill_switch",
             ReasonCode::InvalidQuantity => "invalid_quantity",

@@ -129,13 +129,39 @@ fn connector(
         scope: v
             .client_id_scope
             .clone()
-            .unwrap_or_else(|| format!("run-{}", now_ns())),
+            .unwrap_or_else(|| default_scope(cfg)),
         reconcile_every: Duration::from_secs(v.reconcile_secs),
         breaker_failures: v.breaker_failures,
         breaker_open_ms: v.breaker_open_secs * 1_000,
         poll_wait: Duration::from_millis(5),
         spin: Duration::from_micros(v.spin_us),
     }
+}
+
+/// The client-order-id scope when the config names none. With a journal,
+/// one per data directory (kept in `<data_dir>/client_id_scope`): order
+/// ids continue across restarts, so ids stay unique, and a restarted host
+/// finds the orders it sent before under the same client ids. Without
+/// one, a new scope per run (ids start again at 1).
+fn default_scope(cfg: &NodeConfig) -> String {
+    let fresh = format!("run-{}", now_ns());
+    if cfg.journal.is_none() {
+        return fresh;
+    }
+    let file = cfg.data_dir.join("client_id_scope");
+    if let Ok(text) = std::fs::read_to_string(&file)
+        && !text.trim().is_empty()
+    {
+        return text.trim().to_string();
+    }
+    let kept = std::fs::create_dir_all(&cfg.data_dir).and_then(|()| std::fs::write(&file, &fresh));
+    if let Err(e) = kept {
+        tracing::warn!(
+            "cannot keep the client-id scope in `{}` ({e}): a restart will not find this run's orders by client id",
+            file.display()
+        );
+    }
+    fresh
 }
 
 /// The simulated exchange on 127.0.0.1 (a free port), and the connector

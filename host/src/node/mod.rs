@@ -23,6 +23,7 @@
 //!   deploy, rollback).
 //! - `deploy`: every agent call through its versions; deploy events.
 //! - `supervisor`: quarantine of agents that fault too often; health.
+//! - [`snapshot`]: the node's state, taken and put back across a restart.
 
 mod amend;
 pub mod approval;
@@ -33,6 +34,7 @@ pub mod operator;
 pub mod record;
 mod risk_stage;
 pub mod run;
+pub mod snapshot;
 pub mod stats;
 mod stops;
 mod supervisor;
@@ -153,6 +155,8 @@ pub struct Node {
     /// Intents waiting for a person, by approval id.
     pending_approvals: BTreeMap<u64, approval::PendingApproval>,
     supervisor: crate::config::SupervisorPolicy,
+    /// Stopping: new orders are refused (see `Operation::Stopping`).
+    stopping: bool,
     runtime: Arc<Runtime>,
 }
 
@@ -164,6 +168,22 @@ impl Node {
     /// When an agent cannot be loaded or started, or the data directory
     /// cannot be written; the message names the agent and what to do.
     pub fn new(cfg: &NodeConfig, venue: Box<dyn Venue>) -> anyhow::Result<Self> {
+        Self::start(cfg, venue, None)
+    }
+
+    /// As [`Node::new`], carrying on from `from` (a restarted host's
+    /// recovered state, or a replayed session's recorded one): agents,
+    /// orders, account and trading state are put back, the state is
+    /// journaled with the session, and the venue is given the open orders
+    /// to reconcile. What could not be put back is logged.
+    ///
+    /// # Errors
+    /// As [`Node::new`].
+    pub fn start(
+        cfg: &NodeConfig,
+        venue: Box<dyn Venue>,
+        from: Option<&snapshot::NodeState>,
+    ) -> anyhow::Result<Self> {
         let runtime = Arc::new(
             Runtime::new(cfg.runtime.clone())
                 .map_err(anyhow::Error::from)
@@ -282,7 +302,7 @@ impl Node {
             None => BTreeMap::new(),
         };
         if let (Some(rec), Some(store)) = (&recorder, &artifacts) {
-            record::open_session(rec, store, cfg, venue.name(), &ran, &order_ids)?;
+            record::open_session(rec, store, cfg, venue.name(), &ran, &order_ids, from)?;
         }
         drop(ran);
         let venue: Box<dyn Venue> = match &recorder {
@@ -305,7 +325,7 @@ impl Node {
         }
         let mut oms = Oms::new(portfolio);
         oms.continue_ids(&order_ids);
-        Ok(Self {
+        let mut node = Self {
             agents,
             by_name,
             required_risk,
@@ -351,14 +371,42 @@ impl Node {
             on_probation: 0,
             pending_approvals: BTreeMap::new(),
             supervisor: cfg.supervisor.clone(),
+            stopping: false,
             runtime,
-        })
+        };
+        if let Some(state) = from {
+            node.apply_state(state);
+            node.resume_venue();
+        }
+        Ok(node)
     }
 
     /// Number client order ids after `used` (a replay starts where the
     /// recorded node started; a journaled node does this itself).
     pub fn continue_order_ids(&mut self, used: &BTreeMap<String, u64>) {
         self.oms.continue_ids(used);
+    }
+
+    /// Write orders and events to `store` from now on (crash recovery
+    /// rewrites the stopped host's last events into its own store).
+    pub(crate) fn set_store(&mut self, store: Store) {
+        self.store = store;
+    }
+
+    /// Orders whose outcome is still on its way: sent and not answered,
+    /// or answered but bound to finish at once (market, IOC, FOK) and not
+    /// finished yet. A resting limit order is not awaited: it may rest
+    /// for days.
+    pub fn awaiting_answers(&self) -> usize {
+        use crate::model::{OrderType, TimeInForce};
+        self.oms
+            .open_orders()
+            .filter(|o| {
+                o.state == crate::oms::OrderState::Submitted
+                    || o.intent.order_type == OrderType::Market
+                    || matches!(o.intent.time_in_force, TimeInForce::Ioc | TimeInForce::Fok)
+            })
+            .count()
     }
 
     /// Counters, for a status printer on another thread.
@@ -930,6 +978,12 @@ impl Node {
         intent: &mut OrderIntent,
         trace: u64,
     ) -> Result<(), Refusal> {
+        if self.stopping {
+            return Err(Refusal::host(
+                ReasonCode::HostStopping,
+                "the host is stopping: only the answers to orders already sent are awaited",
+            ));
+        }
         let position = self.oms.portfolio.position(&intent.symbol).quantity;
         self.trading
             .admits(intent.side, intent.quantity, position)?;
@@ -1153,6 +1207,16 @@ impl Node {
                 0.0
             },
         }
+    }
+
+    /// Stop cleanly: the journal records that the session ended here (a
+    /// session without that record was cut short), and everything is
+    /// written and synced.
+    pub fn close(&mut self) {
+        if let Some(r) = &self.recorder {
+            r.append(record::kind::END, self.now, &[]);
+        }
+        self.flush();
     }
 
     /// Flush files before exit: dead letters, and the journal synced to

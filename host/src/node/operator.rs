@@ -31,6 +31,9 @@ pub enum Operation {
     DlqReplay(ReplaySelection),
     /// Compare orders and balances with the venue now (`floor reconcile`).
     Reconcile,
+    /// The host is stopping: refuse new orders from here on, while the
+    /// answers to orders already sent come in (`floor run`'s clean stop).
+    Stopping,
     /// Swap in a version prepared off the node's thread (`floor deploy`).
     #[serde(skip)]
     Deploy(Box<Candidate>),
@@ -117,6 +120,10 @@ impl Node {
         self.record_operation(&op);
         match op {
             Operation::Status => Ok(self.status()),
+            Operation::Stopping => {
+                self.stopping = true;
+                Ok(json!({"stopping": true, "awaiting_answers": self.awaiting_answers()}))
+            }
             Operation::Reconcile => {
                 self.reconcile_venue();
                 Ok(

@@ -29,13 +29,15 @@
 //! | 8 | an order about to leave for the venue (an output) | JSON `VenueOrder` |
 //! | 9 | a cancel about to leave for the venue (an output) | the order id |
 //! | 10 | the venue refused a cancel (no such open order) | the order id |
+//! | 11 | the node stopped cleanly (a session without one was cut short: a crash, `kill -9`) | empty |
 //!
 //! Orders and cancels are the node's outputs to the world; they are on
 //! record before they leave, so `floor replay` can check that the same
 //! inputs through the same agent versions send exactly the same orders.
 //! A session record opens every start of a node (a restart appends a new
-//! one): the config text and each agent's artifact hash, whose bytes the
-//! node keeps in `<data_dir>/artifacts/`.
+//! one): the config text, each agent's artifact hash, whose bytes the
+//! node keeps in `<data_dir>/artifacts/`, and after a recovery the state
+//! the node carried on from.
 //!
 //! Market data, the bulk of the journal, is postcard (compact, fast);
 //! the rest is JSON, whose self-describing form the order types' tagged
@@ -70,6 +72,8 @@ pub mod kind {
     pub const CANCEL: u8 = 9;
     /// A cancel the venue refused.
     pub const CANCEL_REFUSED: u8 = 10;
+    /// The node stopped cleanly.
+    pub const END: u8 = 11;
 
     /// A name for people (`floor journal`).
     pub fn name(kind: u8) -> &'static str {
@@ -84,6 +88,7 @@ pub mod kind {
             SUBMIT => "submit",
             CANCEL => "cancel",
             CANCEL_REFUSED => "cancel_refused",
+            END => "end",
             _ => "unknown",
         }
     }
@@ -109,6 +114,11 @@ pub struct SessionStart {
     /// node numbers its orders after them.
     #[serde(default)]
     pub order_ids: std::collections::BTreeMap<String, u64>,
+    /// The state the node carried on from (a restart that recovered the
+    /// last one's); none for a fresh start. In the session record itself,
+    /// so no torn tail can separate the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<super::snapshot::NodeState>,
 }
 
 /// An agent and the hash of the artifact it runs.
@@ -322,13 +332,20 @@ impl Venue for RecordingVenue {
         reports
     }
 
+    fn resume(&mut self, open: &[crate::venue::ResumedOrder], now: Nanos) -> Vec<ExecutionReport> {
+        let reports = self.inner.resume(open, now);
+        self.reports(now, &reports);
+        reports
+    }
+
     fn reconcile(&mut self) {
         self.inner.reconcile();
     }
 }
 
 /// Keep every agent's artifact and journal the start of a session (its
-/// config and the versions), committed before any input.
+/// config and the versions, and the state it starts from after a
+/// restart), committed before any input.
 ///
 /// # Errors
 /// When an artifact cannot be kept or the journal cannot be written: a
@@ -340,6 +357,7 @@ pub fn open_session(
     venue: &str,
     ran: &[(String, String, Vec<u8>)],
     order_ids: &std::collections::BTreeMap<String, u64>,
+    from: Option<&super::snapshot::NodeState>,
 ) -> anyhow::Result<()> {
     let mut agents = Vec::with_capacity(ran.len());
     for (name, sha256, bytes) in ran {
@@ -358,6 +376,7 @@ pub fn open_session(
         agents,
         wall_ns,
         order_ids: order_ids.clone(),
+        state: from.cloned(),
     };
     rec.append_json(kind::SESSION, wall_ns, &start);
     rec.commit()

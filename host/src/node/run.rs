@@ -60,9 +60,41 @@ pub fn run(
             }
         }
         if !node.step() {
+            return finish(node, start);
+        }
+    }
+    settle(node);
+    finish(node, start)
+}
+
+/// How long a stopping host waits for the answers to orders it sent.
+const SETTLE_WITHIN: Duration = Duration::from_secs(5);
+
+/// A clean stop leaves no order in doubt: with orders still unanswered,
+/// refuse new ones (journaled, so a replay does the same) and keep taking
+/// the venue's reports until every order is answered or
+/// [`SETTLE_WITHIN`] has passed. What is still open is then the next
+/// start's to reconcile.
+fn settle(node: &mut Node) {
+    if node.awaiting_answers() == 0 {
+        return;
+    }
+    let _ = node.operate(crate::node::operator::Operation::Stopping);
+    let since = Instant::now();
+    while node.awaiting_answers() > 0 && since.elapsed() < SETTLE_WITHIN {
+        if !node.step() {
             break;
         }
     }
-    node.flush();
+    let left = node.awaiting_answers();
+    if left > 0 {
+        tracing::warn!(
+            "stopping with {left} order(s) still unanswered after {SETTLE_WITHIN:?}: the next start on this data directory reconciles them with the venue"
+        );
+    }
+}
+
+fn finish(node: &mut Node, start: Instant) -> Summary {
+    node.close();
     node.summary(start.elapsed().as_secs_f64())
 }

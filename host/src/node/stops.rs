@@ -78,21 +78,11 @@ impl Node {
     /// Create the order for `agent` and send it to the venue; apply what the
     /// venue answers at once.
     pub(super) fn send_to_venue(&mut self, agent: &str, intent: OrderIntent, trace: u64) {
-        let order = VenueOrder {
-            order_id: String::new(),
-            symbol: intent.symbol.clone(),
-            side: intent.side,
-            order_type: intent.order_type,
-            quantity: intent.quantity,
-            limit_price: intent.limit_price,
-            time_in_force: intent.time_in_force,
-        };
-        let order_id = self.oms.create(agent, intent);
+        let order_id = self.oms.create(agent, intent.clone());
+        let order = VenueOrder::from_intent(order_id.clone(), &intent);
         self.track_order(&order_id);
         Stats::bump(&self.stats.orders);
-        let reports = self
-            .venue
-            .submit(VenueOrder { order_id, ..order }, self.now);
+        let reports = self.venue.submit(order, self.now);
         for r in reports {
             self.on_execution(&r, trace);
         }

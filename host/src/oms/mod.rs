@@ -5,13 +5,16 @@
 //! - [`portfolio`]: [`Portfolio`], positions, cash, PnL.
 //! - [`state`]: the order state machine.
 //! - [`stops`]: [`Stops`], protective stops held for filled orders.
+//! - [`snapshot`]: [`OmsState`], all of it as a restarted host needs it.
 
 pub mod orders;
 pub mod portfolio;
+pub mod snapshot;
 pub mod state;
 pub mod stops;
 
 pub use orders::{Oms, OmsError, Order, Replacement};
 pub use portfolio::{Equity, Portfolio};
+pub use snapshot::{OmsState, PortfolioState};
 pub use state::{InvalidTransition, OrderState};
 pub use stops::{Stop, Stops};

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use crate::model::{ExecutionReport, OrderEvent, OrderIntent, OrderStatus};
 
 use super::state::{Applied, InvalidTransition, OrderState};
-use super::{Portfolio, Stops};
+use super::{Portfolio, Stop, Stops};
 
 /// An order the host created.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     /// Host-assigned id.
     pub id: String,
@@ -35,7 +35,7 @@ pub struct Order {
 
 /// A replace asked for: the new order's quantity (in all, including what
 /// the old one filled) and limit price.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Replacement {
     /// Total quantity wanted; the new order is for this less what the old
     /// one filled.
@@ -129,6 +129,36 @@ impl Oms {
     /// Orders not yet final.
     pub fn open_orders(&self) -> impl Iterator<Item = &Order> {
         self.orders.values().filter(|o| !o.state.is_final())
+    }
+
+    /// Everything a restarted host needs (see [`super::snapshot`]).
+    pub fn state(&self) -> super::OmsState {
+        let mut open: Vec<Order> = self.open_orders().cloned().collect();
+        open.sort_by(|a, b| a.id.cmp(&b.id));
+        // Stable: within a symbol, stops keep the order they were armed in.
+        let mut stops: Vec<Stop> = self.stops.all().cloned().collect();
+        stops.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        super::OmsState {
+            open,
+            counters: self.counters.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            late_fills: self.late_fills,
+            portfolio: self.portfolio.state(),
+            stops,
+        }
+    }
+
+    /// Put back `state` (from [`Oms::state`]): its open orders, id
+    /// counters (never lowered), account and stops replace what is here.
+    pub fn restore(&mut self, state: &super::OmsState) {
+        self.orders = state
+            .open
+            .iter()
+            .map(|o| (o.id.clone(), o.clone()))
+            .collect();
+        self.continue_ids(&state.counters);
+        self.late_fills = state.late_fills;
+        self.portfolio.restore(&state.portfolio);
+        self.stops = Stops::from_armed(state.stops.iter().cloned());
     }
 
     /// Fills applied after their order was cancelled or expired.

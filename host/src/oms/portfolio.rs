@@ -90,6 +90,29 @@ impl Portfolio {
         }
     }
 
+    /// Positions, balances, marks and the equity record (see
+    /// [`super::snapshot`]).
+    pub fn state(&self) -> super::PortfolioState {
+        super::PortfolioState {
+            positions: self.positions.clone(),
+            balances: self.balances.clone(),
+            marks: self.marks.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            fees: self.fees,
+            peak_equity: self.peak_equity,
+            max_drawdown: self.max_drawdown,
+        }
+    }
+
+    /// Put back `state`; the symbols' assets stay as configured.
+    pub fn restore(&mut self, state: &super::PortfolioState) {
+        self.positions.clone_from(&state.positions);
+        self.balances.clone_from(&state.balances);
+        self.marks = state.marks.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.fees = state.fees;
+        self.peak_equity = state.peak_equity;
+        self.max_drawdown = state.max_drawdown;
+    }
+
     /// Equity: quote-asset balances as they are, base-asset balances at the
     /// mark of their symbol (one quote currency is assumed: a book across
     /// several quote assets adds them up unconverted). Assets without a mark

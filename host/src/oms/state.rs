@@ -24,7 +24,7 @@
 use crate::model::OrderStatus;
 
 /// Where an order stands, as the host tracks it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OrderState {
     /// Sent to the venue; no answer yet.
     Submitted,

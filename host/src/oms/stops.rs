@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::model::Side;
 
 /// One armed stop.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Stop {
     /// The filled order that asked for it.
     pub origin: String,
@@ -54,6 +54,16 @@ pub struct Stops {
 }
 
 impl Stops {
+    /// Stops armed before (a snapshot's, in the order [`Stops::all`] gave
+    /// them).
+    pub fn from_armed(stops: impl IntoIterator<Item = Stop>) -> Self {
+        let mut by_symbol: HashMap<String, Vec<Stop>> = HashMap::new();
+        for s in stops {
+            by_symbol.entry(s.symbol.clone()).or_default().push(s);
+        }
+        Self { by_symbol }
+    }
+
     /// A fill of `quantity` of order `origin` (`side`, by `agent`) whose
     /// intent asked for a stop at `price`: the stop covers that much more.
     pub fn on_fill(

@@ -26,6 +26,7 @@
 //! seeded, floats are NaN-canonicalised and relaxed SIMD is deterministic
 //! (see `runtime::engine`).
 
+pub mod recover;
 pub mod session;
 pub mod tape;
 pub mod whatif;
@@ -36,6 +37,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::config::NodeConfig;
 use crate::deploy::{Artifacts, DeployRequest};
 use crate::node::Node;
 use crate::node::operator::Operation;
@@ -70,6 +72,12 @@ pub struct SessionReport {
     pub digest: String,
     /// The first difference, if any.
     pub divergence: Option<Divergence>,
+    /// The session was cut short (no clean stop on record): what its last
+    /// input caused past the end of the record is not compared.
+    pub cut_short: bool,
+    /// Orders the replay decided past the end of a cut-short session:
+    /// the recorded node died before sending them.
+    pub unsent: u64,
 }
 
 /// Where a replay keeps what it needs besides the journal.
@@ -94,11 +102,15 @@ pub fn replay_session(
 ) -> anyhow::Result<SessionReport> {
     let start = &session.start;
     let dir = ws.work_dir.join(format!("session-{}", session.seq));
-    let cfg = session::config_for(start, &recorded.artifacts, &dir, &ws.cache_dir, &[])?;
-    let tape = Tape::new(session.records.clone());
-    let mut node = Node::new(&cfg, Box::new(TapeVenue::new(&start.venue, tape.clone())))
-        .context("cannot rebuild the recorded node")?;
-    node.continue_order_ids(&start.order_ids);
+    let cfg = session::config_for(start, &recorded.artifacts, &dir, Some(&ws.cache_dir), &[])?;
+    // A session cut short may end mid-input: orders past its end never
+    // left, so they are counted, not a divergence.
+    let tape = if session.closed {
+        Tape::new(session.records.clone())
+    } else {
+        Tape::recovering(session.records.clone())
+    };
+    let mut node = rebuild(session, cfg, &tape)?;
     let running: Vec<AgentVersion> = node
         .summary(0.0)
         .agents
@@ -114,52 +126,7 @@ pub fn replay_session(
         start.agents
     );
     node.tap(crate::model::TopicPattern::parse("#").expect("`#` is a valid pattern"));
-    let mut messages = 0u64;
-    loop {
-        let next = {
-            let t = lock(&tape);
-            t.peek().map(|e| (e.kind, e.time, e.seq))
-        };
-        let Some((k, time, seq)) = next else { break };
-        if to.is_some_and(|to| time > to) {
-            break;
-        }
-        match k {
-            kind::MARKET | kind::VENUE | kind::IDLE => {
-                node.step();
-            }
-            kind::INJECTED => {
-                let event = {
-                    let mut t = lock(&tape);
-                    let e = t.peek().expect("peeked");
-                    let m = decode_market(&e.payload)
-                        .with_context(|| format!("journal record {seq} is not market data"))?;
-                    t.advance();
-                    m
-                };
-                node.inject(event, time);
-            }
-            kind::OPERATION => {
-                let payload = {
-                    let mut t = lock(&tape);
-                    let p = t.peek().expect("peeked").payload.clone();
-                    t.advance();
-                    p
-                };
-                operate(&mut node, &recorded.artifacts, &payload)
-                    .with_context(|| format!("replaying the operator command in record {seq}"))?;
-            }
-            _ => lock(&tape).diverge("nothing: it did not send this".into()),
-        }
-        let tapped = node.take_tapped();
-        if !tapped.is_empty() {
-            messages += tapped.len() as u64;
-            let mut t = lock(&tape);
-            for env in tapped {
-                t.fold(0, &postcard::to_stdvec(&*env).unwrap_or_default());
-            }
-        }
-    }
+    let messages = drive(&mut node, &tape, &recorded.artifacts, to)?;
     node.flush();
     let t = lock(&tape);
     Ok(SessionReport {
@@ -174,7 +141,77 @@ pub fn replay_session(
         messages,
         digest: t.digest_hex(),
         divergence: t.divergence().cloned(),
+        cut_short: !session.closed,
+        unsent: t.unsent,
     })
+}
+
+/// The node `session` ran, built from `cfg` on `tape`, from the state the
+/// session started from.
+fn rebuild(session: &Session, cfg: NodeConfig, tape: &Arc<Mutex<Tape>>) -> anyhow::Result<Node> {
+    let venue = Box::new(TapeVenue::new(&session.start.venue, tape.clone()));
+    let mut node = Node::start(&cfg, venue, session.state.as_ref())
+        .context("cannot rebuild the recorded node")?;
+    node.continue_order_ids(&session.start.order_ids);
+    Ok(node)
+}
+
+/// Feed `tape`'s inputs to `node` (up to event time `to`) until the tape
+/// ends or diverges; the messages the node published (when tapped) are
+/// folded into the tape's digest. Returns how many there were.
+fn drive(
+    node: &mut Node,
+    tape: &Arc<Mutex<Tape>>,
+    artifacts: &Artifacts,
+    to: Option<u64>,
+) -> anyhow::Result<u64> {
+    let mut messages = 0u64;
+    loop {
+        let next = {
+            let t = lock(tape);
+            t.peek().map(|e| (e.kind, e.time, e.seq))
+        };
+        let Some((k, time, seq)) = next else { break };
+        if to.is_some_and(|to| time > to) {
+            break;
+        }
+        match k {
+            kind::MARKET | kind::VENUE | kind::IDLE => {
+                node.step();
+            }
+            kind::INJECTED => {
+                let event = {
+                    let mut t = lock(tape);
+                    let e = t.peek().expect("peeked");
+                    let m = decode_market(&e.payload)
+                        .with_context(|| format!("journal record {seq} is not market data"))?;
+                    t.advance();
+                    m
+                };
+                node.inject(event, time);
+            }
+            kind::OPERATION => {
+                let payload = {
+                    let mut t = lock(tape);
+                    let p = t.peek().expect("peeked").payload.clone();
+                    t.advance();
+                    p
+                };
+                operate(node, artifacts, &payload)
+                    .with_context(|| format!("replaying the operator command in record {seq}"))?;
+            }
+            _ => lock(tape).diverge("nothing: it did not send this".into()),
+        }
+        let tapped = node.take_tapped();
+        if !tapped.is_empty() {
+            messages += tapped.len() as u64;
+            let mut t = lock(tape);
+            for env in tapped {
+                t.fold(0, &postcard::to_stdvec(&*env).unwrap_or_default());
+            }
+        }
+    }
+    Ok(messages)
 }
 
 fn lock(tape: &Arc<Mutex<Tape>>) -> std::sync::MutexGuard<'_, Tape> {

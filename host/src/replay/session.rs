@@ -2,7 +2,8 @@
 //!
 //! Every start of a node opens a session with a [`SessionStart`] record:
 //! the config text, the directory its paths resolved against, the venue's
-//! name and each agent's artifact hash. Everything up to the next session
+//! name, each agent's artifact hash and, after a recovery, the
+//! [`NodeState`] the node carried on from. Everything up to the next session
 //! record is that node's inputs and outputs. Rebuilding the node means
 //! parsing the same text against the same directory, pointing each agent
 //! at its artifact as kept in `<data_dir>/artifacts/` (by hash, checked),
@@ -17,6 +18,7 @@ use crate::config::NodeConfig;
 use crate::deploy::Artifacts;
 use crate::journal::{Entry, reader};
 use crate::node::record::{SessionStart, kind};
+use crate::node::snapshot::NodeState;
 
 /// One start of a node and what followed it.
 #[derive(Debug)]
@@ -25,8 +27,26 @@ pub struct Session {
     pub seq: u64,
     /// What the node started with.
     pub start: SessionStart,
-    /// Every record after the session record, up to the next one.
+    /// The state it carried on from (a restart), if any.
+    pub state: Option<NodeState>,
+    /// Every record after the session record, up to the next one (and
+    /// before its end record).
     pub records: Vec<Entry>,
+    /// Whether the node stopped cleanly (an end record closes the
+    /// session); otherwise it was cut short — a crash, `kill -9` — and the
+    /// record may end in the middle of what its last input caused.
+    pub closed: bool,
+}
+
+impl Session {
+    /// Note a record of this session.
+    fn push(&mut self, e: Entry) {
+        if e.kind == kind::END {
+            self.closed = true;
+        } else if !self.closed {
+            self.records.push(e);
+        }
+    }
 }
 
 /// What a data directory's journal holds, split into sessions.
@@ -67,16 +87,19 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Recorded> {
     let mut orphans = 0;
     for e in scan.entries {
         if e.kind == kind::SESSION {
-            let start: SessionStart = serde_json::from_slice(&e.payload).with_context(|| {
-                format!("journal record {} (a session start) is not readable", e.seq)
-            })?;
+            let mut start: SessionStart =
+                serde_json::from_slice(&e.payload).with_context(|| {
+                    format!("journal record {} (a session start) is not readable", e.seq)
+                })?;
             sessions.push(Session {
                 seq: e.seq,
+                state: start.state.take(),
                 start,
                 records: Vec::new(),
+                closed: false,
             });
         } else if let Some(s) = sessions.last_mut() {
-            s.records.push(e);
+            s.push(e);
         } else {
             orphans += 1;
         }
@@ -92,7 +115,8 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Recorded> {
 /// The config `start` ran with, rebuilt: agents from `artifacts` (each
 /// checked against its hash) unless `candidates` names another file for
 /// it, no journal, no admin API, results written under `work_dir`, and
-/// compiled components cached under `cache_dir`.
+/// compiled components cached under `cache_dir` (none: where the recorded
+/// config cached them).
 ///
 /// # Errors
 /// When the config no longer parses where it was read (a key file of
@@ -102,7 +126,7 @@ pub fn config_for(
     start: &SessionStart,
     artifacts: &Artifacts,
     work_dir: &Path,
-    cache_dir: &Path,
+    cache_dir: Option<&Path>,
     candidates: &[(String, PathBuf)],
 ) -> anyhow::Result<NodeConfig> {
     let origin = &start.config;
@@ -140,7 +164,9 @@ pub fn config_for(
         );
     }
     cfg.data_dir = work_dir.to_path_buf();
-    cfg.cache_dir = cache_dir.to_path_buf();
+    if let Some(dir) = cache_dir {
+        cfg.cache_dir = dir.to_path_buf();
+    }
     cfg.journal = None;
     cfg.admin.enabled = false;
     cfg.source = None;

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::journal::Entry;
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
 use crate::node::record::{decode_market, kind};
-use crate::venue::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
+use crate::venue::{Polled, ResumedOrder, Venue, VenueError, VenueEvent, VenueOrder};
 
 /// Where the replay first did something the record did not.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,6 +41,12 @@ pub struct Tape {
     /// Cancels sent.
     pub cancels: u64,
     digest: Sha256,
+    /// Recovering a crashed host: an order past the end of the record
+    /// never left (orders are journaled before they go), so it is
+    /// answered as not sent instead of diverging.
+    recovering: bool,
+    /// Orders the crashed host decided but never sent.
+    pub unsent: u64,
 }
 
 /// One record, said for people: its kind and content.
@@ -75,7 +81,21 @@ impl Tape {
             orders: 0,
             cancels: 0,
             digest: Sha256::new(),
+            recovering: false,
+            unsent: 0,
         }))
+    }
+
+    /// A tape for recovering a crashed host (see [`Tape::unsent`]).
+    pub fn recovering(records: Vec<Entry>) -> Arc<Mutex<Tape>> {
+        let tape = Tape::new(records);
+        tape.lock().expect("a new lock").recovering = true;
+        tape
+    }
+
+    /// Whether every record has been taken (and nothing diverged).
+    pub fn at_end(&self) -> bool {
+        self.divergence.is_none() && self.pos == self.records.len()
     }
 
     /// The next record, unless the replay has diverged.
@@ -240,6 +260,21 @@ impl Venue for TapeVenue {
     fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {
         let bytes = serde_json::to_vec(&order).unwrap_or_default();
         let mut tape = self.tape();
+        if tape.recovering && tape.at_end() {
+            tape.unsent += 1;
+            return vec![ExecutionReport {
+                order_id: order.order_id,
+                status: crate::model::OrderStatus::Rejected {
+                    reason:
+                        "not_sent: the host stopped before this order left; the venue never saw it"
+                            .into(),
+                },
+                last_quantity: 0.0,
+                last_price: 0.0,
+                fee: 0.0,
+                fee_base: 0.0,
+            }];
+        }
         if tape.expect(kind::SUBMIT, &bytes, || {
             format!("order {}", String::from_utf8_lossy(&bytes))
         }) {
@@ -252,6 +287,11 @@ impl Venue for TapeVenue {
 
     fn cancel(&mut self, order_id: &str, _now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
         let mut tape = self.tape();
+        if tape.recovering && tape.at_end() {
+            // Never sent: the order stays open at the venue, which the
+            // restarted host reconciles.
+            return Err(VenueError::UnknownOrder(order_id.to_string()));
+        }
         if !tape.expect(kind::CANCEL, order_id.as_bytes(), || {
             format!("cancel of {order_id}")
         }) {
@@ -268,6 +308,10 @@ impl Venue for TapeVenue {
     }
 
     fn observe(&mut self, _event: &MarketEvent, _now: Nanos) -> Vec<ExecutionReport> {
+        self.tape().reports()
+    }
+
+    fn resume(&mut self, _open: &[ResumedOrder], _now: Nanos) -> Vec<ExecutionReport> {
         self.tape().reports()
     }
 }

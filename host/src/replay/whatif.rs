@@ -163,7 +163,7 @@ fn paper_run(
         &session.start,
         &recorded.artifacts,
         &dir,
-        &ws.cache_dir,
+        Some(&ws.cache_dir),
         candidates,
     )?;
     cfg.trust.dev |= dev;
@@ -176,7 +176,7 @@ fn paper_run(
         tape: tape.clone(),
         placed: placed.clone(),
     };
-    let mut node = Node::new(&cfg, Box::new(venue))
+    let mut node = Node::start(&cfg, Box::new(venue), session.state.as_ref())
         .with_context(|| format!("cannot build the {label} node"))?;
     node.continue_order_ids(&session.start.order_ids);
     let mut inputs = 0u64;

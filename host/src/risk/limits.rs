@@ -113,6 +113,17 @@ impl HardLimits {
         }
     }
 
+    /// The start-of-day baseline (day number, PnL then), for a snapshot:
+    /// a restart the same day must not forget the day's losses.
+    pub fn day(&self) -> Option<(u64, f64)> {
+        self.day
+    }
+
+    /// Put back a baseline from [`HardLimits::day`].
+    pub fn set_day(&mut self, day: Option<(u64, f64)>) {
+        self.day = day;
+    }
+
     /// Settings in force.
     pub fn config(&self) -> &LimitsConfig {
         &self.cfg

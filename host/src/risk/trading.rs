@@ -71,7 +71,7 @@ pub struct TradingChange {
 }
 
 /// The current state and how it got there.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TradingState {
     mode: TradingMode,
     last: Option<TradingChange>,

@@ -79,6 +79,8 @@ pub struct Store {
     thread: Option<JoinHandle<()>>,
     errors: Arc<AtomicU64>,
     path: PathBuf,
+    /// Write order rows only (see [`Store::orders_only`]).
+    orders_only: bool,
 }
 
 /// Why the store could not open.
@@ -114,11 +116,25 @@ impl Store {
             thread: Some(thread),
             errors,
             path: path.to_path_buf(),
+            orders_only: false,
         })
+    }
+
+    /// Keep only order rows (orders and their events, which are written
+    /// once however often they come): crash recovery rewrites a stopped
+    /// host's last events, and its dead letters and audit lines, which
+    /// have no such identity, are not written twice.
+    #[must_use]
+    pub fn orders_only(mut self) -> Store {
+        self.orders_only = true;
+        self
     }
 
     /// Queue a row; never blocks.
     pub fn record(&self, row: Row) {
+        if self.orders_only && matches!(row, Row::DeadLetter { .. } | Row::Audit { .. }) {
+            return;
+        }
         if let Some(tx) = &self.tx
             && tx.send(row).is_err()
         {
@@ -225,7 +241,7 @@ fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
                 at,
             ])?;
             tx.prepare_cached(
-                "INSERT INTO order_events (order_id, event_ns, trace_id, status, reason,
+                "INSERT OR IGNORE INTO order_events (order_id, event_ns, trace_id, status, reason,
                      last_quantity, last_price, cumulative_quantity, leaves_quantity, fee)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?

@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS order_events (
     fee                 REAL NOT NULL      -- quote asset
 );
 CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (order_id, id);
+-- An event is a fact about an order (its status once so much had filled)
+-- and is written once, whoever writes it and when: crash recovery
+-- rewrites the last session's events (the crashed host's writes are
+-- batched), and reconciliation may find again a fill whose report the
+-- crashed host had written here but not yet journaled.
+CREATE UNIQUE INDEX IF NOT EXISTS order_events_once
+    ON order_events (order_id, status, cumulative_quantity);
 
 -- Fills: the order events that moved money.
 CREATE VIEW IF NOT EXISTS fills AS

@@ -14,7 +14,9 @@ pub mod sim;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ExecutionReport, MarketEvent, Nanos, OrderType, Side, TimeInForce};
+use crate::model::{
+    ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, OrderType, Side, TimeInForce,
+};
 
 /// An order as sent to a venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +35,33 @@ pub struct VenueOrder {
     pub limit_price: Option<f64>,
     /// Time in force.
     pub time_in_force: TimeInForce,
+}
+
+impl VenueOrder {
+    /// The order for `intent`, sent as `order_id`.
+    pub fn from_intent(order_id: String, intent: &OrderIntent) -> Self {
+        Self {
+            order_id,
+            symbol: intent.symbol.clone(),
+            side: intent.side,
+            order_type: intent.order_type,
+            quantity: intent.quantity,
+            limit_price: intent.limit_price,
+            time_in_force: intent.time_in_force,
+        }
+    }
+}
+
+/// An order a restarted host still holds open: sent by the host before it
+/// stopped, not known to be final.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumedOrder {
+    /// The order as it was sent.
+    pub order: VenueOrder,
+    /// Filled, as far as the host knows.
+    pub filled: f64,
+    /// Whether the venue had acknowledged it.
+    pub accepted: bool,
 }
 
 /// Something a venue reports, at an event time.
@@ -101,6 +130,24 @@ pub trait Venue: Send {
     /// benchmark). A simulated venue takes it as its new touch and returns
     /// the fills it causes; a live venue ignores it.
     fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport>;
+
+    /// The orders a restarted host holds open (from its snapshot). A
+    /// venue that outlived the host takes them back and reconciles them:
+    /// fills and final states from while the host was down arrive through
+    /// `poll`, each once. One that did not outlive it (in-process) lost
+    /// them with the host, and reports each as expired.
+    fn resume(&mut self, open: &[ResumedOrder], _now: Nanos) -> Vec<ExecutionReport> {
+        open.iter()
+            .map(|o| ExecutionReport {
+                order_id: o.order.order_id.clone(),
+                status: OrderStatus::Expired,
+                last_quantity: 0.0,
+                last_price: 0.0,
+                fee: 0.0,
+                fee_base: 0.0,
+            })
+            .collect()
+    }
 
     /// Compare our orders and the account with the venue now (an
     /// operator's doubt, a test); what differs arrives later through

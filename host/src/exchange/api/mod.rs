@@ -78,7 +78,8 @@ pub struct ApiConfig {
     pub limits: Vec<RateLimit>,
     /// How long a client that ignored a 429 is banned, ms.
     pub ban_ms: u64,
-    /// Delay before each request is handled.
+    /// Round trip of each request: half before it is handled, half
+    /// before its answer leaves.
     pub latency: Duration,
     /// The market generator to run, if any.
     pub market: Option<MarketConfig>,

@@ -120,6 +120,9 @@ fn status_of(e: &ApiError) -> StatusCode {
     }
 }
 
+/// Every request, after half the configured latency (the way in); its
+/// answer leaves after the other half (the way out). A client that dies
+/// on the way out has an order it never heard of, as on a real network.
 async fn dispatch(
     State(s): State<Arc<Shared>>,
     method: Method,
@@ -127,11 +130,26 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !s.latency.is_zero() {
-        tokio::time::sleep(s.latency).await;
+    let half = s.latency / 2;
+    if !half.is_zero() {
+        tokio::time::sleep(half).await;
     }
+    let response = handle(&s, &method, &uri, &headers, &body);
+    if !half.is_zero() {
+        tokio::time::sleep(s.latency - half).await;
+    }
+    response
+}
+
+fn handle(
+    s: &Arc<Shared>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
     let path = uri.path();
-    let Some(ep) = endpoint(&method, path) else {
+    let Some(ep) = endpoint(method, path) else {
         return error(
             StatusCode::NOT_FOUND,
             &ApiError::new(
@@ -141,7 +159,7 @@ async fn dispatch(
         );
     };
     let query = uri.query().unwrap_or("");
-    let Ok(body) = std::str::from_utf8(&body) else {
+    let Ok(body) = std::str::from_utf8(body) else {
         return error(
             StatusCode::BAD_REQUEST,
             &ApiError::new(-1100, "The body is not UTF-8."),
@@ -224,7 +242,7 @@ async fn dispatch(
         account: key.map_or(0, |k| k.account),
         now,
     };
-    let result = (ep.run)(&s, &ctx);
+    let result = (ep.run)(s, &ctx);
     if let Some(Fault::ServerError {
         status,
         applied: true,

@@ -37,7 +37,7 @@ use super::tracker::{Sent, Tracker, TrackerStats, VenueFill, status_of};
 use super::user::{UserSocket, decode_report, subscribe};
 use crate::model::clock::{wall_ms, wall_ns};
 use crate::model::{ExecutionReport, Fixed, MarketEvent, Nanos, OrderStatus};
-use crate::venue::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
+use crate::venue::{Polled, ResumedOrder, Venue, VenueError, VenueEvent, VenueOrder};
 
 /// Where and how to connect.
 #[derive(Clone)]
@@ -350,6 +350,16 @@ impl Venue for BinanceVenue {
         Vec::new()
     }
 
+    fn resume(&mut self, open: &[ResumedOrder], _now: Nanos) -> Vec<ExecutionReport> {
+        for o in open {
+            let client_id = self.client_id(&o.order.order_id);
+            self.inner.tracker(|t| t.resume(&client_id, o));
+        }
+        // What happened to them while the host was down: asked now.
+        self.inner.reconcile_now.notify_one();
+        Vec::new()
+    }
+
     fn reconcile(&mut self) {
         self.inner.reconcile_now.notify_one();
     }
@@ -537,6 +547,7 @@ async fn reconcile(inner: &Inner) {
                 .await;
             match trades {
                 Ok(list) => {
+                    let mut cum = Fixed::ZERO;
                     for t in list.as_array().into_iter().flatten() {
                         let amount = |k: &str| t[k].as_str().and_then(|s| s.parse().ok());
                         let (Some(qty), Some(price), Some(commission)) =
@@ -555,7 +566,8 @@ async fn reconcile(inner: &Inner) {
                                 .unwrap_or_default()
                                 .to_string(),
                         };
-                        inner.report(inner.tracker(|tr| tr.on_fill(&client_id, &fill, true)));
+                        cum += fill.qty;
+                        inner.report(inner.tracker(|tr| tr.on_listed_fill(&client_id, &fill, cum)));
                     }
                 }
                 Err(e) => {

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{ExecutionReport, Fixed, OrderStatus};
-use crate::venue::VenueOrder;
+use crate::venue::{ResumedOrder, VenueOrder};
 
 /// How far the send of an order has got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +50,9 @@ struct Tracked {
     venue_id: Option<u64>,
     cum: Fixed,
     trades: HashSet<i64>,
+    /// Filled before a restart (the host has those fills): a listed
+    /// fill that ends at or below it is not reported again.
+    known: Fixed,
     accepted: bool,
     done: bool,
 }
@@ -121,10 +124,24 @@ impl Tracker {
                 venue_id: None,
                 cum: Fixed::ZERO,
                 trades: HashSet::new(),
+                known: Fixed::ZERO,
                 accepted: false,
                 done: false,
             },
         );
+    }
+
+    /// Track an order a restarted host still holds open, as `client_id`:
+    /// its answer is unknown here, so reconciliation asks the venue about
+    /// it, and the fills the host already has are not reported again.
+    pub fn resume(&mut self, client_id: &str, order: &ResumedOrder) {
+        self.track(client_id, &order.order);
+        if let Some(t) = self.orders.get_mut(client_id) {
+            t.sent = Sent::Unresolved;
+            t.known = Fixed::from_f64(order.filled);
+            t.cum = t.known;
+            t.accepted = order.accepted;
+        }
     }
 
     /// The send of `client_id` got this far.
@@ -187,6 +204,11 @@ impl Tracker {
             // A report proves the venue has it, whatever the REST answer.
             t.sent = Sent::Placed;
         }
+        if r.exec == "TRADE" && r.cum_qty <= t.known {
+            // The host had this fill before it restarted.
+            t.trades.insert(r.trade_id);
+            return None;
+        }
         if r.exec == "TRADE" {
             let fill = VenueFill {
                 trade_id: r.trade_id,
@@ -200,6 +222,24 @@ impl Tracker {
             let status = status_of(&r.status, &r.reason)?;
             self.on_status(&r.client_order_id.clone(), status, false)
         }
+    }
+
+    /// A fill as the venue lists it (reconciliation), with the order's
+    /// filled quantity once it is done: fills the host had before a
+    /// restart are noted, not reported again.
+    pub fn on_listed_fill(
+        &mut self,
+        client_id: &str,
+        fill: &VenueFill,
+        cum_after: Fixed,
+    ) -> Option<ExecutionReport> {
+        if let Some(t) = self.orders.get_mut(client_id)
+            && cum_after <= t.known
+        {
+            t.trades.insert(fill.trade_id);
+            return None;
+        }
+        self.on_fill(client_id, fill, true)
     }
 
     /// A fill, from either source (`recovered`: reconciliation found it).
