@@ -9,6 +9,7 @@ use floor_host::journal::read_all;
 use floor_host::model::{ExecutionReport, MarketEvent, Nanos, Quote};
 use floor_host::node::Node;
 use floor_host::node::record::kind;
+use floor_host::node::snapshot::NodeState;
 use floor_host::risk::TradingMode;
 use floor_host::venue::sim::SimVenue;
 use floor_host::venue::{Polled, Venue, VenueError, VenueOrder};
@@ -53,6 +54,11 @@ impl Venue for Witness {
 /// A node whose trend agent (fast 1, slow 2) orders on every turn of the
 /// market, over a [`Witness`].
 pub(crate) fn witnessed_node(data: &Path) -> (Node, Seen) {
+    witnessed_node_from(data, None)
+}
+
+/// [`witnessed_node`], carrying on from `from`.
+pub(crate) fn witnessed_node_from(data: &Path, from: Option<&NodeState>) -> (Node, Seen) {
     let text = format!(
         r#"{header}
 [account]
@@ -72,7 +78,7 @@ durability = "never"
         journal: data.join("journal"),
         seen: seen.clone(),
     };
-    (Node::new(&cfg, Box::new(venue)).unwrap(), seen)
+    (Node::start(&cfg, Box::new(venue), from).unwrap(), seen)
 }
 
 pub(crate) fn quote(mid: f64) -> MarketEvent {

@@ -1,4 +1,5 @@
-//! Crash recovery: `floor run` killed with SIGKILL at random points and
+//! Crash recovery: a node's state rebuilt from its journal, and `floor run`
+//! killed with SIGKILL at random points and
 //! restarted on the same data directory, trading through the Binance
 //! connector on `floor venue sim` — a separate process that outlives every
 //! host, as an exchange does, and answers slowly enough that orders are
@@ -354,4 +355,70 @@ fn twenty_kill_nines_lose_no_fill_and_send_no_order_twice() {
         "the host's BTCUSDT position {position}, the venue's BTC moved by {}",
         btc - 10.0
     );
+}
+
+#[test]
+fn a_recovered_node_has_the_state_the_dead_one_had_and_stays_halted() {
+    use floor_host::node::operator::Operation;
+    use floor_host::risk::TradingMode;
+    let data = tempfile::tempdir().unwrap();
+    let (mut node, _) = crate::journal::witnessed_node(data.path());
+    let sent = crate::journal::turn(&mut node, 1..=9);
+    assert!(sent >= 4, "the desk traded: {sent}");
+    node.operate(Operation::Trading {
+        state: TradingMode::Halted,
+        reason: "end of the test".into(),
+    })
+    .unwrap();
+    let live = node.capture();
+    // No clean stop: the node just goes, as a killed host does.
+    drop(node);
+
+    let recovered = floor_host::replay::recover::recover(data.path())
+        .unwrap()
+        .expect("a session to recover");
+    assert!(recovered.divergence.is_none());
+    assert_eq!(recovered.unsent, 0);
+    assert_eq!(
+        recovered.state, live,
+        "agents, orders, account, stops, trading state: as the dead node had them"
+    );
+    assert!(
+        recovered.state.oms.portfolio.positions["BTCUSDT"].quantity != 0.0,
+        "a position to carry: {:?}",
+        recovered.state.oms.portfolio
+    );
+
+    // Carrying on: still halted, same position, and the agent remembers
+    // its averages (its next intents are refused by the halt, not lost).
+    let (mut node, _) = crate::journal::witnessed_node_from(data.path(), Some(&recovered.state));
+    assert_eq!(node.trading().mode(), TradingMode::Halted);
+    assert_eq!(
+        node.oms().portfolio.position("BTCUSDT"),
+        recovered.state.oms.portfolio.positions["BTCUSDT"]
+    );
+    assert_eq!(
+        crate::journal::turn(&mut node, 10..=14),
+        0,
+        "halted: nothing sent"
+    );
+    let summary = node.summary(0.0);
+    assert!(
+        summary
+            .reject_reasons
+            .keys()
+            .any(|k| k.contains("trading_halted")),
+        "the agent kept trading and was refused: {:?}",
+        summary.reject_reasons
+    );
+    drop(node);
+
+    // Both sessions replay bit for bit, the second from the state it
+    // started from.
+    let out = floor_tests::floor(&["replay", data.path().to_str().unwrap(), "--json"], None);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{report:#}");
+    let sessions = report["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s["cut_short"] == true));
 }

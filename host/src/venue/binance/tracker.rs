@@ -396,6 +396,51 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_order_reports_only_the_fills_the_host_did_not_have() {
+        let mut t = Tracker::new([("BTCUSDT".to_string(), "BTC".to_string())].into());
+        let order = VenueOrder {
+            order_id: "trend-9".into(),
+            symbol: "BTCUSDT".into(),
+            side: Side::Sell,
+            order_type: OrderType::Limit,
+            quantity: 1.0,
+            limit_price: Some(100.0),
+            time_in_force: TimeInForce::Gtc,
+        };
+        t.resume(
+            "fl-9",
+            &ResumedOrder {
+                order,
+                filled: 0.4,
+                accepted: true,
+            },
+        );
+        // Unanswered as far as this connector knows: reconciliation asks.
+        assert_eq!(
+            t.to_reconcile(),
+            vec![("fl-9".into(), "BTCUSDT".into(), Sent::Unresolved, None)]
+        );
+        // The venue lists both fills; the first the host already had.
+        assert!(
+            t.on_listed_fill("fl-9", &fill(11, "0.4"), "0.4".parse().unwrap())
+                .is_none()
+        );
+        let new = t
+            .on_listed_fill("fl-9", &fill(12, "0.6"), Fixed::units(1))
+            .unwrap();
+        assert_eq!(
+            (new.status, new.last_quantity, new.order_id.as_str()),
+            (OrderStatus::Filled, 0.6, "trend-9")
+        );
+        // Listed again at the next reconciliation: nothing twice.
+        assert!(
+            t.on_listed_fill("fl-9", &fill(12, "0.6"), Fixed::units(1))
+                .is_none()
+        );
+        assert!(!t.is_open("fl-9"));
+    }
+
+    #[test]
     fn accepted_only_first_and_final_status_once() {
         let mut t = tracker();
         assert!(t.on_status("fl-1", OrderStatus::Accepted, false).is_some());
