@@ -118,3 +118,79 @@ fn bad_data_is_refused_with_its_row() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2") && err.contains("goes back"), "{err}");
 }
+
+#[test]
+fn a_sweep_backtests_every_point_and_threads_do_not_change_a_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ticks.csv");
+    fixture(&data, 6_000);
+    let sweep = [
+        "--sweep",
+        "trend.fast=4,8",
+        "--sweep",
+        "trend.slow=16,24,32",
+    ];
+    let one = run(
+        &data,
+        &dir.path().join("one.json"),
+        &[&sweep[..], &["--threads", "1"]].concat(),
+    );
+    let two = run(
+        &data,
+        &dir.path().join("two.json"),
+        &[&sweep[..], &["--threads", "2"]].concat(),
+    );
+    assert_eq!(one, two, "the same grid on 1 and 2 threads");
+    let points = one.as_array().unwrap();
+    assert_eq!(points.len(), 6, "2 × 3 points");
+    assert_eq!(points[0]["params"]["trend.fast"], "4");
+    assert_eq!(points[0]["params"]["trend.slow"], "16");
+    assert_eq!(points[5]["params"]["trend.fast"], "8");
+    assert_eq!(points[5]["params"]["trend.slow"], "32");
+    // Each point is the plain backtest of its settings: the demo's own
+    // (fast 8, slow 24) is point 4.
+    let alone = run(&data, &dir.path().join("alone.json"), &[]);
+    assert_eq!(points[4]["report"], alone, "a point is its own backtest");
+    let pnls: std::collections::BTreeSet<String> = points
+        .iter()
+        .map(|p| p["report"]["pnl"].to_string())
+        .collect();
+    assert!(pnls.len() > 1, "the settings change the outcome: {pnls:?}");
+
+    // An axis for an agent the config does not run is refused up front.
+    let out = floor_tests::floor(
+        &[
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--sweep",
+            "nosuch.fast=1,2",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no agent `nosuch`") && err.contains("trend"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_hosts_journal_is_backtest_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    floor_tests::run_synthetic_demo(run_dir.to_str().unwrap(), 3_000);
+    let journal = floor_tests::floor(&["journal", run_dir.to_str().unwrap(), "--json"], None);
+    let summary: serde_json::Value = serde_json::from_slice(&journal.stdout).unwrap();
+    let market = summary["by_kind"]["market"].as_u64().unwrap();
+    let report = run(&run_dir, &dir.path().join("r.json"), &[]);
+    assert_eq!(
+        report["events"].as_u64(),
+        Some(market),
+        "every recorded market event"
+    );
+    assert!(report["orders"].as_u64().unwrap() > 0, "{report}");
+    let again = run(&run_dir, &dir.path().join("r2.json"), &[]);
+    assert_eq!(report, again);
+}

@@ -10,12 +10,17 @@
 //! config + data) and writes its store in a temporary directory.
 //!
 //! - [`data`]: the CSV of quotes and trades.
+//! - [`recorded`]: a host's journal as data (the market `floor run` saw).
 //! - [`metrics`]: trades, PnL, Sharpe, Sortino, drawdown, exposure, turnover.
 //! - [`html`]: the report page (equity and drawdown, SVG, offline).
+//! - [`sweep`]: a grid of agent settings, one backtest per point, in
+//!   parallel.
 
 pub mod data;
 pub mod html;
 pub mod metrics;
+pub mod recorded;
+pub mod sweep;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,7 @@
-//! `floor backtest [CONFIG] --data FILE.csv`: the config's agents on
-//! historical data, as fast as the machine allows; a report in text, JSON
-//! and HTML (docs/backtest.md).
+//! `floor backtest [CONFIG] --data FILE.csv|DATA_DIR [--sweep …]`: the
+//! config's agents on historical data, as fast as the machine allows; a
+//! report in text, JSON and HTML, or a table of a parameter grid
+//! (docs/backtest.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,15 +10,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::backtest::sweep::{Axis, Point};
 use crate::backtest::{self, Report};
 use crate::config::NodeConfig;
+use crate::model::{MarketEvent, Nanos};
 
 /// Arguments of `floor backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// Config file; without one, the built-in demo.
     config: Option<PathBuf>,
-    /// Historical quotes and trades, CSV (docs/backtest.md).
+    /// Historical quotes and trades: a CSV file (docs/backtest.md), or a
+    /// host's data directory (the market its journal recorded).
     #[arg(long)]
     data: PathBuf,
     /// Equity is sampled at the end of each bar of this much event time.
@@ -32,6 +36,14 @@ pub struct BacktestArgs {
     /// Development: run unsigned agents, with a warning.
     #[arg(long)]
     dev: bool,
+    /// A parameter grid: one backtest per combination of every
+    /// `--sweep AGENT.KEY=V1,V2,…` given (repeatable), run in parallel.
+    #[arg(long, value_name = "AGENT.KEY=V1,V2,…", value_parser = Axis::parse)]
+    sweep: Vec<Axis>,
+    /// Threads for `--sweep` (default: one per core). Reports do not
+    /// depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// Run `floor backtest`.
@@ -47,12 +59,19 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         cfg.trust.dev = true;
         eprintln!("floor: WARNING: --dev: unsigned agents run");
     }
-    let events = backtest::data::read_csv(&args.data)?;
+    let events = if backtest::recorded::is_data_dir(&args.data) {
+        backtest::recorded::read(&args.data)?
+    } else {
+        backtest::data::read_csv(&args.data)?
+    };
     anyhow::ensure!(
         !events.is_empty(),
         "`{}` holds no events",
         args.data.display()
     );
+    if !args.sweep.is_empty() {
+        return sweep(&args, &cfg, &events);
+    }
     let work = tempfile::Builder::new()
         .prefix("floor-backtest-")
         .tempdir()
@@ -108,4 +127,63 @@ fn print(r: &Report) {
         r.exposure * 100.0,
         r.turnover
     );
+}
+
+fn sweep(
+    args: &BacktestArgs,
+    cfg: &NodeConfig,
+    events: &[(Nanos, MarketEvent)],
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.report.is_none(),
+        "--report draws one backtest; with --sweep, write every point with --json and run the one you want to see without --sweep"
+    );
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let started = Instant::now();
+    let points = backtest::sweep::run(
+        cfg,
+        &args.sweep,
+        events,
+        args.bar.as_nanos() as u64,
+        threads,
+    )?;
+    let secs = started.elapsed().as_secs_f64();
+    print_points(&points);
+    eprintln!(
+        "floor: {} backtests of {} events on {threads} thread(s) in {secs:.2}s",
+        points.len(),
+        events.len()
+    );
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&points)?)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_points(points: &[Point]) {
+    let Some(first) = points.first() else { return };
+    let names: Vec<&String> = first.params.keys().collect();
+    let mut header: Vec<String> = names.iter().map(|n| (*n).clone()).collect();
+    header.extend(
+        ["pnl", "return %", "sharpe", "max dd %", "trades", "win %"]
+            .iter()
+            .map(|s| (*s).to_string()),
+    );
+    println!("{}", header.join("\t"));
+    for p in points {
+        let r = &p.report;
+        let mut row: Vec<String> = names.iter().map(|n| p.params[*n].clone()).collect();
+        row.extend([
+            format!("{:+.2}", r.pnl),
+            format!("{:+.3}", r.total_return * 100.0),
+            format!("{:.3}", r.sharpe),
+            format!("{:.3}", r.max_drawdown * 100.0),
+            r.trades.to_string(),
+            format!("{:.1}", r.win_rate * 100.0),
+        ]);
+        println!("{}", row.join("\t"));
+    }
 }
