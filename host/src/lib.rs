@@ -29,6 +29,7 @@
 //! - [`node`]: wires it all into a running host.
 //! - [`replay`]: a recorded session re-run and checked against its journal.
 //! - [`backtest`]: the same agents and host on historical data.
+//! - [`scaffold`]: agent projects — `floor new` and `floor build`.
 //! - [`admin`]: the admin API of a running host (loopback, token).
 //! - [`cli`]: the `floor` command line.
 //! - [`bench`]: the measurement harness behind `floor bench` and `benches/`.
@@ -50,6 +51,7 @@ pub mod oms;
 pub mod replay;
 pub mod risk;
 pub mod runtime;
+pub mod scaffold;
 pub mod signing;
 pub mod store;
 pub mod venue;

@@ -23,5 +23,6 @@ mod sandbox;
 mod signing;
 mod supervisor;
 mod swap;
+mod templates;
 mod trading;
 mod venue_sim;

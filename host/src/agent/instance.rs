@@ -34,6 +34,21 @@ impl AgentLinker {
         AgentWorld::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
         Ok(Self(linker))
     }
+
+    /// Whether `component` is an agent of this host's world: every import
+    /// is one the host provides, every export the world asks for is there
+    /// with its type. Nothing runs.
+    ///
+    /// # Errors
+    /// What does not fit, as wasmtime says it.
+    pub fn check(&self, component: &Component) -> Result<(), String> {
+        let pre = self
+            .0
+            .instantiate_pre(component)
+            .map_err(|e| format!("{e:#}"))?;
+        AgentWorldPre::new(pre).map_err(|e| format!("{e:#}"))?;
+        Ok(())
+    }
 }
 
 /// Everything needed to start an agent.

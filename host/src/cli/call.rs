@@ -56,6 +56,12 @@ pub struct CallArgs {
     /// Grant a read-only directory, `GUEST=HOST` (repeatable): `--dir /model=./weights`.
     #[arg(long = "dir", value_parser = parse_kv)]
     dirs: Vec<(String, String)>,
+    /// After this many inputs, move the agent's state to a fresh instance
+    /// (`snapshot` → `restore`), as a hot swap or a restart does: the
+    /// outputs must be those of a run without it, or the snapshot misses
+    /// some state.
+    #[arg(long, value_name = "N")]
+    swap_after: Option<u64>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -109,7 +115,8 @@ pub(super) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
             .map(|(g, h)| (PathBuf::from(h), g.clone()))
             .collect(),
     };
-    let mut agent = AgentInstance::start(&runtime, &linker, spec, view.clone())?;
+    let mut agent = AgentInstance::start(&runtime, &linker, spec.clone(), view.clone())?;
+    let mut handled = 0u64;
     let reader: Box<dyn BufRead> = match &args.input {
         Some(p) => Box::new(BufReader::new(
             std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?,
@@ -149,6 +156,25 @@ pub(super) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         if let Payload::Quote(q) = &env.payload {
             view.set_quote(q);
         }
+        if args.swap_after == Some(handled) && handled > 0 {
+            let state = agent
+                .snapshot()
+                .map_err(|f| anyhow::anyhow!("snapshot() faulted: {}: {}", f.reason, f.detail))?;
+            let mut fresh = AgentInstance::start(&runtime, &linker, spec.clone(), view.clone())?;
+            fresh.restore(&state).map_err(|f| {
+                anyhow::anyhow!(
+                    "restore() refused its own snapshot: {}: {}",
+                    f.reason,
+                    f.detail
+                )
+            })?;
+            agent = fresh;
+            eprintln!(
+                "floor: after {handled} input(s), the state ({} bytes) moved to a fresh instance",
+                state.len()
+            );
+        }
+        handled += 1;
         let msg = match agent.handle(&env, env.correlation_id.is_some()) {
             Ok(outputs) => json!({"id": env.id, "outputs": outputs}),
             Err(f) => {

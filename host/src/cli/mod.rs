@@ -15,6 +15,7 @@ mod deploy;
 mod dlq;
 mod journal;
 mod operator;
+mod project;
 mod replay;
 mod run;
 mod sign;
@@ -77,6 +78,11 @@ enum Command {
     Rollback(deploy::RollbackArgs),
     /// Swap in the version running in an agent's shadow (or stop it).
     Promote(deploy::PromoteArgs),
+    /// Scaffold a new agent project from a template.
+    New(project::NewArgs),
+    /// Build an agent project into a signed component, checked against
+    /// this host's world.
+    Build(project::BuildArgs),
     /// Make an Ed25519 key pair for signing agents.
     Keygen(sign::KeygenArgs),
     /// Embed a manifest in an agent and sign it (signatures add up).
@@ -115,6 +121,8 @@ pub fn main() -> ExitCode {
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
         Command::Promote(a) => deploy::promote(a),
+        Command::New(a) => project::new(a),
+        Command::Build(a) => project::build(a),
         Command::Keygen(a) => sign::keygen(a),
         Command::Sign(a) => sign::sign(a),
         Command::Verify(a) => sign::verify(a),

@@ -1,0 +1,212 @@
+//! Agent templates: `floor new` makes a project outside this repository,
+//! `floor build` turns it into a signed component of the host's world —
+//! with no registry (`CARGO_NET_OFFLINE`) — and `floor call` runs it on
+//! scripted input, across a snapshot/restore too.
+
+use std::path::Path;
+use std::process::Command;
+
+use floor_tests::{dev_key, floor, workspace};
+use serde_json::Value;
+
+fn lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn ok(out: &std::process::Output, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{what} failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The repository's pinned toolchain (`rust-toolchain.toml`), whose
+/// wasm32-wasip2 target `.ci/run` installs: the projects live outside the
+/// repository, where rustup would otherwise pick the default toolchain.
+fn toolchain() -> String {
+    let text = std::fs::read_to_string(workspace().join("rust-toolchain.toml")).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    table["toolchain"]["channel"].as_str().unwrap().to_string()
+}
+
+fn quote(mid: f64) -> String {
+    format!(
+        r#"{{"topic":"md.tick.BTCUSDT","payload":{{"type":"quote","value":{{"symbol":"BTCUSDT","bid":{},"bid_size":1.0,"ask":{},"ask_size":1.0}}}}}}"#,
+        mid - 0.5,
+        mid + 0.5
+    )
+}
+
+/// `floor new NAME --kind KIND` in `dir`, then `floor build` offline with
+/// the development key; the projects share one target directory so the
+/// SDK's dependencies compile once.
+fn new_and_build(dir: &Path, name: &str, kind: &str) -> std::path::PathBuf {
+    ok(
+        &floor(
+            &["new", name, "--kind", kind, "--dir", dir.to_str().unwrap()],
+            None,
+        ),
+        "floor new",
+    );
+    let project = dir.join(name);
+    let shared = dir.join("shared-target");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::os::unix::fs::symlink(&shared, project.join("target")).unwrap();
+    let key = dev_key().with_extension("key");
+    let out = Command::new(floor_tests::floor_bin())
+        .args(["build", project.to_str().unwrap(), "--key"])
+        .arg(&key)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("RUSTUP_TOOLCHAIN", toolchain())
+        .output()
+        .unwrap();
+    let said = ok(&out, &format!("floor build of the {kind} template"));
+    assert!(said.contains("checked against this host's world"), "{said}");
+    let wasm = project.join(format!("{name}.wasm"));
+    assert!(wasm.is_file());
+    wasm
+}
+
+fn call(wasm: &Path, config: &[&str], input: &str, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["call", wasm.to_str().unwrap()];
+    for c in config {
+        args.extend(["--config", c]);
+    }
+    args.extend_from_slice(extra);
+    lines(ok(&floor(&args, Some(input)), "floor call").as_bytes())
+}
+
+#[test]
+fn every_rust_template_builds_signed_and_runs_in_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // A strategy: names filled in, its own unit tests pass, it orders on a
+    // crossover, and a snapshot/restore midway changes nothing.
+    let wasm = new_and_build(dir.path(), "sma-probe", "strategy");
+    let project = dir.path().join("sma-probe");
+    let manifest = std::fs::read_to_string(project.join("manifest.toml")).unwrap();
+    assert!(manifest.contains("name = \"sma-probe\"") && manifest.contains("role = \"strategy\""));
+    assert!(
+        !std::fs::read_to_string(project.join("src/lib.rs"))
+            .unwrap()
+            .contains("{{")
+    );
+    let verified = floor(
+        &[
+            "verify",
+            wasm.to_str().unwrap(),
+            "--trust",
+            dev_key().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok(&verified, "floor verify").contains("sma-probe 0.1.0 (strategy)"));
+    let tests = Command::new("cargo")
+        .args(["test", "--offline", "--manifest-path"])
+        .arg(project.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", dir.path().join("native-target"))
+        .env("RUSTUP_TOOLCHAIN", toolchain())
+        .output()
+        .unwrap();
+    let said = ok(&tests, "the template's own cargo test");
+    assert!(said.contains("2 passed"), "{said}");
+    let mids = [
+        100.0, 100.0, 100.0, 99.0, 101.0, 103.0, 104.0, 101.0, 98.0, 96.0,
+    ];
+    let input: Vec<String> = mids.iter().map(|m| quote(*m)).collect();
+    let input = input.join("\n");
+    let config = ["symbol=BTCUSDT", "fast=2", "slow=3", "quantity=0.5"];
+    let plain = call(&wasm, &config, &input, &[]);
+    let outputs: Vec<&Value> = plain
+        .iter()
+        .flat_map(|l| l["outputs"].as_array().unwrap())
+        .collect();
+    let orders: Vec<&&Value> = outputs.iter().filter(|o| o["kind"] == "order").collect();
+    assert!(!orders.is_empty(), "the crossover ordered: {plain:?}");
+    assert_eq!(orders[0]["intent"]["side"], "buy");
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o["topic"] == "signal.sma-probe.BTCUSDT"),
+        "{outputs:?}"
+    );
+    let swapped = call(&wasm, &config, &input, &["--swap-after", "5"]);
+    assert_eq!(
+        plain, swapped,
+        "snapshot/restore after 5 inputs changes nothing"
+    );
+
+    // A risk check: a fat finger rejected by rule, a sane price approved.
+    let wasm = new_and_build(dir.path(), "band-probe", "risk");
+    let intent = |price: f64| {
+        format!(
+            r#"{{"topic":"risk.check.request","correlation_id":7,"payload":{{"type":"order_intent","value":{{"symbol":"BTCUSDT","side":"buy","order_type":"limit","quantity":1.0,"limit_price":{price},"time_in_force":"gtc"}}}}}}"#
+        )
+    };
+    let input = [quote(100.0), intent(101.0), intent(130.0)].join("\n");
+    let got = call(&wasm, &["band_pct=5"], &input, &[]);
+    let verdict = |i: usize| got[i]["outputs"][0]["payload"]["value"].clone();
+    assert_eq!(verdict(1)["verdict"], "approve", "{got:?}");
+    assert_eq!(verdict(2)["verdict"], "reject", "{got:?}");
+    assert!(
+        verdict(2)["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("price_band:"),
+        "{got:?}"
+    );
+
+    // A model publishes a bounded score; an observer alerts on a big trade.
+    let wasm = new_and_build(dir.path(), "dev-probe", "model");
+    let input: Vec<String> = (0..30).map(|i| quote(100.0 + f64::from(i % 7))).collect();
+    let got = call(
+        &wasm,
+        &["symbol=BTCUSDT", "period=5"],
+        &input.join("\n"),
+        &[],
+    );
+    let scores: Vec<f64> = got
+        .iter()
+        .flat_map(|l| l["outputs"].as_array().unwrap())
+        .map(|o| o["payload"]["value"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(!scores.is_empty() && scores.iter().all(|s| (-10.0..=10.0).contains(s)));
+    let wasm = new_and_build(dir.path(), "tape-probe", "observer");
+    let trade = |size: f64| {
+        format!(
+            r#"{{"topic":"md.trade.BTCUSDT","payload":{{"type":"trade","value":{{"symbol":"BTCUSDT","price":100.0,"size":{size},"aggressor":"buy","trade_id":1}}}}}}"#
+        )
+    };
+    let got = call(
+        &wasm,
+        &["alert_size=5"],
+        &[trade(1.0), trade(9.0)].join("\n"),
+        &[],
+    );
+    assert_eq!(got[0]["outputs"], serde_json::json!([]));
+    assert_eq!(got[1]["outputs"][0]["kind"], "alert", "{got:?}");
+
+    // Projects the host does not know are refused with what to do.
+    let out = floor(&["build", workspace().join("docs").to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no Cargo.toml"));
+    let out = floor(
+        &[
+            "new",
+            "x",
+            "--lang",
+            "python",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--lang rust"));
+    let out = floor(
+        &["new", "Bad_Name", "--dir", dir.path().to_str().unwrap()],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot name an agent"));
+}
