@@ -3,7 +3,8 @@
 //! Keys (stable; issues and CI refer to them):
 //! `agent_call_ns_p50`/`_p99` (one tick into the Rust trend agent, fuel and
 //! deadline on, conversions included), `instantiate_us_p50` (pooling
-//! allocator), `component_load_us` (median load of the compiled component
+//! allocator; both also under the per-language keys `agent_call_ns_p50_rust`
+//! and `instantiate_us_p50_rust`), `component_load_us` (median load of the compiled component
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
 //! venue boundary through the reference pipeline: momentum's signal → the
 //! ensemble judge's intent with a stop → risk-sentinel and volatility-sizer
@@ -107,11 +108,20 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             let calls = per_call_ns(n(20_000), 16, || probe.call());
             figures.insert("agent_call_ns_p50", calls.value_at_quantile(0.5) as f64);
             figures.insert("agent_call_ns_p99", calls.value_at_quantile(0.99) as f64);
+            // Per language (issue: templates): the probe is a Rust agent.
+            figures.insert(
+                "agent_call_ns_p50_rust",
+                calls.value_at_quantile(0.5) as f64,
+            );
         }
         if run("instantiate") {
             let inst = per_call_ns(n(2_000), 4, || probe.instantiate());
             figures.insert(
                 "instantiate_us_p50",
+                inst.value_at_quantile(0.5) as f64 / 1e3,
+            );
+            figures.insert(
+                "instantiate_us_p50_rust",
                 inst.value_at_quantile(0.5) as f64 / 1e3,
             );
         }
