@@ -43,9 +43,22 @@ fn quote(mid: f64) -> String {
 /// the development key; the projects share one target directory so the
 /// SDK's dependencies compile once.
 fn new_and_build(dir: &Path, name: &str, kind: &str) -> std::path::PathBuf {
+    new_and_build_in(dir, name, kind, "rust")
+}
+
+fn new_and_build_in(dir: &Path, name: &str, kind: &str, lang: &str) -> std::path::PathBuf {
     ok(
         &floor(
-            &["new", name, "--kind", kind, "--dir", dir.to_str().unwrap()],
+            &[
+                "new",
+                name,
+                "--lang",
+                lang,
+                "--kind",
+                kind,
+                "--dir",
+                dir.to_str().unwrap(),
+            ],
             None,
         ),
         "floor new",
@@ -78,6 +91,61 @@ fn call(wasm: &Path, config: &[&str], input: &str, extra: &[&str]) -> Vec<Value>
     lines(ok(&floor(&args, Some(input)), "floor call").as_bytes())
 }
 
+/// `wasm` (signed with the development key, manifest `name` 0.1.0) checked
+/// as a host would.
+fn verified(wasm: &Path, name: &str) {
+    let out = floor(
+        &[
+            "verify",
+            wasm.to_str().unwrap(),
+            "--trust",
+            dev_key().to_str().unwrap(),
+        ],
+        None,
+    );
+    let said = ok(&out, "floor verify");
+    assert!(said.contains(&format!("{name} 0.1.0 (strategy)")), "{said}");
+}
+
+/// The crossover strategy of either template, as agent `name`, on a rise
+/// and a fall (fast 2, slow 3): it signals and buys, then signals and
+/// sends `sides` — the same with a snapshot/restore after five inputs.
+/// (`floor call` reports no fills: the Rust template's targeter waits for
+/// the buy's outcome before it sells; the Python one assumes the fill.)
+fn trades_the_crossover(wasm: &Path, name: &str, sides: &[&str]) {
+    let mids = [
+        100.0, 100.0, 100.0, 99.0, 101.0, 103.0, 104.0, 101.0, 98.0, 96.0,
+    ];
+    let input: Vec<String> = mids.iter().map(|m| quote(*m)).collect();
+    let input = input.join("\n");
+    let config = ["symbol=BTCUSDT", "fast=2", "slow=3", "quantity=0.5"];
+    let plain = call(wasm, &config, &input, &[]);
+    let swapped = call(wasm, &config, &input, &["--swap-after", "5"]);
+    assert_eq!(
+        plain, swapped,
+        "snapshot/restore after 5 inputs changes nothing"
+    );
+    let outputs: Vec<&Value> = plain
+        .iter()
+        .flat_map(|l| l["outputs"].as_array().unwrap())
+        .collect();
+    let sent: Vec<&str> = outputs
+        .iter()
+        .filter(|o| o["kind"] == "order")
+        .map(|o| o["intent"]["side"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, sides, "{plain:?}");
+    let topic = format!("signal.{name}.BTCUSDT");
+    assert_eq!(
+        outputs
+            .iter()
+            .filter(|o| o["topic"] == topic.as_str())
+            .count(),
+        2,
+        "{plain:?}"
+    );
+}
+
 #[test]
 fn every_rust_template_builds_signed_and_runs_in_the_host() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,16 +161,7 @@ fn every_rust_template_builds_signed_and_runs_in_the_host() {
             .unwrap()
             .contains("{{")
     );
-    let verified = floor(
-        &[
-            "verify",
-            wasm.to_str().unwrap(),
-            "--trust",
-            dev_key().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(ok(&verified, "floor verify").contains("sma-probe 0.1.0 (strategy)"));
+    verified(&wasm, "sma-probe");
     let tests = Command::new("cargo")
         .args(["test", "--offline", "--manifest-path"])
         .arg(project.join("Cargo.toml"))
@@ -112,31 +171,7 @@ fn every_rust_template_builds_signed_and_runs_in_the_host() {
         .unwrap();
     let said = ok(&tests, "the template's own cargo test");
     assert!(said.contains("2 passed"), "{said}");
-    let mids = [
-        100.0, 100.0, 100.0, 99.0, 101.0, 103.0, 104.0, 101.0, 98.0, 96.0,
-    ];
-    let input: Vec<String> = mids.iter().map(|m| quote(*m)).collect();
-    let input = input.join("\n");
-    let config = ["symbol=BTCUSDT", "fast=2", "slow=3", "quantity=0.5"];
-    let plain = call(&wasm, &config, &input, &[]);
-    let outputs: Vec<&Value> = plain
-        .iter()
-        .flat_map(|l| l["outputs"].as_array().unwrap())
-        .collect();
-    let orders: Vec<&&Value> = outputs.iter().filter(|o| o["kind"] == "order").collect();
-    assert!(!orders.is_empty(), "the crossover ordered: {plain:?}");
-    assert_eq!(orders[0]["intent"]["side"], "buy");
-    assert!(
-        outputs
-            .iter()
-            .any(|o| o["topic"] == "signal.sma-probe.BTCUSDT"),
-        "{outputs:?}"
-    );
-    let swapped = call(&wasm, &config, &input, &["--swap-after", "5"]);
-    assert_eq!(
-        plain, swapped,
-        "snapshot/restore after 5 inputs changes nothing"
-    );
+    trades_the_crossover(&wasm, "sma-probe", &["buy"]);
 
     // A risk check: a fat finger rejected by rule, a sane price approved.
     let wasm = new_and_build(dir.path(), "band-probe", "risk");
@@ -191,22 +226,53 @@ fn every_rust_template_builds_signed_and_runs_in_the_host() {
     // Projects the host does not know are refused with what to do.
     let out = floor(&["build", workspace().join("docs").to_str().unwrap()], None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has no Cargo.toml"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no Cargo.toml and no app.py"));
     let out = floor(
         &[
             "new",
             "x",
             "--lang",
-            "python",
+            "c",
             "--dir",
             dir.path().to_str().unwrap(),
         ],
         None,
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--lang rust"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no C strategy template yet"));
     let out = floor(
         &["new", "Bad_Name", "--dir", dir.path().to_str().unwrap()],
         None,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot name an agent"));
+}
+
+#[test]
+fn the_python_template_builds_signed_and_trades_across_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = new_and_build_in(dir.path(), "py-probe", "strategy", "python");
+    let project = dir.path().join("py-probe");
+    verified(&wasm, "py-probe");
+    // Its own unit tests, in Python, on this machine.
+    let tests = Command::new("python3")
+        .args(["-m", "unittest"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        tests.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tests.stderr)
+    );
+    trades_the_crossover(&wasm, "py-probe", &["buy", "sell"]);
+    // A config the agent refuses is its error, said as such.
+    let refused = floor(
+        &["call", wasm.to_str().unwrap(), "--config", "fast=2"],
+        Some(&quote(100.0)),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("symbol"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }

@@ -38,9 +38,10 @@ pub fn build(dir: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Built
     let dir =
         &std::path::absolute(dir).with_context(|| format!("cannot resolve `{}`", dir.display()))?;
     let cargo_toml = dir.join("Cargo.toml");
+    let python = dir.join("app.py").is_file();
     anyhow::ensure!(
-        cargo_toml.is_file(),
-        "`{}` has no Cargo.toml: `floor build` builds the projects `floor new` makes (Rust today; Python, JavaScript and C follow)",
+        cargo_toml.is_file() || python,
+        "`{}` has no Cargo.toml and no app.py: `floor build` builds the projects `floor new` makes (Rust and Python today; JavaScript and C follow)",
         dir.display()
     );
     let manifest_path = dir.join("manifest.toml");
@@ -50,7 +51,11 @@ pub fn build(dir: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Built
             manifest_path.display()
         )
     })?;
-    let component = build_rust(dir, &cargo_toml)?;
+    let component = if python {
+        build_python(dir, &manifest.name)?
+    } else {
+        build_rust(dir, &cargo_toml)?
+    };
     let bytes = std::fs::read(&component)
         .with_context(|| format!("cannot read `{}`", component.display()))?;
     check_world(&bytes).map_err(|why| {
@@ -130,6 +135,52 @@ fn build_rust(dir: &Path, cargo_toml: &Path) -> anyhow::Result<PathBuf> {
         wasm.is_file(),
         "cargo built no `{}`: is the crate a `cdylib` (`[lib] crate-type = [\"cdylib\"]`)?",
         wasm.display()
+    );
+    Ok(wasm)
+}
+
+/// `componentize-py … componentize app`; the component it made.
+fn build_python(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let out_dir = dir.join("target");
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create `{}`", out_dir.display()))?;
+    let wasm = out_dir.join(format!("{name}.component.wasm"));
+    // Through the interpreter rather than the `componentize-py` script:
+    // whatever `pip install` did with scripts, the module is importable.
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let install = "install it with `pip install componentize-py==0.25.1` (set PYTHON for another interpreter)";
+    let found = Command::new(&python)
+        .args(["-c", "import componentize_py"])
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot run `{python}` ({e}): Python 3 is needed to build a Python agent; {install}"
+            )
+        })?;
+    anyhow::ensure!(
+        found.status.success(),
+        "componentize-py is not installed for `{python}`: {install}"
+    );
+    let status = Command::new(&python)
+        .args([
+            "-c",
+            "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())",
+            "-d",
+            "wit",
+            "-w",
+            "agent-world",
+            "componentize",
+            "app",
+            "-o",
+        ])
+        .arg(&wasm)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run `{python}` ({e})"))?;
+    anyhow::ensure!(
+        status.success(),
+        "`componentize-py componentize app` failed in `{}` (its messages are above)",
+        dir.display()
     );
     Ok(wasm)
 }

@@ -53,6 +53,16 @@ pub const RUST_PROJECT: &[File] = embed! {
     "Cargo.lock" => "Cargo.lock",
 };
 
+/// The Python project (a strategy).
+pub const PYTHON_PROJECT: &[File] = embed! {
+    "app.py" => "templates/python/app.py.tmpl",
+    "logic.py" => "templates/python/logic.py.tmpl",
+    "test_logic.py" => "templates/python/test_logic.py.tmpl",
+    "manifest.toml" => "templates/rust/manifest.toml.tmpl",
+    "README.md" => "templates/python/README.md.tmpl",
+    ".gitignore" => "templates/python/gitignore.tmpl",
+};
+
 /// The Rust agent's `src/lib.rs`, by kind.
 pub const RUST_STRATEGY: &str = include_str!("../../../templates/rust/strategy.rs.tmpl");
 /// A risk check.

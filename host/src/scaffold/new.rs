@@ -11,7 +11,7 @@ use super::files;
 pub enum Lang {
     /// Rust, with Floor's SDK.
     Rust,
-    /// Python (componentize-py): not yet.
+    /// Python (componentize-py): strategies.
     Python,
     /// JavaScript (componentize-js): not yet.
     Javascript,
@@ -77,8 +77,9 @@ fn fill(text: &str, vars: &[(&str, &str)]) -> String {
 pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Result<PathBuf> {
     check_name(name)?;
     anyhow::ensure!(
-        lang == Lang::Rust,
-        "there is no {lang:?} template yet: `floor new {name} --lang rust` works today; Python, JavaScript and C follow (templates/README.md)"
+        lang == Lang::Rust || (lang == Lang::Python && kind == Kind::Strategy),
+        "there is no {lang:?} {} template yet: Rust has every kind, Python a strategy; JavaScript and C follow (templates/README.md)",
+        kind.role()
     );
     let dir = parent.join(name);
     anyhow::ensure!(
@@ -103,12 +104,20 @@ pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Resu
         Kind::Model => files::RUST_MODEL,
         Kind::Observer => files::RUST_OBSERVER,
     };
-    let all = files::RUST_PROJECT
-        .iter()
-        .chain(files::RUST_SDK)
-        .chain(files::WIT)
-        .copied()
-        .chain([("src/lib.rs", lib)]);
+    let all: Vec<files::File> = match lang {
+        Lang::Python => files::PYTHON_PROJECT
+            .iter()
+            .chain(files::WIT)
+            .copied()
+            .collect(),
+        _ => files::RUST_PROJECT
+            .iter()
+            .chain(files::RUST_SDK)
+            .chain(files::WIT)
+            .copied()
+            .chain([("src/lib.rs", lib)])
+            .collect(),
+    };
     for (path, text) in all {
         let dest = dir.join(path);
         if let Some(p) = dest.parent() {
