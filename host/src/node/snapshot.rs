@@ -133,17 +133,18 @@ impl Node {
     /// reports about them right away is handled now, the rest (fills and
     /// final states while the host was down) arrives through `poll`.
     pub(super) fn resume_venue(&mut self) {
-        let open: Vec<ResumedOrder> = self
+        // In id order, so the venue (and the journal) see them the same way
+        // every time.
+        let mut open: Vec<ResumedOrder> = self
             .oms
-            .state()
-            .open
-            .into_iter()
+            .open_orders()
             .map(|o| ResumedOrder {
                 order: VenueOrder::from_intent(o.id.clone(), &o.intent),
                 filled: o.filled,
                 accepted: o.state != OrderState::Submitted,
             })
             .collect();
+        open.sort_by(|a, b| a.order.order_id.cmp(&b.order.order_id));
         if open.is_empty() {
             return;
         }

@@ -98,25 +98,27 @@ pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Resu
         ("publish", publish.as_str()),
         ("floor_version", env!("CARGO_PKG_VERSION")),
     ];
-    let lib = match kind {
-        Kind::Strategy => files::RUST_STRATEGY,
-        Kind::Risk => files::RUST_RISK,
-        Kind::Model => files::RUST_MODEL,
-        Kind::Observer => files::RUST_OBSERVER,
-    };
     let all: Vec<files::File> = match lang {
         Lang::Python => files::PYTHON_PROJECT
             .iter()
             .chain(files::WIT)
             .copied()
             .collect(),
-        _ => files::RUST_PROJECT
-            .iter()
-            .chain(files::RUST_SDK)
-            .chain(files::WIT)
-            .copied()
-            .chain([("src/lib.rs", lib)])
-            .collect(),
+        _ => {
+            let lib = match kind {
+                Kind::Strategy => files::RUST_STRATEGY,
+                Kind::Risk => files::RUST_RISK,
+                Kind::Model => files::RUST_MODEL,
+                Kind::Observer => files::RUST_OBSERVER,
+            };
+            files::RUST_PROJECT
+                .iter()
+                .chain(files::RUST_SDK)
+                .chain(files::WIT)
+                .copied()
+                .chain([("src/lib.rs", lib)])
+                .collect()
+        }
     };
     for (path, text) in all {
         let dest = dir.join(path);
