@@ -67,19 +67,34 @@ fn new_and_build_in(dir: &Path, name: &str, kind: &str, lang: &str) -> std::path
     let shared = dir.join("shared-target");
     std::fs::create_dir_all(&shared).unwrap();
     std::os::unix::fs::symlink(&shared, project.join("target")).unwrap();
-    let key = dev_key().with_extension("key");
-    let out = Command::new(floor_tests::floor_bin())
-        .args(["build", project.to_str().unwrap(), "--key"])
-        .arg(&key)
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("RUSTUP_TOOLCHAIN", toolchain())
-        .output()
-        .unwrap();
+    let out = build(&project, &[]);
     let said = ok(&out, &format!("floor build of the {kind} template"));
     assert!(said.contains("checked against this host's world"), "{said}");
     let wasm = project.join(format!("{name}.wasm"));
     assert!(wasm.is_file());
     wasm
+}
+
+/// The directory `cargo xtask test` installs the npm-borne toolchain in
+/// (componentize-qjs), put first on PATH as a global install would be.
+fn path_with_toolchains() -> std::ffi::OsString {
+    let bin = workspace().join("target/toolchains/node_modules/.bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).unwrap()
+}
+
+/// `floor build DIR` offline with the development key, and `env` on top.
+fn build(project: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    let key = dev_key().with_extension("key");
+    Command::new(floor_tests::floor_bin())
+        .args(["build", project.to_str().unwrap(), "--key"])
+        .arg(&key)
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("RUSTUP_TOOLCHAIN", toolchain())
+        .env("PATH", path_with_toolchains())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
 }
 
 fn call(wasm: &Path, config: &[&str], input: &str, extra: &[&str]) -> Vec<Value> {
@@ -226,19 +241,23 @@ fn every_rust_template_builds_signed_and_runs_in_the_host() {
     // Projects the host does not know are refused with what to do.
     let out = floor(&["build", workspace().join("docs").to_str().unwrap()], None);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has no Cargo.toml and no app.py"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no agent project `floor build` knows")
+    );
     let out = floor(
         &[
             "new",
             "x",
             "--lang",
             "c",
+            "--kind",
+            "risk",
             "--dir",
             dir.path().to_str().unwrap(),
         ],
         None,
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no C strategy template yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no C risk template"));
     let out = floor(
         &["new", "Bad_Name", "--dir", dir.path().to_str().unwrap()],
         None,
@@ -246,33 +265,102 @@ fn every_rust_template_builds_signed_and_runs_in_the_host() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot name an agent"));
 }
 
-#[test]
-fn the_python_template_builds_signed_and_trades_across_a_snapshot() {
-    let dir = tempfile::tempdir().unwrap();
-    let wasm = new_and_build_in(dir.path(), "py-probe", "strategy", "python");
-    let project = dir.path().join("py-probe");
-    verified(&wasm, "py-probe");
-    // Its own unit tests, in Python, on this machine.
-    let tests = Command::new("python3")
-        .args(["-m", "unittest"])
+/// A strategy template in `lang` (Python, JavaScript, C): made, built,
+/// verified; its own unit tests (`own_tests`, run in the project) pass;
+/// it trades the crossover across a snapshot; a config it refuses is its
+/// error, said as such. Returns the project's directory (in `dir`).
+fn a_strategy_template(
+    dir: &Path,
+    lang: &str,
+    name: &str,
+    own_tests: &[&str],
+) -> std::path::PathBuf {
+    let wasm = new_and_build_in(dir, name, "strategy", lang);
+    let project = dir.join(name);
+    verified(&wasm, name);
+    let tests = Command::new(own_tests[0])
+        .args(&own_tests[1..])
         .current_dir(&project)
         .output()
         .unwrap();
     assert!(
         tests.status.success(),
-        "{}",
+        "{own_tests:?}: {}{}",
+        String::from_utf8_lossy(&tests.stdout),
         String::from_utf8_lossy(&tests.stderr)
     );
-    trades_the_crossover(&wasm, "py-probe", &["buy", "sell"]);
-    // A config the agent refuses is its error, said as such.
+    trades_the_crossover(&wasm, name, &["buy", "sell"]);
     let refused = floor(
         &["call", wasm.to_str().unwrap(), "--config", "fast=2"],
         Some(&quote(100.0)),
     );
     assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("symbol"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
+        said.contains("bad_config: config key `symbol` is required"),
+        "{said}"
+    );
+    project
+}
+
+#[test]
+fn the_python_template_builds_signed_and_trades_across_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    a_strategy_template(
+        dir.path(),
+        "python",
+        "py-probe",
+        &["python3", "-m", "unittest"],
+    );
+}
+
+#[test]
+fn the_javascript_template_builds_signed_and_trades_across_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = a_strategy_template(dir.path(), "javascript", "js-probe", &["node", "--test"]);
+    // A script that does not parse stops the build, with the tool's words.
+    std::fs::write(project.join("logic.js"), "export class Sma {").unwrap();
+    let out = build(&project, &[]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("componentize-qjs failed to build"), "{said}");
+    // No componentize-qjs anywhere: say how to get it.
+    let out = build(&project, &[("PATH", "/usr/bin:/bin")]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("componentize-qjs is not installed: run `npm install`"),
+        "{said}"
+    );
+}
+
+#[test]
+fn the_c_template_builds_signed_and_trades_across_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = a_strategy_template(dir.path(), "c", "c-probe", &["make", "test"]);
+    let size = std::fs::metadata(project.join("c-probe.wasm"))
+        .unwrap()
+        .len();
+    assert!(
+        size < 200 * 1024,
+        "a C agent of {size} bytes: debug info left in?"
+    );
+    // A compiler that is not there is named, with how to get one.
+    let out = build(&project, &[("CC", "/nonexistent/cc")]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("cannot run CC=`/nonexistent/cc`") && said.contains("pip install ziglang"),
+        "{said}"
+    );
+    // An agent missing an export does not link, and the linker names it.
+    let app = std::fs::read_to_string(project.join("app.c")).unwrap();
+    let cut = app.find("bool exports_floor_agent_agent_restore").unwrap();
+    std::fs::write(project.join("app.c"), &app[..cut]).unwrap();
+    let out = build(&project, &[]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("undefined symbol: exports_floor_agent_agent_restore")
+            && said.contains("failed to build"),
+        "{said}"
     );
 }

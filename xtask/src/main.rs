@@ -42,9 +42,44 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The Python packages the suite drives the simulator with (a real
-/// Binance client library), pinned in `tests/python/requirements.txt`.
-fn python_test_deps() -> anyhow::Result<()> {
+/// The agent languages' toolchains and the suite's Python packages, each
+/// pinned, each install idempotent (pip and npm skip what is there):
+/// - `tests/python/requirements.txt`: a real Binance client library the
+///   suite drives the simulator with, componentize-py (Python agents) and
+///   ziglang (a C compiler for wasm32-wasi, with wasi-libc; no root needed);
+/// - componentize-qjs (JavaScript agents) from npm, into
+///   `target/toolchains/` (the tests put its `.bin` on PATH).
+///
+/// Rust's own target is `ensure_target`'s.
+fn toolchains() -> anyhow::Result<()> {
+    python_deps()?;
+    let prefix = root().join("target/toolchains");
+    let installed = prefix.join("node_modules/componentize-qjs/package.json");
+    let wanted = format!("\"version\": \"{COMPONENTIZE_QJS}\"");
+    if std::fs::read_to_string(&installed).is_ok_and(|t| t.contains(&wanted)) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&prefix)?;
+    let mut cmd = Command::new("npm");
+    cmd.args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        "--prefix",
+    ])
+    .arg(&prefix)
+    .arg(format!("componentize-qjs@{COMPONENTIZE_QJS}"));
+    run(&mut cmd).context(
+        "JavaScript agents need Node.js 18 or newer with npm (Debian: `apt-get install nodejs npm`)",
+    )
+}
+
+/// The JavaScript toolchain's version (the template's package.json pins
+/// the same).
+const COMPONENTIZE_QJS: &str = "0.4.5";
+
+fn python_deps() -> anyhow::Result<()> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = Command::new(&python);
     cmd.current_dir(root()).args([
@@ -194,6 +229,38 @@ fn sign_guests(floor: &Path, built: &[(PathBuf, PathBuf)]) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The crossover strategy of the C, JavaScript and Python templates, made
+/// with `floor new` and `floor build` (the user's path) into
+/// `target/fixtures/lang/<lang>.wasm`, where `floor bench` finds them for
+/// its per-language keys.
+fn build_language_probes(floor: &Path) -> anyhow::Result<()> {
+    let work = root().join("target/lang-probes");
+    let out = root().join("target/fixtures/lang");
+    std::fs::create_dir_all(&out)?;
+    let bin = root().join("target/toolchains/node_modules/.bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path)))?;
+    for lang in ["c", "javascript", "python"] {
+        let name = format!("probe-{lang}");
+        let project = work.join(&name);
+        if project.exists() {
+            std::fs::remove_dir_all(&project)?;
+        }
+        run(Command::new(floor)
+            .args(["new", &name, "--lang", lang, "--dir"])
+            .arg(&work))?;
+        run(Command::new(floor)
+            .arg("build")
+            .arg(&project)
+            .arg("--key")
+            .arg(root().join("target/keys/dev.key"))
+            .arg("--out")
+            .arg(out.join(format!("{lang}.wasm")))
+            .env("PATH", &path))?;
+    }
+    Ok(())
+}
+
 /// The `floor` binary `build_host(release)` makes.
 fn floor_bin(release: bool) -> PathBuf {
     root()
@@ -230,6 +297,7 @@ fn main() -> anyhow::Result<()> {
         .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
     match task {
         "build" => build_all(true),
+        "toolchains" => toolchains(),
         "demo" => {
             build_all(true)?;
             let mut a = vec!["run".to_string(), "examples/demo.toml".into()];
@@ -239,7 +307,7 @@ fn main() -> anyhow::Result<()> {
         "test" => {
             // The CLI tests run the debug `floor` binary.
             build_all(false)?;
-            python_test_deps()?;
+            toolchains()?;
             let mut cmd = cargo();
             cmd.current_dir(root())
                 .args(["test", "--workspace", "--exclude", "xtask"]);
@@ -253,6 +321,8 @@ fn main() -> anyhow::Result<()> {
         }
         "bench" => {
             build_all(true)?;
+            toolchains()?;
+            build_language_probes(&floor_bin(true))?;
             floor(&["bench".into(), "--json".into(), "target/bench.json".into()])?;
             let mut cmd = cargo();
             cmd.current_dir(root())
@@ -262,7 +332,8 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build   host (release) and every agent into target/agents/, signed with the dev key\n  demo    build, then `floor run examples/demo.toml` (extra args are passed on)\n  test    build agents and fixtures, then the whole test suite\n  bench   build, then `floor bench --json target/bench.json` and the criterion benches"
+                "usage: cargo xtask <task>\n\n  build   host (release) and every agent into target/agents/, signed with the dev key\n  demo    build, then `floor run examples/demo.toml` (extra args are passed on)\n  toolchains  install the agent languages' toolchains (pip, npm; idempotent)
+  test    build agents and fixtures, install the toolchains, then the whole test suite\n  bench   build, then `floor bench --json target/bench.json` and the criterion benches"
             );
             if task == "help" {
                 Ok(())

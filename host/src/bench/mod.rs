@@ -94,12 +94,21 @@ impl AgentProbe {
     /// # Errors
     /// When the agent is missing or does not start.
     pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
+        Self::of(&agent_path(agents_dir, "trend")?)
+    }
+
+    /// Start the strategy at `path`: the trend agent, or a template's
+    /// crossover built in another language. Both take `symbol`, `fast`
+    /// and `slow`.
+    ///
+    /// # Errors
+    /// When the component does not load or start.
+    pub fn of(path: &Path) -> anyhow::Result<Self> {
         let runtime = Runtime::new(RuntimeConfig {
             pool_instances: 64,
             ..RuntimeConfig::default()
         })?;
-        let path = agent_path(agents_dir, "trend")?;
-        let loaded = ComponentCache::new(runtime.engine(), None).load(runtime.engine(), &path)?;
+        let loaded = ComponentCache::new(runtime.engine(), None).load(runtime.engine(), path)?;
         let mut cwasm = tempfile::NamedTempFile::new()?;
         std::io::Write::write_all(&mut cwasm, &loaded.component.serialize()?)?;
         let linker = AgentLinker::new(runtime.engine())?;

@@ -4,7 +4,9 @@
 //! `agent_call_ns_p50`/`_p99` (one tick into the Rust trend agent, fuel and
 //! deadline on, conversions included), `instantiate_us_p50` (pooling
 //! allocator; both also under the per-language keys `agent_call_ns_p50_rust`
-//! and `instantiate_us_p50_rust`), `component_load_us` (median load of the compiled component
+//! and `instantiate_us_p50_rust`; `_c`, `_javascript` and `_python` for
+//! the crossover strategy of those languages' templates, when `cargo xtask
+//! bench` has built them), `component_load_us` (median load of the compiled component
 //! from disk), `tick_to_order_ns_p50`/`_p99` (tick injected → order at the
 //! venue boundary through the reference pipeline: momentum's signal → the
 //! ensemble judge's intent with a stop → risk-sentinel and volatility-sizer
@@ -76,6 +78,58 @@ pub struct BenchArgs {
     repeat: u64,
 }
 
+/// The template languages whose crossover strategy `cargo xtask bench`
+/// builds into `<fixtures>/lang/<lang>.wasm`, with their keys.
+const LANGUAGES: [(&str, &str, &str); 3] = [
+    ("c", "agent_call_ns_p50_c", "instantiate_us_p50_c"),
+    (
+        "javascript",
+        "agent_call_ns_p50_javascript",
+        "instantiate_us_p50_javascript",
+    ),
+    (
+        "python",
+        "agent_call_ns_p50_python",
+        "instantiate_us_p50_python",
+    ),
+];
+
+/// `agent_call_ns_p50_<lang>` and `instantiate_us_p50_<lang>` for each
+/// template language that was built (the same tick as the Rust probe's,
+/// into the same crossover rules); a language not built is said and
+/// skipped.
+fn languages(
+    fixtures: &std::path::Path,
+    figures: &mut BTreeMap<&'static str, f64>,
+    n: &dyn Fn(u64) -> u64,
+    run: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    for (lang, call_key, instantiate_key) in LANGUAGES {
+        let path = fixtures.join("lang").join(format!("{lang}.wasm"));
+        if !path.is_file() {
+            eprintln!(
+                "floor bench: no {} (the {lang} template's strategy): `cargo xtask bench` builds it; its keys are left out",
+                path.display()
+            );
+            continue;
+        }
+        let mut probe = AgentProbe::of(&path)
+            .map_err(|e| anyhow::anyhow!("the {lang} probe `{}`: {e:#}", path.display()))?;
+        if run("call") {
+            for _ in 0..n(2_000) {
+                probe.call();
+            }
+            let calls = per_call_ns(n(5_000), 8, || probe.call());
+            figures.insert(call_key, calls.value_at_quantile(0.5) as f64);
+        }
+        if run("instantiate") {
+            let inst = per_call_ns(n(500), 2, || probe.instantiate());
+            figures.insert(instantiate_key, inst.value_at_quantile(0.5) as f64 / 1e3);
+        }
+    }
+    Ok(())
+}
+
 fn hist() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant figures is valid")
 }
@@ -132,6 +186,9 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 loads.value_at_quantile(0.5) as f64 / 1e3,
             );
         }
+    }
+    if run("call") || run("instantiate") {
+        languages(&args.fixtures, &mut figures, &n, &run)?;
     }
     if run("tick") {
         let (ticks, warmup) = (n(40_000), n(2_000));

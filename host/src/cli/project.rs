@@ -42,12 +42,15 @@ pub struct BuildArgs {
 pub(super) fn new(args: NewArgs) -> anyhow::Result<ExitCode> {
     let dir = scaffold::create(&args.dir, &args.name, args.lang, args.kind)?;
     println!(
-        "made {} ({:?} {}); next:\n  cd {}\n  floor build\n  cargo test",
+        "made {} ({:?} {}); next:\n  cd {}",
         dir.display(),
         args.lang,
         args.kind.role(),
         dir.display()
     );
+    for step in args.lang.next_steps() {
+        println!("  {step}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

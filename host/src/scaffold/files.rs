@@ -44,7 +44,7 @@ pub const RUST_SDK: &[File] = embed! {
 pub const RUST_PROJECT: &[File] = embed! {
     "Cargo.toml" => "templates/rust/Cargo.toml.tmpl",
     "floor-sdk/Cargo.toml" => "templates/rust/sdk.Cargo.toml.tmpl",
-    "manifest.toml" => "templates/rust/manifest.toml.tmpl",
+    "manifest.toml" => "templates/manifest.toml.tmpl",
     "README.md" => "templates/rust/README.md.tmpl",
     ".gitignore" => "templates/rust/gitignore.tmpl",
     // The versions this host was built and tested with: a superset, which
@@ -58,9 +58,32 @@ pub const PYTHON_PROJECT: &[File] = embed! {
     "app.py" => "templates/python/app.py.tmpl",
     "logic.py" => "templates/python/logic.py.tmpl",
     "test_logic.py" => "templates/python/test_logic.py.tmpl",
-    "manifest.toml" => "templates/rust/manifest.toml.tmpl",
+    "manifest.toml" => "templates/manifest.toml.tmpl",
     "README.md" => "templates/python/README.md.tmpl",
     ".gitignore" => "templates/python/gitignore.tmpl",
+};
+
+/// The JavaScript project (a strategy; componentize-qjs).
+pub const JAVASCRIPT_PROJECT: &[File] = embed! {
+    "app.js" => "templates/javascript/app.js.tmpl",
+    "logic.js" => "templates/javascript/logic.js.tmpl",
+    "logic.test.js" => "templates/javascript/logic.test.js.tmpl",
+    "package.json" => "templates/javascript/package.json.tmpl",
+    "manifest.toml" => "templates/manifest.toml.tmpl",
+    "README.md" => "templates/javascript/README.md.tmpl",
+    ".gitignore" => "templates/javascript/gitignore.tmpl",
+};
+
+/// The C project (a strategy; `floor build` writes its bindings).
+pub const C_PROJECT: &[File] = embed! {
+    "app.c" => "templates/c/app.c.tmpl",
+    "logic.c" => "templates/c/logic.c.tmpl",
+    "logic.h" => "templates/c/logic.h.tmpl",
+    "test_logic.c" => "templates/c/test_logic.c.tmpl",
+    "Makefile" => "templates/c/Makefile.tmpl",
+    "manifest.toml" => "templates/manifest.toml.tmpl",
+    "README.md" => "templates/c/README.md.tmpl",
+    ".gitignore" => "templates/c/gitignore.tmpl",
 };
 
 /// The Rust agent's `src/lib.rs`, by kind.

@@ -13,10 +13,31 @@ pub enum Lang {
     Rust,
     /// Python (componentize-py): strategies.
     Python,
-    /// JavaScript (componentize-js): not yet.
+    /// JavaScript (componentize-qjs): strategies.
     Javascript,
-    /// C (wit-bindgen's C bindings): not yet.
+    /// C (wit-bindgen's C bindings, any wasm32-wasi C compiler): strategies.
     C,
+}
+
+impl Lang {
+    /// What to run in a new project: the toolchain (once), the build, the
+    /// project's own tests.
+    pub fn next_steps(self) -> &'static [&'static str] {
+        match self {
+            Lang::Rust => &["floor build", "cargo test"],
+            Lang::Python => &[
+                "pip install componentize-py==0.25.1   # once",
+                "floor build",
+                "python3 -m unittest",
+            ],
+            Lang::Javascript => &["npm install   # once", "floor build", "npm test"],
+            Lang::C => &[
+                "pip install ziglang==0.17.1   # once, or another C compiler: README.md",
+                "floor build",
+                "make test",
+            ],
+        }
+    }
 }
 
 /// What the agent does (its manifest's role).
@@ -77,8 +98,8 @@ fn fill(text: &str, vars: &[(&str, &str)]) -> String {
 pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Result<PathBuf> {
     check_name(name)?;
     anyhow::ensure!(
-        lang == Lang::Rust || (lang == Lang::Python && kind == Kind::Strategy),
-        "there is no {lang:?} {} template yet: Rust has every kind, Python a strategy; JavaScript and C follow (templates/README.md)",
+        lang == Lang::Rust || kind == Kind::Strategy,
+        "there is no {lang:?} {} template: Rust has every kind, Python, JavaScript and C a strategy (templates/README.md); start from the strategy, whose glue shows every part of the contract",
         kind.role()
     );
     let dir = parent.join(name);
@@ -99,12 +120,15 @@ pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Resu
         ("floor_version", env!("CARGO_PKG_VERSION")),
     ];
     let all: Vec<files::File> = match lang {
-        Lang::Python => files::PYTHON_PROJECT
-            .iter()
-            .chain(files::WIT)
-            .copied()
-            .collect(),
-        _ => {
+        Lang::Python | Lang::Javascript | Lang::C => {
+            let project = match lang {
+                Lang::Python => files::PYTHON_PROJECT,
+                Lang::Javascript => files::JAVASCRIPT_PROJECT,
+                _ => files::C_PROJECT,
+            };
+            project.iter().chain(files::WIT).copied().collect()
+        }
+        Lang::Rust => {
             let lib = match kind {
                 Kind::Strategy => files::RUST_STRATEGY,
                 Kind::Risk => files::RUST_RISK,
@@ -128,6 +152,10 @@ pub fn create(parent: &Path, name: &str, lang: Lang, kind: Kind) -> anyhow::Resu
         }
         std::fs::write(&dest, fill(text, &vars))
             .with_context(|| format!("cannot write `{}`", dest.display()))?;
+    }
+    if lang == Lang::C {
+        // The header the C code includes, there before the first build.
+        super::build::write_c_bindings(&dir)?;
     }
     Ok(dir)
 }
