@@ -24,6 +24,8 @@
 //! - [`store`]: orders, fills, dead letters and the audit trail in SQLite.
 //! - [`exchange`]: the simulated exchange (matching engine, accounts,
 //!   Binance's order types and error codes; no WASM, no agents).
+//! - [`news`]: headlines — what a valid one is, and the news file that
+//!   feeds a run or a backtest.
 //! - [`config`]: the TOML config, validated as a whole.
 //! - [`signing`]: signed artifacts — manifests, keys, the trust store.
 //! - [`node`]: wires it all into a running host.
@@ -46,6 +48,7 @@ pub mod dlq;
 pub mod exchange;
 pub mod journal;
 pub mod model;
+pub mod news;
 pub mod node;
 pub mod oms;
 pub mod replay;

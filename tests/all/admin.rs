@@ -62,6 +62,19 @@ fn start_args(agents: &str, extra: &[&str]) -> Host {
     host
 }
 
+/// Ctrl-C, and the host exits cleanly.
+fn stop_cleanly(host: &mut Host) {
+    let pid = host.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(host.child.wait().unwrap().success());
+}
+
 /// Poll `done` until it holds. The bound on polls only guards against a
 /// hang; nothing here is about speed.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -89,6 +102,18 @@ fn status(host: &Host) -> Value {
     let (ok, out, err) = cli(host, &["status", "--json"]);
     assert!(ok, "floor status failed: {err}");
     serde_json::from_str(&out).unwrap()
+}
+
+/// POST `body` to the admin API at `url`; the status and the JSON answer.
+async fn post(url: &str, token: &str, path: &str, body: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
 }
 
 fn admin(data: &Path) -> (String, String) {
@@ -157,30 +182,16 @@ fn the_api_refuses_a_wrong_token_and_a_bad_body_with_what_to_do() {
         let r = http.get(format!("{url}/v1/status")).send().await.unwrap();
         assert_eq!(r.status(), 401, "no token at all");
 
-        let r = http
-            .post(format!("{url}/v1/trading"))
-            .bearer_auth(&token)
-            .body(r#"{"state": "paused"}"#)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400);
-        let v: Value = r.json().await.unwrap();
+        let (status, v) = post(&url, &token, "/v1/trading", r#"{"state": "paused"}"#).await;
+        assert_eq!(status, 400);
         let e = v["error"].as_str().unwrap();
         assert!(
             e.contains("unknown variant `paused`") && e.contains("halted"),
             "{e}"
         );
 
-        let r = http
-            .post(format!("{url}/v1/dlq/replay"))
-            .bearer_auth(&token)
-            .body(r#"{"ids": [999]}"#)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400);
-        let v: Value = r.json().await.unwrap();
+        let (status, v) = post(&url, &token, "/v1/dlq/replay", r#"{"ids": [999]}"#).await;
+        assert_eq!(status, 400);
         assert!(
             v["error"]
                 .as_str()
@@ -198,15 +209,7 @@ fn a_stopped_host_cleans_up_and_a_killed_one_is_reported_clearly() {
     let mut host = start();
     let admin_json = host.data.path().join("admin.json");
     // Ctrl-C: a clean stop removes admin.json.
-    let pid = host.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(host.child.wait().unwrap().success());
+    stop_cleanly(&mut host);
     assert!(!admin_json.exists(), "a clean stop removes admin.json");
     let (ok, _, err) = cli(&host, &["status"]);
     assert!(!ok);
@@ -481,5 +484,106 @@ config = {{ symbol = "BTCUSDT", fast = 2, slow = 4, quantity = 1.0 }}
     assert!(
         err.contains(&format!("no order intent waits for approval as {}", ids[1])),
         "{err}"
+    );
+}
+
+#[test]
+fn headlines_from_the_news_file_and_the_webhook_are_published_journaled_and_replayed() {
+    let feed = tempfile::tempdir().unwrap();
+    let file = feed.path().join("news.jsonl");
+    std::fs::write(
+        &file,
+        "{\"time\": \"2026-11-20T14:30:00Z\", \"headline\": \"$BTC breaks 100k\", \"source\": \"wire\", \"symbols\": [\"BTCUSDT\"]}\n\
+         {\"time\": \"2026-11-20T14:30:01Z\", \"headline\": \"Exchange outage resolved\"}\n\
+         {\"time\": \"2026-11-20T14:30:02Z\", \"headline\": \"Fed holds rates\", \"source\": \"wire\"}\n",
+    )
+    .unwrap();
+    let news_section = format!("\n[news]\nfile = \"{}\"\nspeed = 100\n", file.display());
+    let mut host = start_with(&format!("{}{news_section}", floor_tests::desk_and_gate()));
+    wait_for("the news file's three headlines", || {
+        status(&host)["news"].as_u64().unwrap() == 3
+    });
+
+    // The webhook, through the CLI.
+    let (ok, out, err) = cli(
+        &host,
+        &[
+            "news",
+            "$BTC ETF approved",
+            "--source",
+            "twitter",
+            "--symbol",
+            "BTCUSDT",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("published on news.headline.twitter at event time "),
+        "{out}"
+    );
+    // What cannot be a headline is refused with why, and not counted.
+    let (ok, _, err) = cli(&host, &["news", "  "]);
+    assert!(!ok);
+    assert!(
+        err.contains("the headline was refused: the headline is empty"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&host, &["news", "x", "--symbol", "btc"]);
+    assert!(!ok);
+    assert!(err.contains("symbol `btc` is not a symbol"), "{err}");
+    let (url, token) = admin(host.data.path());
+    floor_tests::runtime().block_on(async {
+        let (status, v) = post(
+            &url,
+            &token,
+            "/v1/news",
+            r#"{"headline": "a", "tickers": ["BTCUSDT"]}"#,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `tickers`"),
+            "{v}"
+        );
+        // Without a source, a webhook's headline is the webhook's.
+        let (status, v) = post(
+            &url,
+            &token,
+            "/v1/news",
+            r#"{"headline": "Miner sells reserves"}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(v["topic"], "news.headline.webhook");
+    });
+    assert_eq!(status(&host)["news"], 5);
+
+    // Stop cleanly; the journal holds the five headlines (the refused
+    // ones never reached the node), and replay reproduces the session,
+    // headlines included.
+    stop_cleanly(&mut host);
+    let data = host.data.path().to_str().unwrap().to_string();
+    let dump = floor(&["journal", &data, "--dump"], None);
+    assert!(dump.status.success());
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    let headlines: Vec<&str> = dump
+        .lines()
+        .filter(|l| l.contains("\"command\":\"news\""))
+        .collect();
+    assert_eq!(headlines.len(), 5, "{dump}");
+    assert!(
+        headlines[0].contains("$BTC breaks 100k"),
+        "{}",
+        headlines[0]
+    );
+    let replay = floor(&["replay", &data, "--json"], None);
+    let said = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        replay.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&replay.stderr)
     );
 }

@@ -194,3 +194,56 @@ fn a_hosts_journal_is_backtest_data() {
     let again = run(&run_dir, &dir.path().join("r2.json"), &[]);
     assert_eq!(report, again);
 }
+
+#[test]
+fn a_news_file_is_merged_with_the_market_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ticks.csv");
+    fixture(&data, 2_000); // 200 s of market from t0
+    let t0 = 1_795_305_600_000_000_000u64;
+    let news = dir.path().join("news.csv");
+    std::fs::write(
+        &news,
+        format!(
+            "time,headline,source,symbols\n{},BTC breaks out,wire,BTCUSDT\n{},ETH upgrade ships,wire,ETHUSDT\n{},After the close,wire,\n",
+            t0 + 5_000_000_000,
+            t0 + 150_000_000_000,
+            t0 + 900_000_000_000,
+        ),
+    )
+    .unwrap();
+    // The demo's config, its paths made absolute, with the news file.
+    let root = floor_tests::workspace();
+    let demo = std::fs::read_to_string(root.join("examples/demo.toml"))
+        .unwrap()
+        .replace("\"../target/", &format!("\"{}/target/", root.display()));
+    let config = dir.path().join("news.toml");
+    std::fs::write(
+        &config,
+        format!("{demo}\n[news]\nfile = \"{}\"\n", news.display()),
+    )
+    .unwrap();
+    let report = run(
+        &data,
+        &dir.path().join("r.json"),
+        &["--config", config.to_str().unwrap()],
+    );
+    // Two headlines fall within the market data; the one after its end
+    // has no market to be merged into.
+    assert_eq!(report["news"], 2, "{report:#}");
+    // A bad news file fails the config, naming the line.
+    std::fs::write(&news, "time,headline\nnot-a-time,x\n").unwrap();
+    let out = floor_tests::floor(
+        &[
+            "backtest",
+            "--data",
+            data.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("line 2: time `not-a-time`"), "{said}");
+}

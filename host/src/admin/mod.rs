@@ -24,6 +24,7 @@
 //! | GET | `/v1/status` | – | the run summary so far, `open_orders`, `event_time_ns` |
 //! | POST | `/v1/trading` | `{"state": "halted"\|"reducing"\|"active", "reason": "…"}` | `{"from", "to", "reason"}` |
 //! | POST | `/v1/reconcile` | – | `{"requested": true}`; findings arrive as `venue.reconcile.*` notices |
+//! | POST | `/v1/news` | `{"headline": "…", "source": "wire", "symbols": ["BTCUSDT"]}` (`symbols` optional) | `{"topic": "news.headline.wire", "event_time_ns"}` |
 //! | POST | `/v1/dlq/replay` | `{"ids": [1, 2]}` or `{"all": true, "agent": "trend"}` | one outcome per entry |
 //!
 //! Errors are `{"error": "…"}` with 400 (a bad request: the message says

@@ -52,6 +52,7 @@ pub async fn serve(
         .route("/v1/trading", post(trading))
         .route("/v1/dlq/replay", post(replay))
         .route("/v1/reconcile", post(reconcile))
+        .route("/v1/news", post(news))
         .route(
             "/v1/deploy",
             post(deploy).layer(DefaultBodyLimit::max(MAX_DEPLOY_BODY)),
@@ -312,6 +313,39 @@ async fn replay(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         } else {
             Ok(Operation::DlqReplay(b))
         }
+    });
+    call(&s, &headers, op).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewsBody {
+    headline: String,
+    #[serde(default = "webhook")]
+    source: String,
+    #[serde(default)]
+    symbols: Vec<String>,
+}
+
+fn webhook() -> String {
+    "webhook".into()
+}
+
+/// A headline (the webhook): checked here, so a bad one is a 400 that
+/// never reaches the node or its journal.
+async fn news(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = parse::<NewsBody>(
+        &body,
+        "headline (`{\"headline\": \"…\", \"source\": \"wire\", \"symbols\": [\"BTCUSDT\"]}`)",
+    )
+    .and_then(|b| {
+        let n = crate::model::News {
+            headline: b.headline,
+            source: b.source,
+            symbols: b.symbols,
+        };
+        crate::news::check(&n).map_err(|why| format!("the headline was refused: {why}"))?;
+        Ok(Operation::News(n))
     });
     call(&s, &headers, op).await
 }

@@ -65,17 +65,6 @@ struct Columns {
     side: Option<usize>,
 }
 
-fn parse_time(s: &str) -> Result<Nanos, String> {
-    if let Ok(ns) = s.parse::<u64>() {
-        return Ok(ns);
-    }
-    humantime::parse_rfc3339_weak(s)
-        .map_err(|e| format!("time `{s}` is neither ns since the epoch nor RFC 3339 ({e})"))?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .map_err(|_| format!("time `{s}` is before 1970"))
-}
-
 fn number(rec: &csv::StringRecord, col: Option<usize>, name: &str) -> Result<Option<f64>, String> {
     let Some(text) = col.and_then(|c| rec.get(c)).map(str::trim) else {
         return Ok(None);
@@ -146,7 +135,7 @@ fn event(
     c: &Columns,
     last: Nanos,
 ) -> Result<(Nanos, MarketEvent), String> {
-    let time = parse_time(rec.get(c.time).unwrap_or_default())?;
+    let time = crate::model::clock::parse_time(rec.get(c.time).unwrap_or_default())?;
     if time < last {
         return Err(format!(
             "time {time} goes back (the row before is at {last}): sort the file by time"

@@ -34,6 +34,8 @@ pub struct Fills {
 pub struct Report {
     /// Market events replayed.
     pub events: u64,
+    /// Headlines of the config's news file published (`[news]`).
+    pub news: u64,
     /// First and last event time, ns.
     pub from_ns: Nanos,
     /// Last event time, ns.
@@ -187,6 +189,7 @@ impl Metrics {
         let end = s.equity.equity;
         Report {
             events,
+            news: s.news,
             from_ns: self.first.unwrap_or(0),
             to_ns: self.last.0,
             bar_ns: self.bar_ns,

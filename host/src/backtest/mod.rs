@@ -111,7 +111,16 @@ pub fn run(
     let mut node = Node::new(&cfg, Box::new(venue)).context("cannot build the backtest's node")?;
     let symbols: Vec<String> = cfg.symbols.iter().map(|s| s.symbol.clone()).collect();
     let mut m = Metrics::new(node.oms().portfolio.equity_now().equity, bar_ns, &symbols);
+    // The config's news file, merged by time: each headline just before
+    // the first market event at or after it.
+    let headlines = cfg.news.as_ref().map_or(&[][..], |n| &n.headlines[..]);
+    let mut next = 0;
     for (t, event) in events {
+        while let Some(h) = headlines.get(next).filter(|h| h.time <= *t) {
+            node.headline_at(h.news.clone(), h.time)
+                .context("a headline of the news file was refused")?;
+            next += 1;
+        }
         node.inject(event.clone(), *t);
         m.after(*t, &node.oms().portfolio);
     }

@@ -20,6 +20,9 @@ use crate::model::{MarketEvent, Nanos};
 pub struct BacktestArgs {
     /// Config file; without one, the built-in demo.
     config: Option<PathBuf>,
+    /// The config file, as a flag (`floor backtest --config C --data D`).
+    #[arg(long = "config", value_name = "CONFIG", conflicts_with = "config")]
+    config_flag: Option<PathBuf>,
     /// Historical quotes and trades: a CSV file (docs/backtest.md), or a
     /// host's data directory (the market its journal recorded).
     #[arg(long)]
@@ -51,7 +54,8 @@ pub struct BacktestArgs {
 /// # Errors
 /// A config or data file that cannot be read, or agents that do not load.
 pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = match &args.config {
+    let config = args.config.as_ref().or(args.config_flag.as_ref());
+    let mut cfg = match config {
         Some(p) => NodeConfig::load(p)?,
         None => NodeConfig::demo()?,
     };
@@ -90,10 +94,7 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     if let Some(path) = &args.report {
-        let config = args
-            .config
-            .as_ref()
-            .map_or("<built-in demo>".to_string(), |p| p.display().to_string());
+        let config = config.map_or("<built-in demo>".to_string(), |p| p.display().to_string());
         let page = backtest::html::page(&report, &config, &args.data.display().to_string());
         std::fs::write(path, page).with_context(|| format!("cannot write `{}`", path.display()))?;
     }

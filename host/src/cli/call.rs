@@ -29,6 +29,15 @@ pub struct CallArgs {
     /// Envelopes as JSON lines; default stdin.
     #[arg(long)]
     input: Option<PathBuf>,
+    /// Where compiled components are kept, so the second call of the same
+    /// component loads in milliseconds (a Python agent compiles for
+    /// seconds); default `$XDG_CACHE_HOME/floor/components`, else
+    /// `~/.cache/floor/components`.
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile the component every time; keep nothing on disk.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     /// Agent name (the envelope source of its outputs).
     #[arg(long, default_value = "agent")]
     name: String,
@@ -99,7 +108,13 @@ pub(super) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         max_memory_bytes: limits.memory_bytes.max(1 << 20),
         ..RuntimeConfig::default()
     })?;
-    let loaded = ComponentCache::new(runtime.engine(), None).load(runtime.engine(), &args.agent)?;
+    let cache_dir = if args.no_cache {
+        None
+    } else {
+        args.cache_dir.clone().or_else(user_cache_dir)
+    };
+    let loaded =
+        ComponentCache::new(runtime.engine(), cache_dir).load(runtime.engine(), &args.agent)?;
     let linker = AgentLinker::new(runtime.engine())?;
     let view = Arc::new(SharedView::default());
     let spec = AgentSpec {
@@ -189,4 +204,13 @@ pub(super) fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(3)
     })
+}
+
+/// The user's cache for compiled components, when a home is known.
+fn user_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("floor").join("components"))
 }

@@ -14,6 +14,7 @@ mod call;
 mod deploy;
 mod dlq;
 mod journal;
+mod news_feed;
 mod operator;
 mod project;
 mod replay;
@@ -69,6 +70,8 @@ enum Command {
     Approve(operator::ApprovalArgs),
     /// Refuse an order intent that waits for a person's approval.
     Reject(operator::ApprovalArgs),
+    /// Publish a headline on a running host (`news.headline.<source>`).
+    News(operator::NewsArgs),
     /// Compare a running host's orders and balances with its venue now.
     Reconcile(operator::Target),
     /// Replace an agent in a running host with a new version, without a
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Reduce(a) => operator::trading(crate::risk::TradingMode::Reducing, a),
         Command::Resume(a) => operator::trading(crate::risk::TradingMode::Active, a),
         Command::Reconcile(a) => operator::reconcile(a),
+        Command::News(a) => operator::news(a),
         Command::Approve(a) => operator::approval(true, a),
         Command::Reject(a) => operator::approval(false, a),
         Command::Deploy(a) => deploy::deploy(a),

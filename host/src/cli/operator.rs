@@ -1,4 +1,4 @@
-//! `floor status | halt | reduce | resume | approve | reject`: commands to
+//! `floor status | halt | reduce | resume | approve | reject | news`: commands to
 //! a running host, through its admin API.
 
 use std::path::PathBuf;
@@ -105,6 +105,36 @@ pub(super) fn approval(approve: bool, args: ApprovalArgs) -> anyhow::Result<Exit
     } else {
         println!("intent {} rejected: {note}", args.id);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `floor news`.
+#[derive(Debug, Args)]
+pub struct NewsArgs {
+    /// The headline.
+    headline: String,
+    #[command(flatten)]
+    target: Target,
+    /// Where it came from: the topic is `news.headline.<source>`.
+    #[arg(long, default_value = "operator")]
+    source: String,
+    /// A symbol it is about (repeatable); agents may also find cashtags
+    /// in the text.
+    #[arg(long = "symbol")]
+    symbols: Vec<String>,
+}
+
+pub(super) fn news(args: NewsArgs) -> anyhow::Result<ExitCode> {
+    let body = json!({"headline": args.headline, "source": args.source, "symbols": args.symbols});
+    let v = args
+        .target
+        .client()?
+        .call_blocking("/v1/news", Some(&body))?;
+    println!(
+        "published on {} at event time {}",
+        v["topic"].as_str().unwrap_or("?"),
+        v["event_time_ns"]
+    );
     Ok(ExitCode::SUCCESS)
 }
 

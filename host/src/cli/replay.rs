@@ -20,10 +20,10 @@ pub struct ReplayArgs {
     /// Only sessions still running at or after this event time (ns since
     /// the epoch, or RFC 3339 like 2026-11-22T20:00:00Z). A session is
     /// replayed from its start: that is where its state is known.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = crate::model::clock::parse_time)]
     from: Option<u64>,
     /// Stop at this event time (same forms as `--from`).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = crate::model::clock::parse_time)]
     to: Option<u64>,
     /// What-if: replay the recorded market with this file as agent NAME
     /// (repeatable) and report the orders added, removed and changed,
@@ -49,17 +49,6 @@ fn parse_candidate(s: &str) -> Result<(String, PathBuf), String> {
         ));
     }
     Ok((name.to_string(), PathBuf::from(file)))
-}
-
-fn parse_time(s: &str) -> Result<u64, String> {
-    if let Ok(ns) = s.parse::<u64>() {
-        return Ok(ns);
-    }
-    let t = humantime::parse_rfc3339_weak(s)
-        .map_err(|e| format!("`{s}` is neither ns since the epoch nor an RFC 3339 time ({e})"))?;
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .map_err(|_| format!("`{s}` is before 1970"))
 }
 
 /// Run `floor replay`.

@@ -169,6 +169,9 @@ pub(super) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             stop.clone(),
         )?;
     }
+    if let Some(news) = &cfg.news {
+        super::news_feed::spawn(news, calls_tx.clone(), stop.clone())?;
+    }
     let admin = if cfg.admin.enabled {
         Some(start_admin(&rt, &cfg, calls_tx, node.preparer())?)
     } else {

@@ -21,12 +21,14 @@ use crate::venue::sim::SimSymbol;
 mod admin;
 mod deploy;
 mod journal;
+mod news;
 mod supervisor;
 mod trust;
 mod venue;
 pub use admin::{AdminConfig, AdminSection};
 pub use deploy::DeployPolicy;
 pub use journal::JournalSection;
+pub use news::{NewsConfig, NewsSection};
 pub use supervisor::SupervisorPolicy;
 pub use trust::{KeySection, TrustSection, reload_trust};
 pub use venue::{VenueKind, VenueSection};
@@ -331,6 +333,9 @@ pub struct RawConfig {
     /// `[journal]`: the journal of every input.
     #[serde(default)]
     pub journal: JournalSection,
+    /// `[news]`: a file of headlines fed into the run.
+    #[serde(default)]
+    pub news: Option<NewsSection>,
     /// `[deploy]`: probation and kept versions for hot swaps.
     #[serde(default)]
     pub deploy: DeployPolicy,
@@ -413,6 +418,8 @@ pub struct NodeConfig {
     pub admin: AdminConfig,
     /// The journal's settings; none when `[journal] enabled = false`.
     pub journal: Option<crate::journal::JournalConfig>,
+    /// The news file fed into the run, read and checked.
+    pub news: Option<NewsConfig>,
     /// Hot-swap probation and kept versions.
     pub deploy: DeployPolicy,
     /// Quarantine policy.
@@ -511,6 +518,7 @@ impl RawConfig {
         venue.check(base, &mut p);
         let admin = self.admin.resolve(base, &mut p);
         let journal = self.journal.resolve(&mut p);
+        let news = self.news.and_then(|n| n.resolve(base, &mut p));
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
         let trust = self.trust.resolve(base, &mut p);
@@ -785,6 +793,7 @@ impl RawConfig {
             risk: self.risk,
             admin,
             journal,
+            news,
             deploy: self.deploy,
             supervisor: self.supervisor,
             trust,

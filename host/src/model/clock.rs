@@ -17,3 +17,19 @@ pub fn wall_ns() -> Nanos {
 pub fn wall_ms() -> u64 {
     wall_ns() / 1_000_000
 }
+
+/// A time as people and files write it: nanoseconds since the epoch, or
+/// RFC 3339 (`2026-11-20T14:30:00Z`, fractions allowed).
+///
+/// # Errors
+/// What the text is not, for a message that names where it came from.
+pub fn parse_time(s: &str) -> Result<Nanos, String> {
+    if let Ok(ns) = s.parse::<u64>() {
+        return Ok(ns);
+    }
+    humantime::parse_rfc3339_weak(s)
+        .map_err(|e| format!("time `{s}` is neither ns since the epoch nor RFC 3339 ({e})"))?
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as Nanos)
+        .map_err(|_| format!("time `{s}` is before 1970"))
+}

@@ -30,6 +30,7 @@ pub mod approval;
 pub mod connect;
 mod delivery;
 mod deploy;
+mod news;
 pub mod operator;
 pub mod record;
 mod risk_stage;
@@ -1147,6 +1148,7 @@ impl Node {
             late_fills: self.oms.late_fills(),
             corrections: s.corrections.load(Relaxed),
             stops_triggered: s.stops_triggered.load(Relaxed),
+            news: s.news.load(Relaxed),
             journal_records: self.recorder.as_ref().map(|r| r.next_seq() - 1),
             stops: {
                 let mut stops: Vec<_> = self.oms.stops.all().cloned().collect();

@@ -58,6 +58,8 @@ pub enum Operation {
         /// Why, for the record and the agent.
         reason: String,
     },
+    /// Publish a headline (`POST /v1/news`, `floor news`, the news file).
+    News(crate::model::News),
     /// Go back one version (`floor rollback`).
     Rollback {
         /// The agent.
@@ -145,6 +147,7 @@ impl Node {
                 .rollback(&agent, &reason)
                 .map(|event| json!({"event": event}))
                 .map_err(|e| OperationError(e.to_string())),
+            Operation::News(news) => self.news(news),
             Operation::Approve { id, by } => self.approve(id, &by),
             Operation::Reject { id, reason } => self.reject_pending(id, &reason),
             Operation::Trading { state, reason } => {

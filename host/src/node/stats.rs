@@ -34,6 +34,8 @@ pub struct Stats {
     pub corrections: AtomicU64,
     /// Protective stops fired.
     pub stops_triggered: AtomicU64,
+    /// Headlines published (`news.headline.*`).
+    pub news: AtomicU64,
     /// Total PnL, f64 bits.
     pnl_bits: AtomicU64,
 }
@@ -162,6 +164,8 @@ pub struct Summary {
     pub corrections: u64,
     /// Protective stops fired (market orders tagged `stop:<order id>`).
     pub stops_triggered: u64,
+    /// Headlines published (the webhook, the news file).
+    pub news: u64,
     /// Protective stops still armed.
     pub stops: Vec<crate::oms::Stop>,
     /// Reliable deliveries tried again after a fault.
