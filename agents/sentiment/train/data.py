@@ -1,0 +1,46 @@
+"""The data set, the seeded split of train into fit and tune, and padded
+id batches."""
+
+import csv
+
+import numpy as np
+
+import tokenizer
+
+DATA = "../../../../shared/data/twitter-financial-news-sentiment"
+LABELS = ("bearish", "bullish", "neutral")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows], dtype=np.int32)
+
+
+def split(n, seed, tune_fraction=0.15):
+    """Indices of the fit and tune parts of `n` rows (stratification is
+    left to the size of the set: 1,400 tune rows)."""
+    idx = np.random.default_rng(seed).permutation(n)
+    cut = int(round(n * (1.0 - tune_fraction)))
+    return idx[:cut], idx[cut:]
+
+
+def ids_of(texts, vocab, max_len):
+    """[N, max_len] ids (0-padded) and the mask."""
+    ids = np.zeros((len(texts), max_len), dtype=np.int32)
+    mask = np.zeros((len(texts), max_len), dtype=np.float32)
+    for i, t in enumerate(texts):
+        e = tokenizer.encode(t, vocab, max_len)
+        ids[i, : len(e)] = e
+        mask[i, : len(e)] = 1.0
+    return ids, mask
+
+
+def macro_f1(y, p, classes=3):
+    f1s = []
+    for c in range(classes):
+        tp = np.sum((p == c) & (y == c))
+        fp = np.sum((p == c) & (y != c))
+        fn = np.sum((p != c) & (y == c))
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(f1s))

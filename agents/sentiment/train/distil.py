@@ -1,0 +1,109 @@
+"""Train the student — the model the agent runs — from the teacher's
+probabilities (teacher.py) and the labels: a small transformer on
+MiniLM's vocabulary, its embeddings started from MiniLM's (projected onto
+their top principal directions), everything else from a seeded random
+start.
+
+    python3 distil.py [--width 128] [--layers 2] [--epochs 20] [--limit N]
+"""
+
+import argparse
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import data
+import loop
+import model
+import teacher
+import tokenizer
+import weights
+
+
+def student_init(w, width, layers, ffn, positions, seed, classes=3):
+    """A student of `width`: token and position embeddings are MiniLM's
+    projected onto their top `width` principal directions (scaled back to
+    MiniLM's spread), the rest random (normal, 0.02)."""
+    rng = np.random.default_rng(seed)
+    tok = w["embeddings.word_embeddings.weight"]
+    mean = tok.mean(0)
+    _, _, vt = np.linalg.svd(tok[rng.permutation(len(tok))[:8000]] - mean, full_matrices=False)
+    proj = vt[:width].T  # [384, width]
+    t = (tok - mean) @ proj
+    pos = (w["embeddings.position_embeddings.weight"][:positions] + w["embeddings.token_type_embeddings.weight"][0] - mean) @ proj
+    scale = tok.std() / t.std()
+    normal = lambda *shape: jnp.asarray(rng.normal(0, 0.02, shape).astype(np.float32))
+    lin = lambda i, o: (normal(i, o), jnp.zeros(o))
+    ln = lambda: (jnp.ones(width), jnp.zeros(width))
+    return {
+        "tok": jnp.asarray((t * scale).astype(np.float32)),
+        "pos": jnp.asarray((pos * scale).astype(np.float32)),
+        "ln0": ln(),
+        "layers": [
+            {
+                "q": lin(width, width),
+                "k": lin(width, width),
+                "v": lin(width, width),
+                "o": lin(width, width),
+                "ln1": ln(),
+                "ff1": lin(width, ffn),
+                "ff2": lin(ffn, width),
+                "ln2": ln(),
+            }
+            for _ in range(layers)
+        ],
+        "head": lin(width, classes),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--teacher", default=".cache/teacher.npz")
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--max-len", type=int, default=48)
+    ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher's probabilities against the labels")
+    ap.add_argument("--temperature", type=float, default=2.0)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", default=".cache/student.npz")
+    a = ap.parse_args()
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    texts, y = data.load(os.path.join(here, data.DATA, "sent_train.csv"))
+    vocab = tokenizer.load_vocab(os.path.join(teacher.minilm_dir(), "vocab.txt"))
+    ids, mask = data.ids_of(texts, vocab, a.max_len)
+    fit, tune = data.split(len(texts), a.seed)
+    t = np.load(a.teacher)
+    soft = np.zeros((len(texts), 3), dtype=np.float32)
+    soft[t["rows"]] = t["probs"]
+    if a.limit:
+        fit, tune = fit[: a.limit], tune[: max(a.limit // 4, 8)]
+
+    w = weights.read_safetensors(os.path.join(teacher.minilm_dir(), "model.safetensors"))
+    params = student_init(w, a.width, a.layers, a.ffn, a.max_len, a.seed)
+    T = a.temperature
+
+    def loss(p, i, m, yy, pt, key):
+        lg = model.logits(p, i, m, a.heads, key)
+        hard = -jnp.mean(jax.nn.log_softmax(lg)[jnp.arange(yy.shape[0]), yy])
+        # The teacher's probabilities, softened by T (their logs are the
+        # teacher's logits up to a constant).
+        pt_t = jax.nn.softmax(jnp.log(pt + 1e-9) / T)
+        kd = -jnp.mean(jnp.sum(pt_t * jax.nn.log_softmax(lg / T), -1)) * T * T
+        return a.alpha * kd + (1 - a.alpha) * hard
+
+    best_params, best = loop.train(params, loss, ids, mask, y, (y, soft), fit, tune, a.heads, a.epochs, a.batch, a.lr, 0.05, a.seed)
+    loop.save(a.out, best_params, tune_f1=best)
+    print(f"student: tune macro-F1 {best:.4f} in {a.out}")
+
+
+if __name__ == "__main__":
+    main()
