@@ -71,6 +71,7 @@ def main():
     ap.add_argument("--max-len", type=int, default=48)
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher's probabilities against the labels")
     ap.add_argument("--temperature", type=float, default=2.0)
+    ap.add_argument("--augmented", default="", help="perturbed fit rows labelled by the teacher (augment.py)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=".cache/student.npz")
@@ -86,21 +87,34 @@ def main():
     soft[t["rows"]] = t["probs"]
     if a.limit:
         fit, tune = fit[: a.limit], tune[: max(a.limit // 4, 8)]
+    # Labels count for the original rows only: a perturbed copy may have
+    # lost what made it bearish or bullish; the teacher's view of it stands.
+    hard_weight = np.ones(len(texts), dtype=np.float32)
+    if a.augmented:
+        aug = np.load(a.augmented)
+        start = len(ids)
+        ids = np.concatenate([ids, aug["ids"]])
+        mask = np.concatenate([mask, aug["mask"]])
+        y = np.concatenate([y, y[aug["rows"]]])
+        soft = np.concatenate([soft, aug["probs"].astype(np.float32)])
+        hard_weight = np.concatenate([hard_weight, np.zeros(len(aug["ids"]), dtype=np.float32)])
+        fit = np.concatenate([fit, np.arange(start, len(ids))])
 
     w = weights.read_safetensors(os.path.join(teacher.minilm_dir(), "model.safetensors"))
     params = student_init(w, a.width, a.layers, a.ffn, a.max_len, a.seed)
     T = a.temperature
 
-    def loss(p, i, m, yy, pt, key):
+    def loss(p, i, m, yy, pt, hw, key):
         lg = model.logits(p, i, m, a.heads, key)
-        hard = -jnp.mean(jax.nn.log_softmax(lg)[jnp.arange(yy.shape[0]), yy])
+        ce = -jax.nn.log_softmax(lg)[jnp.arange(yy.shape[0]), yy]
+        hard = jnp.sum(ce * hw) / jnp.maximum(jnp.sum(hw), 1.0)
         # The teacher's probabilities, softened by T (their logs are the
         # teacher's logits up to a constant).
         pt_t = jax.nn.softmax(jnp.log(pt + 1e-9) / T)
         kd = -jnp.mean(jnp.sum(pt_t * jax.nn.log_softmax(lg / T), -1)) * T * T
         return a.alpha * kd + (1 - a.alpha) * hard
 
-    best_params, best = loop.train(params, loss, ids, mask, y, (y, soft), fit, tune, a.heads, a.epochs, a.batch, a.lr, 0.05, a.seed)
+    best_params, best = loop.train(params, loss, ids, mask, y, (y, soft, hard_weight), fit, tune, a.heads, a.epochs, a.batch, a.lr, 0.05, a.seed)
     loop.save(a.out, best_params, tune_f1=best)
     print(f"student: tune macro-F1 {best:.4f} in {a.out}")
 

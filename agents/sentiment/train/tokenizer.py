@@ -15,7 +15,7 @@ import unicodedata
 
 URL = re.compile(r"https?://\S+")
 
-CLS, SEP, UNK, PAD = "[CLS]", "[SEP]", "[UNK]", "[PAD]"
+CLS, SEP, UNK, PAD, MASK = "[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]"
 
 
 def load_vocab(path):
