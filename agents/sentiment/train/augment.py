@@ -39,7 +39,7 @@ def perturb(ids, mask, rng, drop=0.1, masked=0.1, mask_id=103):
 
 def load_teacher(path):
     """The fine-tuned teacher's parameters (teacher.py saves them flat)."""
-    w = weights.read_safetensors(os.path.join(teacher.minilm_dir(), "model.safetensors"))
+    w = weights.minilm()
     template = model.from_minilm(w)
     _, tree = jax.tree_util.tree_flatten(template)
     saved = np.load(path)
@@ -57,13 +57,8 @@ def main():
     ap.add_argument("--out", default=".cache/augmented.npz")
     a = ap.parse_args()
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    texts, y = data.load(os.path.join(here, data.DATA, "sent_train.csv"))
-    vocab = tokenizer.load_vocab(os.path.join(teacher.minilm_dir(), "vocab.txt"))
-    ids, mask = data.ids_of(texts, vocab, a.max_len)
-    fit, _ = data.split(len(texts), a.seed)
-    if a.limit:
-        fit = fit[: a.limit]
+    d = data.TrainSet(a.max_len, a.seed, a.limit)
+    vocab, ids, mask, fit = d.vocab, d.ids, d.mask, d.fit
     params = load_teacher(a.teacher)
     rng = np.random.default_rng(a.seed + 1)
     all_ids, all_mask, all_probs, all_rows = [], [], [], []

@@ -2,10 +2,12 @@
 id batches."""
 
 import csv
+import os
 
 import numpy as np
 
 import tokenizer
+import weights
 
 DATA = "../../../../shared/data/twitter-financial-news-sentiment"
 LABELS = ("bearish", "bullish", "neutral")
@@ -44,3 +46,17 @@ def macro_f1(y, p, classes=3):
         fn = np.sum((p != c) & (y == c))
         f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return float(np.mean(f1s))
+
+
+class TrainSet:
+    """sent_train.csv as ids, with its fit/tune split. `limit` keeps only
+    that many fit rows (and a quarter as many tune rows): smoke tests."""
+
+    def __init__(self, max_len, seed, limit=0):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.texts, self.y = load(os.path.join(here, DATA, "sent_train.csv"))
+        self.vocab = tokenizer.load_vocab(os.path.join(weights.minilm_dir(), "vocab.txt"))
+        self.ids, self.mask = ids_of(self.texts, self.vocab, max_len)
+        self.fit, self.tune = split(len(self.texts), seed)
+        if limit:
+            self.fit, self.tune = self.fit[:limit], self.tune[: max(limit // 4, 8)]

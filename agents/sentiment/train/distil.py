@@ -8,7 +8,6 @@ start.
 """
 
 import argparse
-import os
 
 import jax
 import jax.numpy as jnp
@@ -17,8 +16,6 @@ import numpy as np
 import data
 import loop
 import model
-import teacher
-import tokenizer
 import weights
 
 
@@ -77,16 +74,11 @@ def main():
     ap.add_argument("--out", default=".cache/student.npz")
     a = ap.parse_args()
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    texts, y = data.load(os.path.join(here, data.DATA, "sent_train.csv"))
-    vocab = tokenizer.load_vocab(os.path.join(teacher.minilm_dir(), "vocab.txt"))
-    ids, mask = data.ids_of(texts, vocab, a.max_len)
-    fit, tune = data.split(len(texts), a.seed)
+    d = data.TrainSet(a.max_len, a.seed, a.limit)
+    texts, y, ids, mask, fit, tune = d.texts, d.y, d.ids, d.mask, d.fit, d.tune
     t = np.load(a.teacher)
     soft = np.zeros((len(texts), 3), dtype=np.float32)
     soft[t["rows"]] = t["probs"]
-    if a.limit:
-        fit, tune = fit[: a.limit], tune[: max(a.limit // 4, 8)]
     # Labels count for the original rows only: a perturbed copy may have
     # lost what made it bearish or bullish; the teacher's view of it stands.
     hard_weight = np.ones(len(texts), dtype=np.float32)
@@ -100,7 +92,7 @@ def main():
         hard_weight = np.concatenate([hard_weight, np.zeros(len(aug["ids"]), dtype=np.float32)])
         fit = np.concatenate([fit, np.arange(start, len(ids))])
 
-    w = weights.read_safetensors(os.path.join(teacher.minilm_dir(), "model.safetensors"))
+    w = weights.minilm()
     params = student_init(w, a.width, a.layers, a.ffn, a.max_len, a.seed)
     T = a.temperature
 

