@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use floor_host::config::NodeConfig;
-use floor_host::model::{Payload, TopicPattern};
+use floor_host::model::{OrderStatus, Payload, Side, TopicPattern};
 use floor_host::node::Node;
 use floor_host::venue::sim::{SimConfig, SimVenue};
 
@@ -362,6 +362,34 @@ pub fn node_header(data: &Path, price: f64) -> String {
         "{}[[symbols]]\nsymbol = \"BTCUSDT\"\nbase = \"BTC\"\nquote = \"USDT\"\nprice = {price:?}\n",
         node_section(data)
     )
+}
+
+/// A node running `agents` (TOML) beside the `gate` risk agent, with
+/// `cash` USDT, tapping signals and order events: the reference agents'
+/// tests.
+pub fn trading_node(agents: &str, cash: f64) -> (Node, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "{}[account]\nbalances = {{ USDT = {cash:?} }}\n{agents}{}",
+        node_header(data.path(), 20_000.0),
+        gate_agent()
+    );
+    let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).expect("valid test config");
+    let mut node = Node::new(&cfg, Box::new(test_venue(&cfg))).expect("node starts");
+    node.tap(TopicPattern::parse("signal.#").expect("valid pattern"));
+    node.tap(TopicPattern::parse("order.#").expect("valid pattern"));
+    (node, data)
+}
+
+/// (side, status) of every order event a [`trading_node`] tapped so far.
+pub fn order_events(node: &Node) -> Vec<(Side, OrderStatus)> {
+    node.tapped()
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Payload::OrderEvent(o) => Some((o.side, o.status.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A simulator config trading BTCUSDT (Binance's filters: tick 0.01, step

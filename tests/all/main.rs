@@ -20,6 +20,7 @@ mod replay;
 mod request;
 mod risk;
 mod sandbox;
+mod sentiment;
 mod signing;
 mod supervisor;
 mod swap;

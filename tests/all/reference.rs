@@ -2,7 +2,6 @@
 //! what each one does with real inputs.
 
 use floor_host::bench::{Pipeline, TickToOrder};
-use floor_host::config::NodeConfig;
 use floor_host::model::{MarketEvent, OrderStatus, Payload, Quote, Side, TopicPattern};
 use floor_host::node::Node;
 
@@ -14,20 +13,7 @@ fn node(agents: &str) -> (Node, tempfile::TempDir) {
     node_with_cash(agents, 1_000_000.0)
 }
 
-/// [`node`] with `cash` USDT.
-fn node_with_cash(agents: &str, cash: f64) -> (Node, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{}[account]\nbalances = {{ USDT = {cash:?} }}\n{agents}{}",
-        floor_tests::node_header(data.path(), 20_000.0),
-        floor_tests::gate_agent()
-    );
-    let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
-    let mut node = Node::new(&cfg, Box::new(floor_tests::test_venue(&cfg))).unwrap();
-    node.tap(TopicPattern::parse("signal.#").unwrap());
-    node.tap(TopicPattern::parse("order.#").unwrap());
-    (node, data)
-}
+use floor_tests::trading_node as node_with_cash;
 
 fn quote(node: &mut Node, mid: f64, at: u64) {
     node.inject(
@@ -42,16 +28,7 @@ fn quote(node: &mut Node, mid: f64, at: u64) {
     );
 }
 
-/// (side, status) of every order event so far.
-fn orders(node: &Node) -> Vec<(Side, OrderStatus)> {
-    node.tapped()
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Payload::OrderEvent(o) => Some((o.side, o.status.clone())),
-            _ => None,
-        })
-        .collect()
-}
+use floor_tests::order_events as orders;
 
 /// The scores published on `topic`.
 fn scores(node: &Node, topic: &str) -> Vec<f64> {

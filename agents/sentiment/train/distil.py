@@ -55,6 +55,11 @@ def student_init(w, width, layers, ffn, positions, seed, classes=3):
     }
 
 
+def truncated(params, layers):
+    """`params` with only the first `layers` layers."""
+    return {**params, "layers": params["layers"][:layers]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--teacher", default=".cache/teacher.npz")
@@ -69,6 +74,7 @@ def main():
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher's probabilities against the labels")
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--augmented", default="", help="perturbed fit rows labelled by the teacher (augment.py)")
+    ap.add_argument("--init", choices=("random", "teacher"), default="random", help="random layers on MiniLM's projected embeddings, or the teacher's first --layers layers")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=".cache/student.npz")
@@ -93,7 +99,13 @@ def main():
         fit = np.concatenate([fit, np.arange(start, len(ids))])
 
     w = weights.minilm()
-    params = student_init(w, a.width, a.layers, a.ffn, a.max_len, a.seed)
+    if a.init == "teacher":
+        # The fine-tuned teacher's embeddings and first layers: width 384,
+        # MiniLM's 12 heads, only the depth cut.
+        params = truncated(loop.load(a.teacher, model.from_minilm(w, seed=a.seed)), a.layers)
+        a.heads = model.MINILM_HEADS
+    else:
+        params = student_init(w, a.width, a.layers, a.ffn, a.max_len, a.seed)
     T = a.temperature
 
     def loss(p, i, m, yy, pt, hw, key):

@@ -82,3 +82,11 @@ def save(path, params, **extra):
     flat, _ = jax.tree_util.tree_flatten(params)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     np.savez(path, **extra, **{f"p{n}": np.asarray(x) for n, x in enumerate(flat)})
+
+
+def load(path, like):
+    """Parameters saved by `save`, in the shape of the pytree `like`."""
+    _, tree = jax.tree_util.tree_flatten(like)
+    z = np.load(path)
+    n = tree.num_leaves
+    return jax.tree_util.tree_unflatten(tree, [jnp.asarray(z[f"p{i}"]) for i in range(n)])

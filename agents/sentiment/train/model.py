@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 LN_EPS = 1e-12
+MINILM_HEADS = 12
 
 
 def from_minilm(w, classes=3, seed=0):

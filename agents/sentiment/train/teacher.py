@@ -17,7 +17,7 @@ import loop
 import model
 import weights
 
-HEADS = 12
+HEADS = model.MINILM_HEADS
 
 
 def main():

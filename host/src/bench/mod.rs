@@ -10,6 +10,7 @@ mod exchange;
 mod journal;
 mod replay;
 mod roundtrip;
+mod sentiment;
 mod swap;
 mod tick;
 
@@ -19,6 +20,7 @@ pub use exchange::{OrderFlow, exchange_throughput};
 pub use journal::journal_appends;
 pub use replay::replay_throughput;
 pub use roundtrip::order_roundtrip;
+pub use sentiment::SentimentProbe;
 pub use swap::{SwapRun, swap_under_load};
 pub use tick::{Pipeline, TickToOrder};
 

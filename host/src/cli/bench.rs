@@ -51,8 +51,8 @@ use clap::Args;
 use hdrhistogram::Histogram;
 
 use crate::bench::{
-    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, Pipeline, TickToOrder, bus_hop,
-    bus_throughput, exchange_throughput, node_throughput,
+    AgentProbe, DEFAULT_AGENTS_DIR, DEFAULT_FIXTURES_DIR, Pipeline, SentimentProbe, TickToOrder,
+    bus_hop, bus_throughput, exchange_throughput, node_throughput,
 };
 
 /// Arguments of `floor bench`.
@@ -70,8 +70,8 @@ pub struct BenchArgs {
     /// Fewer iterations (smoke test of the harness, figures are rough).
     #[arg(long)]
     quick: bool,
-    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `journal`, `sim`, `decode`, `roundtrip`, `swap`.
-    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "replay", "backtest", "sim", "decode", "roundtrip", "swap"])]
+    /// Only these groups (repeatable): `call`, `instantiate`, `load`, `tick`, `risk`, `node`, `bus`, `journal`, `sim`, `decode`, `roundtrip`, `swap`, `sentiment`.
+    #[arg(long, value_parser = ["call", "instantiate", "load", "tick", "risk", "node", "bus", "journal", "replay", "backtest", "sim", "decode", "roundtrip", "swap", "sentiment"])]
     only: Vec<String>,
     /// Multiply the iteration counts (e.g. 10 for a long run under a profiler).
     #[arg(long, default_value_t = 1)]
@@ -280,6 +280,21 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert(
             "sim_orders_per_sec",
             exchange_throughput(n(2_000_000)).round(),
+        );
+    }
+    if run("sentiment") {
+        let mut probe = SentimentProbe::new(&args.agents)?;
+        for _ in 0..n(48) {
+            probe.infer();
+        }
+        let h = per_call_ns(n(480), 1, || probe.infer());
+        figures.insert(
+            "sentiment_infer_us_p50",
+            h.value_at_quantile(0.5) as f64 / 1e3,
+        );
+        figures.insert(
+            "sentiment_infer_us_p99",
+            h.value_at_quantile(0.99) as f64 / 1e3,
         );
     }
     if run("swap") {
