@@ -85,10 +85,54 @@ pub struct Store {
 
 /// Why the store could not open.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open the store at {path}: {source}; check that the data directory is writable")]
+#[error("cannot open the store at {path}: {source}; {}", hint(source))]
 pub struct StoreError {
     path: PathBuf,
     source: rusqlite::Error,
+}
+
+/// What to do about an error opening the store.
+fn hint(e: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode::{CannotOpen, PermissionDenied, ReadOnly};
+    match e.sqlite_error_code() {
+        Some(CannotOpen | PermissionDenied | ReadOnly) => {
+            "check that the data directory is writable"
+        }
+        _ => {
+            "the file is damaged or from a Floor this one cannot upgrade: move it aside and start again (the journal beside it stays the truth; the store is rebuilt as the host runs)"
+        }
+    }
+}
+
+/// The schema version `open` leaves a store at (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// Bring a store written by an older Floor up to [`SCHEMA_VERSION`] before
+/// the schema is applied. Version 0 did not make order events unique, and
+/// a data directory run twice on a venue that starts empty each time holds
+/// the same (order, status, filled) more than once: keep the first of
+/// each, so that the unique index can be made.
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let has_events: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'order_events'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_events > 0 {
+        let removed = conn.execute(
+            "DELETE FROM order_events WHERE id NOT IN \
+             (SELECT min(id) FROM order_events GROUP BY order_id, status, cumulative_quantity)",
+            [],
+        )?;
+        if removed > 0 {
+            tracing::info!(removed, "store upgraded: repeated order events removed");
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -102,7 +146,10 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
+        upgrade(&conn).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
         let (tx, rx) = channel();
         let errors = Arc::new(AtomicU64::new(0));
         let counted = errors.clone();
@@ -286,4 +333,66 @@ fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
         Row::Flush(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema before order events were unique.
+    fn version_0(path: &Path) {
+        let unique = "CREATE UNIQUE INDEX IF NOT EXISTS order_events_once\n    ON order_events (order_id, status, cumulative_quantity);";
+        assert!(SCHEMA.contains(unique));
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(&SCHEMA.replace(unique, "")).unwrap();
+        conn.execute(
+            "INSERT INTO orders (order_id, agent, tag, symbol, side, order_type, quantity, status, filled, created_ns, updated_ns)
+             VALUES ('t-1', 't', '', 'BTCUSDT', 'buy', 'market', 2, 'filled', 2, 1, 1)",
+            [],
+        )
+        .unwrap();
+        for (order, status, filled) in [("t-1", "accepted", 0.0), ("t-1", "filled", 2.0)] {
+            for _ in 0..3 {
+                conn.execute(
+                    "INSERT INTO order_events (order_id, event_ns, trace_id, status, last_quantity, last_price, cumulative_quantity, leaves_quantity, fee)
+                     VALUES (?1, 1, 1, ?2, 0, 0, ?3, 0, 0)",
+                    params![order, status, filled],
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_store_from_before_unique_events_is_upgraded_keeping_the_first_of_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("floor.db");
+        version_0(&path);
+        drop(Store::open(&path).expect("the old store opens"));
+        let conn = Connection::open(&path).unwrap();
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM order_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, [1, 4]);
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(conn);
+        drop(Store::open(&path).expect("and opens again"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_store_says_to_move_it_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("floor.db");
+        std::fs::write(&path, vec![7u8; 4096]).unwrap();
+        let e = Store::open(&path).unwrap_err().to_string();
+        assert!(e.contains("move it aside"), "{e}");
+        assert!(!e.contains("writable"), "{e}");
+    }
 }
