@@ -392,6 +392,24 @@ pub fn order_events(node: &Node) -> Vec<(Side, OrderStatus)> {
         .collect()
 }
 
+/// An `[[agents]]` table: the sentiment model on `news.#`, with the limits
+/// its manifest asks for and `config` (an inline table's body).
+pub fn sentiment_agent(config: &str) -> String {
+    format!(
+        r#"
+[[agents]]
+name = "sentiment"
+path = "{}"
+role = "model"
+subscribe = ["news.#"]
+publish = ["signal.sentiment.*"]
+limits = {{ fuel = 400_000_000, memory_mb = 64 }}
+config = {{ {config} }}
+"#,
+        agent("sentiment").display()
+    )
+}
+
 /// A simulator config trading BTCUSDT (Binance's filters: tick 0.01, step
 /// 0.00001, notional 5) for these accounts: (name, API key, HMAC secret),
 /// each holding 10 BTC and 1,000,000 USDT.

@@ -499,7 +499,13 @@ fn headlines_from_the_news_file_and_the_webhook_are_published_journaled_and_repl
     )
     .unwrap();
     let news_section = format!("\n[news]\nfile = \"{}\"\nspeed = 100\n", file.display());
-    let mut host = start_with(&format!("{}{news_section}", floor_tests::desk_and_gate()));
+    // The sentiment model reads every headline, in the run and again in
+    // the replay below.
+    let mut host = start_with(&format!(
+        "{}{}{news_section}",
+        floor_tests::desk_and_gate(),
+        floor_tests::sentiment_agent(r#"symbols = "$BTC=BTCUSDT""#)
+    ));
     wait_for("the news file's three headlines", || {
         status(&host)["news"].as_u64().unwrap() == 3
     });

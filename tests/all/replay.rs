@@ -259,3 +259,60 @@ fn a_deploy_mid_session_replays_from_its_kept_artifact_and_overrides() {
     assert!(out.status.success(), "{report}");
     assert_eq!(report["sessions"][0]["orders"], before + after);
 }
+
+#[test]
+fn calls_the_deadline_cut_are_journaled_and_cut_again_in_the_replay() {
+    let data = tempfile::tempdir().unwrap();
+    // A spinning agent with fuel for seconds and a 2 ms deadline: the wall
+    // clock cuts its calls (until the supervisor quarantines it). Without
+    // the cut records, the replay (which has no wall clock) would spin on
+    // through its fuel, and fault for another reason.
+    let config = format!(
+        "{}{}{}{}",
+        floor_tests::node_section(data.path()),
+        floor_tests::BTCUSDT,
+        floor_tests::desk_and_gate(),
+        floor_tests::hostile_agent(
+            "spinner",
+            r#"mode = "stall""#,
+            r#""md.tick.BTCUSDT""#,
+            "",
+            "limits = { fuel = 20_000_000_000, deadline_ms = 2 }"
+        )
+    );
+    let path = data.path().join("cut.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = floor_tests::floor(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--venue",
+            "synthetic",
+            "--fast",
+            "--events",
+            "2000",
+            "--quiet",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = read_all(&data.path().join("journal"), 1).unwrap();
+    let cuts: Vec<serde_json::Value> = recorded
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind::CUT)
+        .map(|e| serde_json::from_slice(&e.payload).unwrap())
+        .collect();
+    assert!(!cuts.is_empty(), "the deadline cut the spinner's calls");
+    assert!(cuts.iter().all(|c| c["agent"] == "spinner"), "{cuts:?}");
+    assert_eq!(cuts[0]["call"], 1);
+    let (out, report) = replay(data.path().to_str().unwrap());
+    assert!(out.status.success(), "{report}");
+    let s = &report["sessions"][0];
+    assert_eq!(s["cuts"], cuts.len() as u64, "{report}");
+    assert_eq!(s["replayed"], s["records"], "{report}");
+}

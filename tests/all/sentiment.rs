@@ -7,21 +7,7 @@ use floor_host::node::Node;
 
 const MS: u64 = 1_000_000;
 
-fn sentiment_agent(config: &str) -> String {
-    format!(
-        r#"
-[[agents]]
-name = "sentiment"
-path = "{}"
-role = "model"
-subscribe = ["news.#"]
-publish = ["signal.sentiment.*"]
-limits = {{ fuel = 400_000_000, memory_mb = 64 }}
-config = {{ {config} }}
-"#,
-        floor_tests::agent("sentiment").display()
-    )
-}
+use floor_tests::sentiment_agent;
 
 fn node(agents: &str) -> (Node, tempfile::TempDir) {
     floor_tests::trading_node(agents, 1_000_000.0)

@@ -33,6 +33,11 @@ use symbols::Symbols;
 /// beside it).
 pub static MODEL_FILE: &[u8] = include_bytes!("../model/sentiment-v1.safetensors");
 
+/// `MODEL_FILE`'s SHA-256 as `sha256sum` writes it (a test checks that it
+/// is the embedded file's): logged at start, so a run's log names the
+/// exact weights without hashing 16 MB inside the sandbox.
+pub static MODEL_SHA256: &str = include_str!("../model/sentiment-v1.safetensors.sha256");
+
 /// A signal's score and confidence from class probabilities.
 pub fn signal_of(p: model::Probabilities) -> (f64, f64) {
     let [bear, bull, neutral] = p.map(f64::from);
@@ -71,7 +76,11 @@ impl Agent for Sentiment {
         self.horizon_ns = (horizon_s * 1e9) as u64;
         host::log(
             LogLevel::Info,
-            &format!("sentiment model v{} loaded", model.meta.version),
+            &format!(
+                "sentiment model v{} loaded (sha256 {})",
+                model.meta.version,
+                MODEL_SHA256.split_whitespace().next().unwrap_or("?")
+            ),
         );
         self.model = Some(model);
         Ok(())

@@ -346,6 +346,8 @@ impl AgentInstance {
 
     /// [`AgentInstance::handle`] with a shorter wall-clock deadline for this
     /// one call (a request's timeout); the agent's own deadline still caps it.
+    /// A zero deadline cuts the call as it starts, as an expired deadline
+    /// would (a replay repeating a cut the recorded run suffered).
     ///
     /// # Errors
     /// As [`AgentInstance::handle`].
@@ -357,7 +359,11 @@ impl AgentInstance {
     ) -> Result<Vec<Output>, CallFault> {
         let ticks = deadline.map_or(self.deadline_ticks, |d| {
             let tick = self.tick.as_nanos().max(1);
-            (d.as_nanos().div_ceil(tick) as u64).clamp(1, self.deadline_ticks)
+            if d.is_zero() {
+                0
+            } else {
+                (d.as_nanos().div_ceil(tick) as u64).clamp(1, self.deadline_ticks)
+            }
         });
         if self.live.is_none() {
             // The last restart failed: try again, so a transient fault in

@@ -40,9 +40,12 @@ fn decode(e: &Entry) -> Value {
         kind::CANCEL | kind::CANCEL_REFUSED => Ok(Value::String(
             String::from_utf8_lossy(&e.payload).into_owned(),
         )),
-        kind::VENUE | kind::REPORTS | kind::OPERATION | kind::SESSION | kind::SUBMIT => {
-            serde_json::from_slice(&e.payload).map_err(|err| err.to_string())
-        }
+        kind::VENUE
+        | kind::REPORTS
+        | kind::OPERATION
+        | kind::SESSION
+        | kind::SUBMIT
+        | kind::CUT => serde_json::from_slice(&e.payload).map_err(|err| err.to_string()),
         _ => Err(format!("{} bytes of an unknown kind", e.payload.len())),
     };
     let mut v = json!({"seq": e.seq, "time_ns": e.time, "kind": kind::name(e.kind)});

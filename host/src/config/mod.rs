@@ -783,6 +783,7 @@ impl RawConfig {
                 pool_instances: self.runtime.pool_instances,
                 max_memory_bytes: (self.runtime.max_memory_mb as usize) << 20,
                 epoch_tick: Duration::from_millis(self.runtime.epoch_tick_ms),
+                wall_clock: true,
             },
             venue,
             reliable,

@@ -117,6 +117,19 @@ pub struct Deployed {
     reaper: Reaper,
     shadow: Option<Shadow>,
     checkpoint: Checkpoint,
+    cuts: Cuts,
+}
+
+/// Calls cut by the wall-clock deadline. A run notes them (for the
+/// journal: machine load, not input, decided them); a replay is told them
+/// and cuts the same calls again, and no other. Calls are numbered per
+/// agent, across its versions, from 1: every call of the running
+/// version, a rollback's second try included (the shadow's are not).
+#[derive(Debug, Default)]
+struct Cuts {
+    calls: u64,
+    noted: Vec<u64>,
+    repeat: Option<std::collections::BTreeSet<u64>>,
 }
 
 /// A fault that restarted the instance (not the agent's own refusal).
@@ -154,7 +167,21 @@ impl Deployed {
             probation: None,
             records: VecDeque::new(),
             policy,
+            cuts: Cuts::default(),
         }
+    }
+
+    /// Replay: cut exactly these calls (numbers from the journal's cut
+    /// records) with a zero deadline. The node's runtime runs without a
+    /// wall clock then, so no other call is cut.
+    pub fn repeat_cuts(&mut self, calls: impl IntoIterator<Item = u64>) {
+        self.cuts.repeat = Some(calls.into_iter().collect());
+    }
+
+    /// The numbers of the calls the wall-clock deadline cut since last
+    /// asked (none in a replay: those were on record already).
+    pub fn take_cuts(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.cuts.noted)
     }
 
     /// The agent's name.
@@ -381,7 +408,22 @@ impl Deployed {
         in_request: bool,
         deadline: Option<Duration>,
     ) -> Called {
-        let result = self.live.handle_within(msg, in_request, deadline);
+        self.cuts.calls += 1;
+        let n = self.cuts.calls;
+        let result = match &self.cuts.repeat {
+            Some(cut) if cut.contains(&n) => {
+                self.live
+                    .handle_within(msg, in_request, Some(Duration::ZERO))
+            }
+            _ => self.live.handle_within(msg, in_request, deadline),
+        };
+        if self.cuts.repeat.is_none()
+            && result
+                .as_ref()
+                .is_err_and(|f| f.reason == ReasonCode::DeadlineExceeded)
+        {
+            self.cuts.noted.push(n);
+        }
         if !faulted(&result) {
             return self.handled(msg, in_request, deadline, result);
         }

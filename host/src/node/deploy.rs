@@ -48,6 +48,16 @@ impl Node {
             });
         }
         let called = self.agents[idx].agent.call(msg, in_request, deadline);
+        for call in self.agents[idx].agent.take_cuts() {
+            if let Some(r) = &self.recorder {
+                let agent = self.agents[idx].agent.name().to_string();
+                r.append_json(
+                    super::record::kind::CUT,
+                    self.now,
+                    &super::record::Cut { agent, call },
+                );
+            }
+        }
         if let Err(f) = &called.result {
             let now = self.now;
             self.agents[idx]
@@ -67,6 +77,17 @@ impl Node {
             self.deploy_event(idx, &event);
         }
         called.result
+    }
+
+    /// Replay: cut exactly the calls the recorded run's deadlines cut
+    /// (its journal's cut records), and no other. Build the node with
+    /// `runtime.wall_clock` off, so its own machine's load cuts nothing.
+    pub fn repeat_cuts(&mut self, cuts: &[super::record::Cut]) {
+        for slot in &mut self.agents {
+            let name = slot.agent.name().to_string();
+            slot.agent
+                .repeat_cuts(cuts.iter().filter(|c| c.agent == name).map(|c| c.call));
+        }
     }
 
     /// A handle that prepares new versions of this node's agents, for the

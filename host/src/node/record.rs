@@ -30,6 +30,7 @@
 //! | 9 | a cancel about to leave for the venue (an output) | the order id |
 //! | 10 | the venue refused a cancel (no such open order) | the order id |
 //! | 11 | the node stopped cleanly (a session without one was cut short: a crash, `kill -9`) | empty |
+//! | 12 | an agent's call was cut by its wall-clock deadline (machine load decided it, so a replay must be told) | JSON [`Cut`] |
 //!
 //! Orders and cancels are the node's outputs to the world; they are on
 //! record before they leave, so `floor replay` can check that the same
@@ -74,6 +75,8 @@ pub mod kind {
     pub const CANCEL_REFUSED: u8 = 10;
     /// The node stopped cleanly.
     pub const END: u8 = 11;
+    /// A call cut by the wall-clock deadline.
+    pub const CUT: u8 = 12;
 
     /// A name for people (`floor journal`).
     pub fn name(kind: u8) -> &'static str {
@@ -89,9 +92,22 @@ pub mod kind {
             CANCEL => "cancel",
             CANCEL_REFUSED => "cancel_refused",
             END => "end",
+            CUT => "cut",
             _ => "unknown",
         }
     }
+}
+
+/// A call the wall-clock deadline cut: the agent's `call`-th call (counted
+/// per agent from the start of the session, across its versions). Input
+/// did not decide it, so a replay cuts the same call on purpose rather
+/// than let its own machine's load decide.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cut {
+    /// The agent.
+    pub agent: String,
+    /// Its call number.
+    pub call: u64,
 }
 
 /// What a node started with: enough to build the same node again.

@@ -19,9 +19,11 @@
 //! different question — what would this version have done on that
 //! market? — and reports the orders added, removed and changed.
 //!
-//! What a replay cannot repeat, and says so by diverging: a call cut by an
-//! agent's wall-clock deadline (machine load, not input, decided it) and
-//! a probation that ended on wall-clock time. Everything else an agent
+//! A call cut by an agent's wall-clock deadline was decided by machine
+//! load, not input: the run journals each cut, and the replay, which runs
+//! without a wall clock (no load of its own machine cuts anything), cuts
+//! exactly those calls. What a replay cannot repeat, and says so by
+//! diverging: a probation that ended on wall-clock time. Everything else an agent
 //! can observe is pinned: it reads event time, its random numbers are
 //! seeded, floats are NaN-canonicalised and relaxed SIMD is deterministic
 //! (see `runtime::engine`).
@@ -57,8 +59,11 @@ pub struct SessionReport {
     pub config: String,
     /// Its agents and their versions.
     pub agents: Vec<AgentVersion>,
-    /// Records in the session.
+    /// Records in the session that the replay takes (all but its cut
+    /// records).
     pub records: u64,
+    /// Calls the recorded run's wall-clock deadlines cut, cut again here.
+    pub cuts: u64,
     /// Records replayed (all of them, unless the replay diverged or
     /// `--to` stopped it).
     pub replayed: u64,
@@ -134,7 +139,8 @@ pub fn replay_session(
         started_wall_ns: start.wall_ns,
         config: start.config.name.clone(),
         agents: start.agents.clone(),
-        records: session.records.len() as u64,
+        records: t.len() as u64,
+        cuts: tape::cuts(&session.records)?.len() as u64,
         replayed: t.position() as u64,
         orders: t.orders,
         cancels: t.cancels,
@@ -153,6 +159,7 @@ fn rebuild(session: &Session, cfg: NodeConfig, tape: &Arc<Mutex<Tape>>) -> anyho
     let mut node = Node::start(&cfg, venue, session.state.as_ref())
         .context("cannot rebuild the recorded node")?;
     node.continue_order_ids(&session.start.order_ids);
+    node.repeat_cuts(&tape::cuts(&session.records)?);
     Ok(node)
 }
 

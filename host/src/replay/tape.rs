@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::journal::Entry;
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
-use crate::node::record::{decode_market, kind};
+use crate::node::record::{Cut, decode_market, kind};
 use crate::venue::{Polled, ResumedOrder, Venue, VenueError, VenueEvent, VenueOrder};
 
 /// Where the replay first did something the record did not.
@@ -71,9 +71,27 @@ pub fn describe(e: &Entry) -> String {
     text
 }
 
+/// The calls the recorded run's wall-clock deadlines cut, for
+/// [`crate::node::Node::repeat_cuts`].
+///
+/// # Errors
+/// When a cut record does not decode.
+pub fn cuts(records: &[Entry]) -> anyhow::Result<Vec<Cut>> {
+    records
+        .iter()
+        .filter(|e| e.kind == kind::CUT)
+        .map(|e| {
+            serde_json::from_slice(&e.payload)
+                .map_err(|err| anyhow::anyhow!("journal record {} is not a cut: {err}", e.seq))
+        })
+        .collect()
+}
+
 impl Tape {
-    /// A tape over a session's records.
-    pub fn new(records: Vec<Entry>) -> Arc<Mutex<Tape>> {
+    /// A tape over a session's records. Cut records are not inputs: the
+    /// node is told them beforehand ([`cuts`]).
+    pub fn new(mut records: Vec<Entry>) -> Arc<Mutex<Tape>> {
+        records.retain(|e| e.kind != kind::CUT);
         Arc::new(Mutex::new(Tape {
             records,
             pos: 0,
@@ -122,6 +140,16 @@ impl Tape {
     /// Records taken so far.
     pub fn position(&self) -> usize {
         self.pos
+    }
+
+    /// Records on the tape (the session's, less its cut records).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the tape holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
     }
 
     /// The divergence, once there is one.

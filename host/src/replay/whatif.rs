@@ -178,6 +178,7 @@ fn paper_run(
     };
     let mut node = Node::start(&cfg, Box::new(venue), session.state.as_ref())
         .with_context(|| format!("cannot build the {label} node"))?;
+    node.repeat_cuts(&super::tape::cuts(&session.records)?);
     node.continue_order_ids(&session.start.order_ids);
     let mut inputs = 0u64;
     loop {

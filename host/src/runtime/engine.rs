@@ -30,6 +30,11 @@ pub struct RuntimeConfig {
     pub max_memory_bytes: usize,
     /// Epoch tick: the granularity of wall-clock deadlines.
     pub epoch_tick: Duration,
+    /// Whether wall-clock deadlines cut calls (an epoch ticker runs).
+    /// Replays turn it off: machine load must not decide an outcome there,
+    /// and the calls the recorded run cut are cut again on purpose, with a
+    /// zero deadline, which needs no ticker.
+    pub wall_clock: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -38,6 +43,7 @@ impl Default for RuntimeConfig {
             pool_instances: 256,
             max_memory_bytes: 256 << 20,
             epoch_tick: Duration::from_millis(1),
+            wall_clock: true,
         }
     }
 }
@@ -90,7 +96,9 @@ impl Runtime {
             .pagemap_scan(Enabled::Auto);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg)?;
-        let ticker = Some(EpochTicker::start(&engine, config.epoch_tick));
+        let ticker = config
+            .wall_clock
+            .then(|| EpochTicker::start(&engine, config.epoch_tick));
         Ok(Self {
             engine,
             config,
