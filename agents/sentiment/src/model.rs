@@ -269,8 +269,13 @@ impl<'a> Model<'a> {
         self.forward(&self.ids(text))
     }
 
-    /// Class probabilities of an id sequence (at most `max_len` ids).
+    /// Class probabilities of an id sequence as [`Model::ids`] makes it
+    /// (`[CLS]` … `[SEP]`, ids of the vocabulary; past `max_len` ignored).
+    /// No ids at all reads as the empty headline.
     pub fn forward(&self, ids: &[u32]) -> Probabilities {
+        if ids.is_empty() {
+            return self.forward(&self.ids(""));
+        }
         let d = self.width;
         let len = ids.len().min(self.meta.max_len);
         let mut x = vec![0f32; len * d];

@@ -49,6 +49,12 @@ fn forward_pass_agrees_with_the_training_side() {
 }
 
 #[test]
+fn no_ids_read_as_the_empty_headline() {
+    let m = model();
+    assert_eq!(m.forward(&[]), m.classify(""));
+}
+
+#[test]
 fn the_same_headline_gives_the_same_bits() {
     let m = model();
     let text = "$AAPL slides as iPhone sales miss estimates";
