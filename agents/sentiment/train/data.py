@@ -11,6 +11,11 @@ import weights
 
 DATA = "../../../../shared/data/twitter-financial-news-sentiment"
 LABELS = ("bearish", "bullish", "neutral")
+# The seed of the fit/tune split (and of the trainings' randomness), and the
+# most word-pieces a headline is cut to: every script that trains, measures
+# or exports must agree on both.
+SEED = 7
+MAX_LEN = 48
 
 
 def load(path):

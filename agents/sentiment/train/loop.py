@@ -13,6 +13,17 @@ import model
 import optim
 
 
+def add_training_args(ap, epochs, lr, out):
+    """The arguments every training takes (teacher.py, distil.py)."""
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-len", type=int, default=data.MAX_LEN)
+    ap.add_argument("--limit", type=int, default=0, help="use only this many fit rows (smoke test)")
+    ap.add_argument("--seed", type=int, default=data.SEED)
+    ap.add_argument("--out", default=out)
+
+
 def batches(n, size, rng):
     order = rng.permutation(n)
     for i in range(0, n, size):

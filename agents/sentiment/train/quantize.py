@@ -28,7 +28,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--student", default=".cache/student.npz")
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--max-len", type=int, default=48)
+    ap.add_argument("--max-len", type=int, default=data.MAX_LEN)
     ap.add_argument("--version", default="1")
     ap.add_argument("--limit", type=int, default=0, help="evaluate on this many tune rows only (smoke test)")
     ap.add_argument("--out", default="", help="default: ../model/sentiment-v<version>.safetensors")
@@ -40,7 +40,7 @@ def main():
         vocab_text = f.read().rstrip("\n")
     tensors = int8.tensors_of(params, vocab_text, a.max_len)
 
-    d = data.TrainSet(a.max_len, 7)
+    d = data.TrainSet(a.max_len, data.SEED)
     tune = d.tune[: a.limit] if a.limit else d.tune
     float_f1 = data.macro_f1(d.y[tune], loop.predict(params, d.ids[tune], d.mask[tune], model.MINILM_HEADS).argmax(1))
     meta = {"format": int8.FORMAT, "heads": model.MINILM_HEADS, "max_len": a.max_len}

@@ -22,13 +22,7 @@ HEADS = model.MINILM_HEADS
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--max-len", type=int, default=48)
-    ap.add_argument("--limit", type=int, default=0, help="use only this many fit rows (smoke test)")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", default=".cache/teacher.npz")
+    loop.add_training_args(ap, epochs=3, lr=5e-5, out=".cache/teacher.npz")
     a = ap.parse_args()
 
     d = data.TrainSet(a.max_len, a.seed, a.limit)

@@ -55,7 +55,7 @@ def main():
             texts, _ = data.load(os.path.join(HERE, data.DATA, name))
             for n, text in enumerate(texts):
                 f.write(f"{name}\t{n}\t{ids_key(tokenizer.encode(text, vocab, max_len))}\n")
-    d = data.TrainSet(max_len, 7)
+    d = data.TrainSet(max_len, data.SEED)
     picked = EXTRA + [d.texts[r] for r in d.tune[: a.count]]
     vectors = []
     for text in picked:
