@@ -52,26 +52,34 @@ pub struct SentimentProbe {
 }
 
 impl SentimentProbe {
-    /// Load `sentiment.wasm` from `agents_dir` and start it with the
-    /// limits its manifest asks for (fuel 400 M, 64 MiB).
+    /// Load `sentiment.wasm` from `agents_dir` and start it with the fuel
+    /// and memory its signed manifest asks for (the host's defaults where
+    /// it asks for none).
     ///
     /// # Errors
-    /// When the agent is missing or does not start.
+    /// When the agent is missing, its manifest unreadable, or it does not
+    /// start.
     pub fn new(agents_dir: &Path) -> anyhow::Result<Self> {
         let runtime = Runtime::new(RuntimeConfig {
             pool_instances: 4,
             ..RuntimeConfig::default()
         })?;
         let path = agent_path(agents_dir, "sentiment")?;
+        let asked = crate::signing::artifact::manifest(&std::fs::read(&path)?)?
+            .and_then(|m| m.limits)
+            .unwrap_or_default();
+        let defaults = Limits::default();
         let loaded = ComponentCache::new(runtime.engine(), None).load(runtime.engine(), &path)?;
         let linker = AgentLinker::new(runtime.engine())?;
         let spec = AgentSpec {
             name: "sentiment".into(),
             component: loaded.component,
             limits: Limits {
-                fuel: 400_000_000,
-                memory_bytes: 64 << 20,
-                ..Limits::default()
+                fuel: asked.fuel.unwrap_or(defaults.fuel),
+                memory_bytes: asked
+                    .memory_mb
+                    .map_or(defaults.memory_bytes, |mb| (mb as usize) << 20),
+                ..defaults
             },
             rights: Rights::all(),
             config: vec![("default_symbol".into(), "SPY".into())],
