@@ -57,8 +57,10 @@ pub(crate) fn witnessed_node(data: &Path) -> (Node, Seen) {
     witnessed_node_from(data, None)
 }
 
-/// [`witnessed_node`], carrying on from `from`.
-pub(crate) fn witnessed_node_from(data: &Path, from: Option<&NodeState>) -> (Node, Seen) {
+/// The config of a node whose trend agent `desk` (fast 1, slow 2) orders on
+/// every turn of the market, behind the gate, journaled without syncs;
+/// `more` is added to `[journal]` (and may open further sections).
+pub(crate) fn desk_config(data: &Path, more: &str) -> NodeConfig {
     let text = format!(
         r#"{header}
 [account]
@@ -66,12 +68,18 @@ balances = {{ USDT = 1000000.0 }}
 
 [journal]
 durability = "never"
+{more}
 {trend}{gate}"#,
         header = floor_tests::node_header(data, 100.0),
         trend = floor_tests::fast_trend_agent("desk"),
         gate = floor_tests::gate_agent(),
     );
-    let cfg = NodeConfig::parse(&text, "<test>", Path::new(".")).unwrap();
+    NodeConfig::parse(&text, "<test>", Path::new(".")).unwrap()
+}
+
+/// [`witnessed_node`], carrying on from `from`.
+pub(crate) fn witnessed_node_from(data: &Path, from: Option<&NodeState>) -> (Node, Seen) {
+    let cfg = desk_config(data, "");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let venue = Witness {
         inner: floor_tests::test_venue(&cfg),

@@ -6,6 +6,7 @@ mod approval;
 mod backpressure;
 mod backtest;
 mod call;
+mod checkpoint;
 mod config;
 mod connector;
 mod demo;

@@ -47,6 +47,11 @@ balances = {{ BTC = 10.0, USDT = 1000000.0 }}
 
 [limits]
 max_orders_per_second = 50
+
+# A checkpoint every second of event time: most kills land after one, and
+# the next start replays only the journal since.
+[journal]
+checkpoint_every_s = 1
 {trend}{gate}"#,
         header = node_header(data, 30_000.0),
         rest = sim.url,
@@ -206,6 +211,13 @@ fn twenty_kill_nines_lose_no_fill_and_send_no_order_twice() {
         false,
         "the last run stopped cleanly"
     );
+    // Runs took checkpoints; each was found to be the state the replay of
+    // the session before it reached.
+    let checked = sessions
+        .iter()
+        .filter(|s| s["checkpoint_checked"] == true)
+        .count();
+    assert!(checked >= 5, "{checked} checkpoints checked");
 
     // The host's orders as journaled before they left: no id twice.
     let scan = floor_host::journal::reader::read_all(&data.join("journal"), 1).unwrap();

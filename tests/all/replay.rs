@@ -69,7 +69,7 @@ fn a_sixty_second_session_replays_bit_for_bit_and_a_second_run_appends_a_session
 }
 
 /// Copy `dir`'s journal into `into`, passing each record through `edit`.
-fn rewrite(dir: &Path, into: &Path, edit: impl Fn(u8, &mut Vec<u8>)) {
+pub(crate) fn rewrite(dir: &Path, into: &Path, edit: impl Fn(u8, &mut Vec<u8>)) {
     let scan = read_all(&dir.join("journal"), 1).unwrap();
     let mut j = Journal::open(
         &into.join("journal"),
@@ -221,23 +221,26 @@ fn what_if_reports_the_orders_a_candidate_adds_removes_and_changes() {
     assert!(err.contains("the session has no agent `nobody`"), "{err}");
 }
 
+/// The desk's own component with a larger quantity: only the override
+/// says so.
+pub(crate) fn larger_desk() -> floor_host::deploy::DeployRequest {
+    floor_host::deploy::DeployRequest {
+        agent: "desk".into(),
+        component: std::fs::read(floor_tests::agent("trend")).unwrap(),
+        config: [("quantity".to_string(), "0.02".to_string())].into(),
+        shadow: false,
+    }
+}
+
 #[test]
 fn a_deploy_mid_session_replays_from_its_kept_artifact_and_overrides() {
     use crate::journal::{turn, witnessed_node};
-    use floor_host::deploy::DeployRequest;
     use floor_host::node::operator::Operation;
 
     let data = tempfile::tempdir().unwrap();
     let (mut node, _) = witnessed_node(data.path());
     let before = turn(&mut node, 1..=6);
-    // The same component with a larger quantity: only the override says so.
-    let req = DeployRequest {
-        agent: "desk".into(),
-        component: std::fs::read(floor_tests::agent("trend")).unwrap(),
-        config: [("quantity".to_string(), "0.02".to_string())].into(),
-        shadow: false,
-    };
-    let candidate = node.preparer().prepare(&req).unwrap();
+    let candidate = node.preparer().prepare(&larger_desk()).unwrap();
     node.operate(Operation::Deploy(Box::new(candidate)))
         .unwrap();
     let after = turn(&mut node, 7..=12);

@@ -544,6 +544,27 @@ impl AgentInstance {
             .unwrap_or_default()
     }
 
+    /// The agent's pending timers (id → due), left in place (for a
+    /// checkpoint).
+    pub fn timers(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut all = self.stashed_timers.clone();
+        if let Some(l) = self.live.as_ref() {
+            all.extend(l.store.data().timers.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+        all
+    }
+
+    /// Make `timers` the agent's pending timers, dropping any it had (a
+    /// node carrying on from a checkpoint).
+    pub fn set_timers(&mut self, timers: std::collections::BTreeMap<String, u64>) {
+        self.stashed_timers.clear();
+        drop(self.take_timers());
+        match self.live.as_mut() {
+            Some(l) => l.store.data_mut().timers = timers,
+            None => self.stashed_timers = timers,
+        }
+    }
+
     /// Add timers taken from another instance of this agent.
     pub fn put_timers(&mut self, timers: std::collections::BTreeMap<String, u64>) {
         if let Some(l) = self.live.as_mut() {

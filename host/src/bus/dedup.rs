@@ -44,6 +44,21 @@ impl DedupWindow {
         true
     }
 
+    /// The ids remembered, oldest first (for a checkpoint).
+    pub fn ids(&self) -> Vec<u64> {
+        self.order.iter().copied().collect()
+    }
+
+    /// Remember exactly `ids` (oldest first; the newest past the
+    /// capacity).
+    pub fn set_ids(&mut self, ids: &[u64]) {
+        self.order.clear();
+        self.seen.clear();
+        for &id in ids {
+            self.insert(id);
+        }
+    }
+
     /// Ids currently remembered.
     pub fn len(&self) -> usize {
         self.order.len()

@@ -23,6 +23,24 @@ impl Stamper {
         self.next_id
     }
 
+    /// The last id given and each source's last sequence number, sorted
+    /// by source (for a checkpoint: a node carrying on numbers on).
+    pub fn state(&self) -> (u64, std::collections::BTreeMap<String, u64>) {
+        (
+            self.next_id,
+            self.sequences
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+        )
+    }
+
+    /// Number on from a [`Stamper::state`].
+    pub fn set_state(&mut self, last_id: u64, sequences: &std::collections::BTreeMap<String, u64>) {
+        self.next_id = last_id;
+        self.sequences = sequences.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    }
+
     /// Stamp a new envelope from `source`. `trace_id` 0 starts a new trace
     /// whose id is the envelope's own id.
     pub fn stamp(

@@ -150,6 +150,11 @@ fn print(r: &SessionReport) {
             }
         );
     }
+    if r.checkpoint_checked {
+        println!(
+            "  checkpoint: the replay's whole state at the end (agents, orders, account, timers) is the one the next session starts from"
+        );
+    }
     match &r.divergence {
         None => println!("  identical: every order and cancel as recorded"),
         Some(d) => {

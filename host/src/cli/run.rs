@@ -312,6 +312,12 @@ fn print_summary(s: &Summary) {
             .map(|c| format!(" (by {}: {})", c.by, c.reason))
             .unwrap_or_default()
     );
+    if let Some(records) = s.journal_records {
+        println!(
+            "journal records {records} | checkpoints {} (a restart replays from the last)",
+            s.checkpoints
+        );
+    }
     for (reason, n) in &s.reject_reasons {
         println!("  rejected {n:>5} × {reason}");
     }

@@ -21,6 +21,11 @@ pub struct JournalSection {
     pub sync_ms: u64,
     /// Segment size before the journal rotates, MiB.
     pub segment_mb: u64,
+    /// Take a checkpoint this often (event time, seconds; 0: never): the
+    /// host journals its whole state and carries on from it as a new
+    /// session, so a restart or a replay starts there instead of at the
+    /// start (see docs/recovery.md).
+    pub checkpoint_every_s: u64,
 }
 
 impl Default for JournalSection {
@@ -30,11 +35,18 @@ impl Default for JournalSection {
             durability: "interval".into(),
             sync_ms: 100,
             segment_mb: 64,
+            checkpoint_every_s: 300,
         }
     }
 }
 
 impl JournalSection {
+    /// How often a journaled host takes a checkpoint; none for never.
+    pub fn checkpoint_every(&self) -> Option<Duration> {
+        (self.enabled && self.checkpoint_every_s > 0)
+            .then(|| Duration::from_secs(self.checkpoint_every_s))
+    }
+
     /// The journal's settings (none when disabled); problems are added to
     /// `problems`.
     pub fn resolve(&self, problems: &mut Vec<String>) -> Option<JournalConfig> {
@@ -53,6 +65,12 @@ impl JournalSection {
             problems.push(format!(
                 "journal.segment_mb = {}: use 1 to 4096",
                 self.segment_mb
+            ));
+        }
+        if self.checkpoint_every_s > 7 * 86_400 {
+            problems.push(format!(
+                "journal.checkpoint_every_s = {}: use 0 (never) to 604800 (a week)",
+                self.checkpoint_every_s
             ));
         }
         self.enabled.then_some(JournalConfig {

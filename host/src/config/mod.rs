@@ -418,6 +418,9 @@ pub struct NodeConfig {
     pub admin: AdminConfig,
     /// The journal's settings; none when `[journal] enabled = false`.
     pub journal: Option<crate::journal::JournalConfig>,
+    /// How often to take a checkpoint (`[journal] checkpoint_every_s`);
+    /// none for never.
+    pub checkpoint_every: Option<std::time::Duration>,
     /// The news file fed into the run, read and checked.
     pub news: Option<NewsConfig>,
     /// Hot-swap probation and kept versions.
@@ -518,6 +521,7 @@ impl RawConfig {
         venue.check(base, &mut p);
         let admin = self.admin.resolve(base, &mut p);
         let journal = self.journal.resolve(&mut p);
+        let checkpoint_every = self.journal.checkpoint_every();
         let news = self.news.and_then(|n| n.resolve(base, &mut p));
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
@@ -794,6 +798,7 @@ impl RawConfig {
             risk: self.risk,
             admin,
             journal,
+            checkpoint_every,
             news,
             deploy: self.deploy,
             supervisor: self.supervisor,

@@ -46,7 +46,7 @@ pub(super) struct Checkpoint {
 }
 
 /// How a restart went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Recovery {
     /// True when the state came from a snapshot (not from `init`).
     pub from_snapshot: bool,

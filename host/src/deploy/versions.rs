@@ -184,6 +184,43 @@ impl Deployed {
         std::mem::take(&mut self.cuts.noted)
     }
 
+    /// `state` (just taken with [`Deployed::snapshot`]) is the running
+    /// version's last good state: a fault restarts it from there.
+    pub fn checkpointed(&mut self, state: Vec<u8>) {
+        self.checkpoint.reset(Some(state));
+    }
+
+    /// Number calls from 1 again: a new session starts (a checkpoint).
+    pub fn start_session(&mut self) {
+        self.cuts.calls = 0;
+    }
+
+    /// The running version's pending timers.
+    pub fn timers(&self) -> std::collections::BTreeMap<String, u64> {
+        self.live.timers()
+    }
+
+    /// Make `timers` the running version's pending timers.
+    pub fn set_timers(&mut self, timers: std::collections::BTreeMap<String, u64>) {
+        self.live.set_timers(timers);
+    }
+
+    /// Run `version` (started as `live`) from now on, with `earlier` to
+    /// roll back to (newest first): a replay rebuilding the versions a
+    /// checkpoint names. No probation, no swap of state (the checkpoint's
+    /// state is restored next); the instance it replaces is dropped.
+    pub fn install(&mut self, live: AgentInstance, version: Version, earlier: Vec<Version>) {
+        let old = std::mem::replace(&mut self.live, live);
+        self.reaper.drop_later(old);
+        self.version = version;
+        if let Some((old, _)) = self.previous.take() {
+            self.reaper.drop_later(old);
+        }
+        self.older = earlier.into();
+        self.probation = None;
+        self.checkpoint.reset(None);
+    }
+
     /// The agent's name.
     pub fn name(&self) -> &str {
         self.live.name()

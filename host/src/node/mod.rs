@@ -24,9 +24,12 @@
 //! - `deploy`: every agent call through its versions; deploy events.
 //! - `supervisor`: quarantine of agents that fault too often; health.
 //! - [`snapshot`]: the node's state, taken and put back across a restart.
+//! - `checkpoint`: a running node journals its state and carries on from
+//!   it as a new session.
 
 mod amend;
 pub mod approval;
+mod checkpoint;
 pub mod connect;
 mod delivery;
 mod deploy;
@@ -158,6 +161,8 @@ pub struct Node {
     supervisor: crate::config::SupervisorPolicy,
     /// Stopping: new orders are refused (see `Operation::Stopping`).
     stopping: bool,
+    /// When the next checkpoint is due, and the session record it copies.
+    checkpoints: checkpoint::Checkpoints,
     runtime: Arc<Runtime>,
 }
 
@@ -302,14 +307,24 @@ impl Node {
             }
             None => BTreeMap::new(),
         };
-        if let (Some(rec), Some(store)) = (&recorder, &artifacts) {
-            record::open_session(rec, store, cfg, venue.name(), &ran, &order_ids, from)?;
-        }
+        let session = match (&recorder, &artifacts) {
+            (Some(rec), Some(store)) => Some(record::open_session(
+                rec,
+                store,
+                cfg,
+                venue.name(),
+                &ran,
+                &order_ids,
+                from,
+            )?),
+            _ => None,
+        };
         drop(ran);
         let venue: Box<dyn Venue> = match &recorder {
             Some(r) => Box::new(record::RecordingVenue::new(venue, r.clone())),
             None => venue,
         };
+        let recorder_is_some = recorder.is_some();
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
         let dlq = DeadLetterQueue::with_file(&dlq_path).with_context(|| {
             format!("cannot open the dead-letter file `{}`", dlq_path.display())
@@ -373,6 +388,10 @@ impl Node {
             pending_approvals: BTreeMap::new(),
             supervisor: cfg.supervisor.clone(),
             stopping: false,
+            checkpoints: checkpoint::Checkpoints::new(
+                session,
+                cfg.checkpoint_every.filter(|_| recorder_is_some),
+            ),
             runtime,
         };
         if let Some(state) = from {
@@ -1150,6 +1169,7 @@ impl Node {
             stops_triggered: s.stops_triggered.load(Relaxed),
             news: s.news.load(Relaxed),
             journal_records: self.recorder.as_ref().map(|r| r.next_seq() - 1),
+            checkpoints: s.checkpoints.load(Relaxed),
             stops: {
                 let mut stops: Vec<_> = self.oms.stops.all().cloned().collect();
                 stops.sort_by(|a, b| (&a.symbol, &a.origin).cmp(&(&b.symbol, &b.origin)));

@@ -25,20 +25,21 @@
 //! | 4 | the venue was idle until the record's time | empty |
 //! | 5 | an operator command | JSON `Operation` |
 //! | 6 | any other venue event (execution report, notice, balances) | JSON `VenueEvent` |
-//! | 7 | a node started: its config and agent versions | JSON [`SessionStart`] |
+//! | 7 | a node started, or a running one took a checkpoint: its config, agent versions and the state it starts from | JSON [`SessionStart`] |
 //! | 8 | an order about to leave for the venue (an output) | JSON `VenueOrder` |
 //! | 9 | a cancel about to leave for the venue (an output) | the order id |
 //! | 10 | the venue refused a cancel (no such open order) | the order id |
-//! | 11 | the node stopped cleanly (a session without one was cut short: a crash, `kill -9`) | empty |
+//! | 11 | the node stopped cleanly, or took a checkpoint (a session without one was cut short: a crash, `kill -9`) | empty |
 //! | 12 | an agent's call was cut by its wall-clock deadline (machine load decided it, so a replay must be told) | JSON [`Cut`] |
 //!
 //! Orders and cancels are the node's outputs to the world; they are on
 //! record before they leave, so `floor replay` can check that the same
 //! inputs through the same agent versions send exactly the same orders.
 //! A session record opens every start of a node (a restart appends a new
-//! one): the config text, each agent's artifact hash, whose bytes the
-//! node keeps in `<data_dir>/artifacts/`, and after a recovery the state
-//! the node carried on from.
+//! one, and so does every checkpoint of a running node, after an end
+//! record): the config text, each agent's artifact hash, whose bytes the
+//! node keeps in `<data_dir>/artifacts/`, and after a recovery or at a
+//! checkpoint the state the node carried on from.
 //!
 //! Market data, the bulk of the journal, is postcard (compact, fast);
 //! the rest is JSON, whose self-describing form the order types' tagged
@@ -135,6 +136,64 @@ pub struct SessionStart {
     /// so no torn tail can separate the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<super::snapshot::NodeState>,
+    /// At a checkpoint, the agents running another version than `agents`
+    /// names (hot deploys), and the versions each can roll back to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployed: Vec<DeployedVersions>,
+}
+
+impl SessionStart {
+    /// True for a session a running host started at a checkpoint (its
+    /// state is the whole node's, [`super::snapshot::Continued`]).
+    pub fn is_checkpoint(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.continued.is_some())
+    }
+
+    /// The version each agent runs when the session starts: `agents`,
+    /// with what was deployed since in its place.
+    pub fn running(&self) -> Vec<AgentVersion> {
+        self.agents
+            .iter()
+            .map(|a| match self.deployed.iter().find(|d| d.name == a.name) {
+                Some(d) => AgentVersion {
+                    name: a.name.clone(),
+                    sha256: d.live.sha256.clone(),
+                },
+                None => a.clone(),
+            })
+            .collect()
+    }
+}
+
+/// An agent's versions at a checkpoint, when a deploy changed them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeployedVersions {
+    /// The agent.
+    pub name: String,
+    /// The version it runs.
+    pub live: VersionRef,
+    /// The versions it can roll back to, newest first.
+    pub earlier: Vec<VersionRef>,
+}
+
+/// A version: its artifact and the config keys it overrides.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VersionRef {
+    /// Hex SHA-256 of its artifact.
+    pub sha256: String,
+    /// Config keys it overrides.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub overrides: std::collections::BTreeMap<String, String>,
+}
+
+impl VersionRef {
+    /// The reference to `v`.
+    pub fn of(v: &crate::deploy::Version) -> Self {
+        Self {
+            sha256: v.sha256.clone(),
+            overrides: v.overrides.clone(),
+        }
+    }
 }
 
 /// An agent and the hash of the artifact it runs.
@@ -361,7 +420,8 @@ impl Venue for RecordingVenue {
 
 /// Keep every agent's artifact and journal the start of a session (its
 /// config and the versions, and the state it starts from after a
-/// restart), committed before any input.
+/// restart), committed before any input. Returns the record, the pattern
+/// of the node's checkpoints.
 ///
 /// # Errors
 /// When an artifact cannot be kept or the journal cannot be written: a
@@ -374,7 +434,7 @@ pub fn open_session(
     ran: &[(String, String, Vec<u8>)],
     order_ids: &std::collections::BTreeMap<String, u64>,
     from: Option<&super::snapshot::NodeState>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<SessionStart> {
     let mut agents = Vec::with_capacity(ran.len());
     for (name, sha256, bytes) in ran {
         artifacts.keep(bytes)?;
@@ -393,10 +453,15 @@ pub fn open_session(
         wall_ns,
         order_ids: order_ids.clone(),
         state: from.cloned(),
+        deployed: Vec::new(),
     };
     rec.append_json(kind::SESSION, wall_ns, &start);
     rec.commit()
-        .map_err(|why| anyhow::anyhow!("cannot journal the session's start: {why}"))
+        .map_err(|why| anyhow::anyhow!("cannot journal the session's start: {why}"))?;
+    Ok(SessionStart {
+        state: None,
+        ..start
+    })
 }
 
 /// The highest client order id number each agent has sent, from the

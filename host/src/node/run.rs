@@ -62,6 +62,7 @@ pub fn run(
         if !node.step() {
             return finish(node, start);
         }
+        node.checkpoint_if_due();
     }
     settle(node);
     finish(node, start)

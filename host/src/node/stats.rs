@@ -36,6 +36,8 @@ pub struct Stats {
     pub stops_triggered: AtomicU64,
     /// Headlines published (`news.headline.*`).
     pub news: AtomicU64,
+    /// Checkpoints taken (each starts a new session in the journal).
+    pub checkpoints: AtomicU64,
     /// Total PnL, f64 bits.
     pnl_bits: AtomicU64,
 }
@@ -191,6 +193,8 @@ pub struct Summary {
     pub topics: Vec<crate::bus::TopicStats>,
     /// Inputs written to the journal so far (none when it is off).
     pub journal_records: Option<u64>,
+    /// Checkpoints taken (`[journal] checkpoint_every_s`).
+    pub checkpoints: u64,
     /// Wall-clock seconds the run took.
     pub wall_seconds: f64,
     /// Market events per wall-clock second.

@@ -30,7 +30,7 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Node, Stats};
 use crate::config::Role;
@@ -38,9 +38,10 @@ use crate::deploy::Recovery;
 use crate::model::{Nanos, ReasonCode};
 use crate::risk::TradingMode;
 
-/// One agent's fault history, restarts and quarantine.
-#[derive(Debug, Default)]
-pub(super) struct Supervision {
+/// One agent's fault history, restarts and quarantine (kept in a
+/// checkpoint: a node carrying on counts the same faults).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Supervision {
     /// Event times of the faults in the window.
     faults: VecDeque<Nanos>,
     quarantine: Option<Quarantine>,
@@ -53,7 +54,7 @@ pub(super) struct Supervision {
 }
 
 /// The last restart after a fault.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Restart {
     /// Event time of the fault.
     pub at: Nanos,
@@ -64,7 +65,7 @@ pub struct Restart {
 }
 
 /// The last error of an agent's call (a fault, or its own error).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastError {
     /// Event time.
     pub at: Nanos,
@@ -75,7 +76,7 @@ pub struct LastError {
 }
 
 /// Why and since when an agent is quarantined.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quarantine {
     /// Event time it was quarantined.
     pub since: Nanos,

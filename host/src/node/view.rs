@@ -33,6 +33,29 @@ impl SharedView {
         }
     }
 
+    /// Forget everything (a node carrying on from a checkpoint rebuilds
+    /// the view from the state).
+    pub fn clear(&self) {
+        *self.0.write().expect("view lock poisoned") = Data::default();
+    }
+
+    /// Every symbol's last top of book, by symbol (for a checkpoint).
+    pub fn quotes(&self) -> Vec<Quote> {
+        let d = self.0.read().expect("view lock poisoned");
+        let mut q: Vec<Quote> = d.quotes.values().cloned().collect();
+        q.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        q
+    }
+
+    /// Replace every top of book with `quotes`.
+    pub fn set_quotes(&self, quotes: &[Quote]) {
+        let mut d = self.0.write().expect("view lock poisoned");
+        d.quotes = quotes
+            .iter()
+            .map(|q| (q.symbol.clone(), q.clone()))
+            .collect();
+    }
+
     /// Record a position.
     pub fn set_position(&self, p: Position) {
         self.0

@@ -135,11 +135,13 @@ impl Oms {
     pub fn state(&self) -> super::OmsState {
         let mut open: Vec<Order> = self.open_orders().cloned().collect();
         open.sort_by(|a, b| a.id.cmp(&b.id));
+        let finished = self.late_fill_targets();
         // Stable: within a symbol, stops keep the order they were armed in.
         let mut stops: Vec<Stop> = self.stops.all().cloned().collect();
         stops.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         super::OmsState {
             open,
+            finished,
             counters: self.counters.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             late_fills: self.late_fills,
             portfolio: self.portfolio.state(),
@@ -147,12 +149,34 @@ impl Oms {
         }
     }
 
-    /// Put back `state` (from [`Oms::state`]): its open orders, id
-    /// counters (never lowered), account and stops replace what is here.
+    /// The cancelled and expired orders a late fill may still reach: per
+    /// agent, the last [`super::snapshot::KEPT_FINISHED`] by id number,
+    /// sorted by agent and number.
+    fn late_fill_targets(&self) -> Vec<Order> {
+        let mut done: Vec<(&str, u64, &Order)> = self
+            .orders
+            .values()
+            .filter(|o| matches!(o.state, OrderState::Cancelled | OrderState::Expired))
+            .map(|o| (o.agent.as_str(), id_number(&o.id), o))
+            .collect();
+        done.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        done.chunk_by(|a, b| a.0 == b.0)
+            .flat_map(|mine| {
+                let from = mine.len().saturating_sub(super::snapshot::KEPT_FINISHED);
+                mine[from..].iter().map(|(_, _, o)| (*o).clone())
+            })
+            .collect()
+    }
+
+    /// Put back `state` (from [`Oms::state`]): its open orders, the
+    /// finished ones a late fill may reach, id counters (never lowered),
+    /// account and stops replace what is here. Other finished orders are
+    /// forgotten: nothing more can happen to them.
     pub fn restore(&mut self, state: &super::OmsState) {
         self.orders = state
             .open
             .iter()
+            .chain(&state.finished)
             .map(|o| (o.id.clone(), o.clone()))
             .collect();
         self.continue_ids(&state.counters);
@@ -333,6 +357,13 @@ impl Oms {
         self.apply(&report)
             .expect("a new order accepts its first report")
     }
+}
+
+/// The number of a host order id (`<agent>-<n>`); 0 for another form.
+fn id_number(id: &str) -> u64 {
+    id.rsplit_once('-')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

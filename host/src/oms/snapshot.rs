@@ -1,8 +1,10 @@
 //! The order manager's state, taken and put back: what a restarted host
 //! needs to carry on where the last one stopped.
 //!
-//! Only what cannot be rebuilt from the config is kept: open orders (a
-//! finished order can change nothing more), each agent's order-id counter
+//! Only what cannot be rebuilt from the config is kept: open orders, the
+//! last [`KEPT_FINISHED`] cancelled or expired orders of each agent (a
+//! venue may still report a fill for one: the late fill after a cancel),
+//! each agent's order-id counter
 //! (so no client order id is sent twice), positions, balances, marks,
 //! fees, the equity peak and drawdown, and the armed protective stops.
 //! Every collection is kept sorted, so the same state always encodes to
@@ -16,11 +18,20 @@ use crate::model::Position;
 
 use super::{Order, Stop};
 
+/// Cancelled or expired orders kept per agent, newest first, for the
+/// fills a venue reports after the cancel (filled and rejected orders can
+/// change no more and are not kept).
+pub const KEPT_FINISHED: usize = 1_000;
+
 /// The order manager, as kept in a snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OmsState {
     /// Orders not yet final, by id.
     pub open: Vec<Order>,
+    /// Cancelled or expired orders a late fill may still reach, by agent
+    /// and number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished: Vec<Order>,
     /// Per agent, the number of the last order id it was given.
     pub counters: BTreeMap<String, u64>,
     /// Fills applied after their order was done.

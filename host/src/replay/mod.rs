@@ -83,6 +83,10 @@ pub struct SessionReport {
     /// Orders the replay decided past the end of a cut-short session:
     /// the recorded node died before sending them.
     pub unsent: u64,
+    /// The session ended at a checkpoint, and the replay's whole state
+    /// there (agents' snapshots, orders, account, timers, counters) was
+    /// found identical to the recorded one.
+    pub checkpoint_checked: bool,
 }
 
 /// Where a replay keeps what it needs besides the journal.
@@ -115,7 +119,7 @@ pub fn replay_session(
     } else {
         Tape::recovering(session.records.clone())
     };
-    let mut node = rebuild(session, cfg, &tape)?;
+    let mut node = rebuild(session, cfg, &tape, &recorded.artifacts)?;
     let running: Vec<AgentVersion> = node
         .summary(0.0)
         .agents
@@ -126,12 +130,13 @@ pub fn replay_session(
         })
         .collect();
     anyhow::ensure!(
-        running == start.agents,
+        running == start.running(),
         "the rebuilt node runs {running:?}, not the recorded {:?}",
-        start.agents
+        start.running()
     );
     node.tap(crate::model::TopicPattern::parse("#").expect("`#` is a valid pattern"));
     let messages = drive(&mut node, &tape, &recorded.artifacts, to)?;
+    let checked = check_checkpoint(&mut node, &tape, recorded, session);
     node.flush();
     let t = lock(&tape);
     Ok(SessionReport {
@@ -149,17 +154,104 @@ pub fn replay_session(
         divergence: t.divergence().cloned(),
         cut_short: !session.closed,
         unsent: t.unsent,
+        checkpoint_checked: checked,
     })
 }
 
+/// When the session ended at a checkpoint (the next session starts from
+/// the state the recorded node had then) and the replay got to its end:
+/// compare the replay's whole state with the recorded one. A difference
+/// is the divergence (the replay would carry on from another state).
+/// True when a checkpoint was compared and found identical.
+fn check_checkpoint(
+    node: &mut Node,
+    tape: &Arc<Mutex<Tape>>,
+    recorded: &Recorded,
+    session: &Session,
+) -> bool {
+    let Some(next) = recorded
+        .sessions
+        .iter()
+        .find(|n| n.seq > session.seq)
+        .filter(|n| n.is_checkpoint())
+    else {
+        return false;
+    };
+    {
+        let t = lock(tape);
+        if t.divergence().is_some() || t.position() < t.len() {
+            return false;
+        }
+    }
+    let want = next.state.as_ref().expect("a checkpoint has a state");
+    let got = node.capture_all();
+    match crate::node::snapshot::first_difference(want, &got) {
+        None => true,
+        Some(what) => {
+            lock(tape).diverge_at(
+                next.seq,
+                want.at,
+                format!("checkpoint: {what} as recorded"),
+                format!("{what} differs"),
+            );
+            false
+        }
+    }
+}
+
 /// The node `session` ran, built from `cfg` on `tape`, from the state the
-/// session started from.
-fn rebuild(session: &Session, cfg: NodeConfig, tape: &Arc<Mutex<Tape>>) -> anyhow::Result<Node> {
+/// session started from: a restart's, or a checkpoint's (with the
+/// versions deployed by then, from `artifacts`).
+fn rebuild(
+    session: &Session,
+    cfg: NodeConfig,
+    tape: &Arc<Mutex<Tape>>,
+    artifacts: &Artifacts,
+) -> anyhow::Result<Node> {
     let venue = Box::new(TapeVenue::new(&session.start.venue, tape.clone()));
-    let mut node = Node::start(&cfg, venue, session.state.as_ref())
+    let mut node = start_node(session, &cfg, venue, artifacts, &[])
         .context("cannot rebuild the recorded node")?;
     node.continue_order_ids(&session.start.order_ids);
     node.repeat_cuts(&tape::cuts(&session.records)?);
+    Ok(node)
+}
+
+/// Build `session`'s node from `cfg` on `venue`, from the state it
+/// started from: a restart's (put back as a restart does), or a
+/// checkpoint's (the versions deployed by then started from `artifacts`,
+/// except for the agents in `keep`, which run what `cfg` names; then the
+/// whole state).
+///
+/// # Errors
+/// When the node or a deployed version cannot be started, or the state
+/// does not fit the node.
+pub(crate) fn start_node(
+    session: &Session,
+    cfg: &NodeConfig,
+    venue: Box<dyn crate::venue::Venue>,
+    artifacts: &Artifacts,
+    keep: &[String],
+) -> anyhow::Result<Node> {
+    if !session.is_checkpoint() {
+        return Node::start(cfg, venue, session.state.as_ref());
+    }
+    let mut node = Node::start(cfg, venue, None)?;
+    let deployed: Vec<_> = session
+        .start
+        .deployed
+        .iter()
+        .filter(|d| !keep.contains(&d.name))
+        .cloned()
+        .collect();
+    node.install_versions(&deployed, artifacts)
+        .context("cannot start the versions the checkpoint ran")?;
+    let state = session.state.as_ref().expect("a checkpoint has a state");
+    node.continue_from(state, false).with_context(|| {
+        format!(
+            "cannot carry on from the checkpoint in record {}",
+            session.seq
+        )
+    })?;
     Ok(node)
 }
 

@@ -20,9 +20,10 @@
 //!
 //! Why replay rather than a snapshot per input: the journal already is the
 //! truth, and a replay cannot disagree with it. The cost is proportional
-//! to the last session's length; a host that runs for days takes longer
-//! to restart (periodic snapshots that cut sessions short are the next
-//! step, see docs/recovery.md).
+//! to the last session's length, which checkpoints bound: a running host
+//! starts a new session from its own whole state every
+//! `[journal] checkpoint_every_s` (see `node::checkpoint`), and recovery
+//! starts from the last one.
 
 use std::path::Path;
 use std::time::Instant;
@@ -80,7 +81,7 @@ pub fn recover(data_dir: &Path) -> anyhow::Result<Option<Recovered>> {
             )
         })?;
     let tape = Tape::recovering(last.records.clone());
-    let mut node = rebuild(last, cfg, &tape)?;
+    let mut node = rebuild(last, cfg, &tape, &recorded.artifacts)?;
     // What the stopped host decided but had not yet written to its store
     // (its writes are batched) is written now; the rest is there already.
     node.set_store(crate::store::Store::open(&data_dir.join("floor.db"))?.orders_only());

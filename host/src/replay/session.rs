@@ -39,6 +39,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// True for a session a running host started at a checkpoint: its
+    /// state is the whole node's, and it runs on from it.
+    pub fn is_checkpoint(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.continued.is_some())
+    }
+
     /// Note a record of this session.
     fn push(&mut self, e: Entry) {
         if e.kind == kind::END {

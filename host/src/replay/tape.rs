@@ -169,6 +169,17 @@ impl Tape {
         hex::encode(self.digest.clone().finalize())
     }
 
+    /// Record a divergence found outside the records (a checkpoint's
+    /// state), unless one was found already.
+    pub fn diverge_at(&mut self, seq: u64, time_ns: u64, recorded: String, replayed: String) {
+        self.divergence.get_or_insert(Divergence {
+            seq,
+            time_ns,
+            recorded,
+            replayed,
+        });
+    }
+
     /// Record that the replay did `replayed` where the record shows the
     /// next record (or its end).
     pub fn diverge(&mut self, replayed: String) {

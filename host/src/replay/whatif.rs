@@ -21,7 +21,6 @@ use serde::Serialize;
 use super::tape::Tape;
 use super::{Recorded, Session, Workspace, lock};
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
-use crate::node::Node;
 use crate::node::record::{decode_market, kind};
 use crate::venue::sim::SimVenue;
 use crate::venue::{Polled, Venue, VenueError, VenueOrder};
@@ -176,7 +175,8 @@ fn paper_run(
         tape: tape.clone(),
         placed: placed.clone(),
     };
-    let mut node = Node::start(&cfg, Box::new(venue), session.state.as_ref())
+    let keep: Vec<String> = candidates.iter().map(|(n, _)| n.clone()).collect();
+    let mut node = super::start_node(session, &cfg, Box::new(venue), &recorded.artifacts, &keep)
         .with_context(|| format!("cannot build the {label} node"))?;
     node.repeat_cuts(&super::tape::cuts(&session.records)?);
     node.continue_order_ids(&session.start.order_ids);

@@ -119,6 +119,32 @@ impl HardLimits {
         self.day
     }
 
+    /// The order-rate windows: the event times of the orders counted in
+    /// the last second, in all and per agent (sorted by agent).
+    pub fn rates(&self) -> (Vec<Nanos>, std::collections::BTreeMap<String, Vec<Nanos>>) {
+        (
+            self.recent.0.iter().copied().collect(),
+            self.by_agent
+                .iter()
+                .filter(|(_, w)| !w.0.is_empty())
+                .map(|(k, w)| (k.clone(), w.0.iter().copied().collect()))
+                .collect(),
+        )
+    }
+
+    /// Put back windows from [`HardLimits::rates`].
+    pub fn set_rates(
+        &mut self,
+        recent: &[Nanos],
+        by_agent: &std::collections::BTreeMap<String, Vec<Nanos>>,
+    ) {
+        self.recent = Window(recent.iter().copied().collect());
+        self.by_agent = by_agent
+            .iter()
+            .map(|(k, v)| (k.clone(), Window(v.iter().copied().collect())))
+            .collect();
+    }
+
     /// Put back a baseline from [`HardLimits::day`].
     pub fn set_day(&mut self, day: Option<(u64, f64)>) {
         self.day = day;

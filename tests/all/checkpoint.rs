@@ -1,0 +1,162 @@
+//! Checkpoints: a running node journals its whole state and carries on
+//! from it as a new session; a replay checks each against its own state
+//! there, and a recovery replays only the journal since the last.
+
+use std::path::Path;
+
+use floor_host::journal::read_all;
+use floor_host::node::Node;
+use floor_host::node::operator::Operation;
+use floor_host::node::record::{SessionStart, kind};
+
+use crate::journal::quote;
+
+/// The desk (trend, fast 1 / slow 2: it orders on most turns) behind the
+/// gate, journaled, a checkpoint every second of event time, and
+/// probation ended by messages alone (wall time would not repeat).
+fn node(data: &Path) -> Node {
+    let cfg = crate::journal::desk_config(
+        data,
+        "checkpoint_every_s = 1\n\n[deploy]\nprobation_messages = 20\nprobation_secs = 0",
+    );
+    Node::new(&cfg, Box::new(floor_tests::test_venue(&cfg))).unwrap()
+}
+
+/// Ticks `ticks`, 10 ms apart, turning the market, with a checkpoint
+/// whenever one is due (as `floor run` does between inputs); the number
+/// taken.
+fn trade(node: &mut Node, ticks: std::ops::RangeInclusive<u64>) -> usize {
+    ticks
+        .filter(|&i| {
+            node.inject(
+                quote(if i % 2 == 0 { 100.0 } else { 101.0 }),
+                i * 10_000_000,
+            );
+            node.checkpoint_if_due()
+        })
+        .count()
+}
+
+fn replay(dir: &Path) -> serde_json::Value {
+    let out = floor_tests::floor(&["replay", dir.to_str().unwrap(), "--json"], None);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A recorded run: 1.5 s of market, a deploy (the same component with a
+/// larger quantity) whose probation ends, then 2.5 s more; dropped
+/// without a clean stop, as a crash would leave it.
+fn recorded_run(data: &Path) -> usize {
+    let mut node = node(data);
+    let mut taken = trade(&mut node, 1..=150);
+    let candidate = node
+        .preparer()
+        .prepare(&crate::replay::larger_desk())
+        .unwrap();
+    node.operate(Operation::Deploy(Box::new(candidate)))
+        .unwrap();
+    taken += trade(&mut node, 151..=400);
+    assert_eq!(node.summary(0.0).checkpoints, taken as u64);
+    taken
+}
+
+#[test]
+fn a_running_node_checkpoints_into_sessions_that_replay_checks_and_recovery_starts_from() {
+    let data = tempfile::tempdir().unwrap();
+    let taken = recorded_run(data.path());
+    // One a second of event time (4 s), but not while the deploy was on
+    // probation.
+    assert!((3..=4).contains(&taken), "{taken} checkpoints");
+
+    let scan = read_all(&data.path().join("journal"), 1).unwrap();
+    let starts: Vec<SessionStart> = scan
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind::SESSION)
+        .map(|e| serde_json::from_slice(&e.payload).unwrap())
+        .collect();
+    assert_eq!(starts.len(), taken + 1);
+    assert!(starts[0].state.is_none(), "the first start is fresh");
+    for s in &starts[1..] {
+        assert!(s.is_checkpoint(), "a checkpoint holds the whole state");
+    }
+    // After the deploy, a checkpoint names the version running and the
+    // one it can roll back to.
+    let last = starts.last().unwrap();
+    assert_eq!(last.deployed.len(), 1, "{:?}", last.deployed);
+    let desk = &last.deployed[0];
+    assert_eq!(desk.name, "desk");
+    assert_eq!(desk.live.overrides["quantity"], "0.02");
+    assert_eq!(desk.earlier.len(), 1);
+    assert!(desk.earlier[0].overrides.is_empty());
+    let ends = scan.entries.iter().filter(|e| e.kind == kind::END).count();
+    assert_eq!(ends, taken, "each checkpoint closes the session before it");
+
+    // Every session replays as recorded, and each one's end state is the
+    // state the next one starts from.
+    let report = replay(data.path());
+    assert_eq!(report["identical"], true, "{report:#}");
+    let sessions = report["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), taken + 1);
+    for s in &sessions[..taken] {
+        assert_eq!(s["checkpoint_checked"], true, "{s:#}");
+        assert_eq!(s["cut_short"], false);
+    }
+    let tail = &sessions[taken];
+    assert_eq!(tail["cut_short"], true, "the run was not stopped cleanly");
+    assert!(tail["orders"].as_u64().unwrap() > 0, "{tail:#}");
+
+    // A restart replays only the session since the last checkpoint.
+    let recovered = floor_host::replay::recover::recover(data.path())
+        .unwrap()
+        .expect("a session to recover");
+    assert_eq!(
+        recovered.session,
+        sessions[taken]["session"].as_u64().unwrap()
+    );
+    assert_eq!(recovered.replayed, tail["records"].as_u64().unwrap());
+    assert!(recovered.divergence.is_none());
+    let total: u64 = sessions
+        .iter()
+        .map(|s| s["records"].as_u64().unwrap())
+        .sum();
+    assert!(
+        recovered.replayed * 2 < total,
+        "{} of {total}",
+        recovered.replayed
+    );
+}
+
+#[test]
+fn a_checkpoint_whose_state_was_altered_is_the_divergence() {
+    let data = tempfile::tempdir().unwrap();
+    recorded_run(data.path());
+    let altered = tempfile::tempdir().unwrap();
+    // The first checkpoint says the desk held a different state.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    crate::replay::rewrite(data.path(), altered.path(), |k, payload| {
+        if k != kind::SESSION {
+            return;
+        }
+        let mut s: SessionStart = serde_json::from_slice(payload).unwrap();
+        let Some(state) = s.state.as_mut() else {
+            return;
+        };
+        if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            state.agents[0].state.push(0);
+            *payload = serde_json::to_vec(&s).unwrap();
+        }
+    });
+    let out = floor_tests::floor(&["replay", altered.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "a divergence exits 1");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("checkpoint: agent `desk`'s snapshot as recorded")
+            && text.contains("agent `desk`'s snapshot differs"),
+        "{text}"
+    );
+}
