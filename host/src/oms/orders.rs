@@ -454,6 +454,54 @@ mod tests {
     }
 
     #[test]
+    fn a_restored_state_keeps_the_last_cancelled_orders_so_a_late_fill_still_counts() {
+        use crate::oms::snapshot::KEPT_FINISHED;
+        let mut oms = Oms::default();
+        let mut ids = Vec::new();
+        for _ in 0..KEPT_FINISHED + 2 {
+            let id = oms.create("a", intent(1.0));
+            oms.apply(&report(&id, OrderStatus::Accepted, 0.0)).unwrap();
+            oms.apply(&report(&id, OrderStatus::Cancelled, 0.0))
+                .unwrap();
+            ids.push(id);
+        }
+        let filled = oms.create("b", intent(1.0));
+        oms.apply(&report(&filled, OrderStatus::Filled, 1.0))
+            .unwrap();
+        let state = oms.state();
+        assert_eq!(
+            state.finished.len(),
+            KEPT_FINISHED,
+            "filled ones are not kept"
+        );
+        // By number, not by text: `a-1001` is newer than `a-999`.
+        assert_eq!(state.finished[0].id, ids[2]);
+        assert_eq!(state.finished.last().unwrap().id, ids[KEPT_FINISHED + 1]);
+
+        let mut restarted = Oms::default();
+        restarted.restore(&state);
+        assert_eq!(restarted.open_orders().count(), 0);
+        let late = restarted
+            .apply(&report(
+                ids.last().unwrap(),
+                OrderStatus::PartiallyFilled,
+                0.5,
+            ))
+            .unwrap();
+        assert_eq!(late.status, OrderStatus::Cancelled);
+        assert_eq!(restarted.late_fills(), 1);
+        assert_eq!(restarted.portfolio.position("BTCUSDT").quantity, 1.5);
+        assert!(matches!(
+            restarted.apply(&report(&ids[0], OrderStatus::PartiallyFilled, 0.5)),
+            Err(OmsError::UnknownOrder(_))
+        ));
+        assert!(matches!(
+            restarted.apply(&report(&filled, OrderStatus::Filled, 1.0)),
+            Err(OmsError::UnknownOrder(_))
+        ));
+    }
+
+    #[test]
     fn invalid_transitions_are_refused_and_late_fills_applied() {
         let mut oms = Oms::default();
         let id = oms.create("a", intent(2.0));
