@@ -160,3 +160,96 @@ fn a_checkpoint_whose_state_was_altered_is_the_divergence() {
         "{text}"
     );
 }
+
+/// The simulated venue, noting the highest order number it was sent.
+struct Counting {
+    inner: floor_host::venue::sim::SimVenue,
+    highest: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl floor_host::venue::Venue for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn poll(&mut self) -> floor_host::venue::Polled {
+        self.inner.poll()
+    }
+    fn submit(
+        &mut self,
+        order: floor_host::venue::VenueOrder,
+        now: u64,
+    ) -> Vec<floor_host::model::ExecutionReport> {
+        let n: u64 = order.order_id.rsplit_once('-').unwrap().1.parse().unwrap();
+        self.highest
+            .fetch_max(n, std::sync::atomic::Ordering::Relaxed);
+        self.inner.submit(order, now)
+    }
+    fn cancel(
+        &mut self,
+        id: &str,
+        now: u64,
+    ) -> Result<Vec<floor_host::model::ExecutionReport>, floor_host::venue::VenueError> {
+        self.inner.cancel(id, now)
+    }
+    fn observe(
+        &mut self,
+        event: &floor_host::model::MarketEvent,
+        now: u64,
+    ) -> Vec<floor_host::model::ExecutionReport> {
+        self.inner.observe(event, now)
+    }
+}
+
+#[test]
+fn keep_checkpoints_deletes_the_segments_before_them_and_order_ids_go_on() {
+    let data = tempfile::tempdir().unwrap();
+    let cfg = crate::journal::desk_config(
+        data.path(),
+        "segment_mb = 1\ncheckpoint_every_s = 1\nkeep_checkpoints = 2",
+    );
+    let highest = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let venue = Counting {
+        inner: floor_tests::test_venue(&cfg),
+        highest: highest.clone(),
+    };
+    let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
+    // The desk trades for 20 s, then the market stands still for 280 s:
+    // about 40 bytes of journal a tick, so 1 MB segments roll a few
+    // times, and the segments left hold no order.
+    let mut taken = trade(&mut node, 1..=2_000);
+    for i in 2_001..=30_000 {
+        node.inject(quote(100.0), i * 10_000_000);
+        taken += usize::from(node.checkpoint_if_due());
+    }
+    drop(node);
+    assert!(taken >= 290, "{taken} checkpoints");
+    let journal = data.path().join("journal");
+    let scan = read_all(&journal, 1).unwrap();
+    assert!(scan.entries[0].seq > 1, "the first segments were deleted");
+    assert!(
+        !scan.entries.iter().any(|e| e.kind == kind::SUBMIT),
+        "no order left on record: the ids must come from the checkpoints"
+    );
+    let sessions = scan
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind::SESSION)
+        .count();
+    assert!(
+        (2..300).contains(&sessions),
+        "the last two checkpoints kept, the oldest gone: {sessions}"
+    );
+
+    // What is left replays, and a restart numbers its orders after every
+    // order ever sent, deleted segments included.
+    let out = floor_tests::floor(&["replay", data.path().to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let used = floor_host::node::record::ids_used(&journal).unwrap();
+    let sent = highest.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent > 100, "the desk traded: {sent}");
+    assert!(used["desk"] >= sent, "{used:?}, sent up to {sent}");
+}

@@ -59,7 +59,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let recorded = replay::session::read(&args.data_dir)?;
     if recorded.orphans > 0 {
         eprintln!(
-            "floor: {} record(s) precede the first session record (written by an older host) and are skipped",
+            "floor: {} record(s) precede the first session record (its start was deleted by [journal] keep_checkpoints, or an older host wrote them) and are skipped",
             recorded.orphans
         );
     }

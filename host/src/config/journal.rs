@@ -26,6 +26,10 @@ pub struct JournalSection {
     /// session, so a restart or a replay starts there instead of at the
     /// start (see docs/recovery.md).
     pub checkpoint_every_s: u64,
+    /// Keep the journal from the last this many checkpoints on, deleting
+    /// whole segments before (0: keep everything, the default: every
+    /// session stays replayable).
+    pub keep_checkpoints: u64,
 }
 
 impl Default for JournalSection {
@@ -36,6 +40,7 @@ impl Default for JournalSection {
             sync_ms: 100,
             segment_mb: 64,
             checkpoint_every_s: 300,
+            keep_checkpoints: 0,
         }
     }
 }
@@ -71,6 +76,12 @@ impl JournalSection {
             problems.push(format!(
                 "journal.checkpoint_every_s = {}: use 0 (never) to 604800 (a week)",
                 self.checkpoint_every_s
+            ));
+        }
+        if self.keep_checkpoints > 0 && self.checkpoint_every_s == 0 {
+            problems.push(format!(
+                "journal.keep_checkpoints = {} with checkpoint_every_s = 0: there are no checkpoints to keep the journal from; set checkpoint_every_s, or keep_checkpoints = 0",
+                self.keep_checkpoints
             ));
         }
         self.enabled.then_some(JournalConfig {

@@ -421,6 +421,9 @@ pub struct NodeConfig {
     /// How often to take a checkpoint (`[journal] checkpoint_every_s`);
     /// none for never.
     pub checkpoint_every: Option<std::time::Duration>,
+    /// Journal segments wholly before the last this many checkpoints are
+    /// deleted (`[journal] keep_checkpoints`; 0: none).
+    pub keep_checkpoints: usize,
     /// The news file fed into the run, read and checked.
     pub news: Option<NewsConfig>,
     /// Hot-swap probation and kept versions.
@@ -522,6 +525,7 @@ impl RawConfig {
         let admin = self.admin.resolve(base, &mut p);
         let journal = self.journal.resolve(&mut p);
         let checkpoint_every = self.journal.checkpoint_every();
+        let keep_checkpoints = self.journal.keep_checkpoints as usize;
         let news = self.news.and_then(|n| n.resolve(base, &mut p));
         self.deploy.check(&mut p);
         self.supervisor.check(&mut p);
@@ -799,6 +803,7 @@ impl RawConfig {
             admin,
             journal,
             checkpoint_every,
+            keep_checkpoints,
             news,
             deploy: self.deploy,
             supervisor: self.supervisor,

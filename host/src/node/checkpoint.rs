@@ -23,6 +23,7 @@
 //! the log and the checkpoint waits for the next interval: without its
 //! state no node could carry on from the record.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::model::Nanos;
@@ -38,17 +39,40 @@ pub(super) struct Checkpoints {
     every: Option<Nanos>,
     /// Event time of the last checkpoint (or of the first input).
     last: Option<Nanos>,
+    /// Keep the journal from the last this many checkpoints on (0: all).
+    keep: usize,
+    /// Seqs of this node's checkpoint records, oldest first (the last
+    /// `keep`).
+    taken: VecDeque<u64>,
 }
 
 impl Checkpoints {
-    pub(super) fn new(session: Option<SessionStart>, every: Option<Duration>) -> Self {
+    pub(super) fn new(session: Option<SessionStart>, every: Option<Duration>, keep: usize) -> Self {
         Self {
             every: every
                 .filter(|_| session.is_some())
                 .map(|d| d.as_nanos() as Nanos),
             session,
             last: None,
+            keep,
+            taken: VecDeque::new(),
         }
+    }
+
+    /// Note the checkpoint record `seq`; the seq before which the journal
+    /// may go, once there are more than `keep`.
+    fn note(&mut self, seq: u64) -> Option<u64> {
+        if self.keep == 0 {
+            return None;
+        }
+        self.taken.push_back(seq);
+        if self.taken.len() < self.keep {
+            return None;
+        }
+        while self.taken.len() > self.keep {
+            self.taken.pop_front();
+        }
+        self.taken.front().copied()
     }
 }
 
@@ -113,10 +137,20 @@ impl Node {
         self.store.flush();
         self.dlq.flush();
         rec.append(record::kind::END, self.now, &[]);
+        let seq = rec.next_seq();
         rec.append_json(record::kind::SESSION, start.wall_ns, &start);
         if let Err(why) = rec.commit() {
             tracing::error!("checkpoint not taken: {why}");
             return false;
+        }
+        if let Some(from) = self.checkpoints.note(seq) {
+            match rec.retain_from(from) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    "journal: {n} segment(s) before checkpoint record {from} deleted ([journal] keep_checkpoints)"
+                ),
+                Err(why) => tracing::warn!("journal: old segments not deleted: {why}"),
+            }
         }
         let state = start.state.as_ref().expect("set above");
         if let Err(e) = self.continue_from(state, true) {

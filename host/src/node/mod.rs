@@ -391,6 +391,7 @@ impl Node {
             checkpoints: checkpoint::Checkpoints::new(
                 session,
                 cfg.checkpoint_every.filter(|_| recorder_is_some),
+                cfg.keep_checkpoints,
             ),
             runtime,
         };

@@ -297,6 +297,15 @@ impl Recorder {
         self.with(|r| r.journal.next_seq())
     }
 
+    /// Delete the journal's segments whose records all come before `seq`
+    /// (a checkpoint covers them). Returns how many went.
+    ///
+    /// # Errors
+    /// When a segment cannot be deleted (the journal itself stays whole).
+    pub fn retain_from(&self, seq: u64) -> Result<usize, String> {
+        self.with(|r| r.journal.retain_from(seq).map_err(|e| e.to_string()))
+    }
+
     /// Sync everything to the disk now (a clean stop).
     pub fn sync(&self) {
         self.with(|r| {
@@ -464,8 +473,32 @@ pub fn open_session(
     })
 }
 
+/// The order-id numbers a session record carries: those used before it,
+/// and its state's counters (a checkpoint's, when the segments before it
+/// were deleted).
+#[derive(serde::Deserialize)]
+struct SessionIds {
+    #[serde(default)]
+    order_ids: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    state: Option<StateIds>,
+}
+
+#[derive(serde::Deserialize)]
+struct StateIds {
+    oms: OmsIds,
+}
+
+#[derive(serde::Deserialize)]
+struct OmsIds {
+    #[serde(default)]
+    counters: std::collections::BTreeMap<String, u64>,
+}
+
 /// The highest client order id number each agent has sent, from the
-/// orders on record in the journal at `dir` (ids are `<agent>-<n>`).
+/// orders on record in the journal at `dir` (ids are `<agent>-<n>`) and
+/// the numbers its session records carry (which cover segments that
+/// `[journal] keep_checkpoints` deleted).
 ///
 /// # Errors
 /// When the journal cannot be read.
@@ -473,7 +506,20 @@ pub fn ids_used(
     dir: &std::path::Path,
 ) -> Result<std::collections::BTreeMap<String, u64>, crate::journal::ReadError> {
     let mut used = std::collections::BTreeMap::new();
+    let mut note = |agent: &str, n: u64| {
+        let e = used.entry(agent.to_string()).or_insert(0);
+        *e = (*e).max(n);
+    };
     crate::journal::reader::for_each(dir, |r| {
+        if r.kind == kind::SESSION {
+            if let Ok(s) = serde_json::from_slice::<SessionIds>(r.payload) {
+                let counters = s.state.map(|st| st.oms.counters).unwrap_or_default();
+                for (agent, n) in s.order_ids.iter().chain(&counters) {
+                    note(agent, *n);
+                }
+            }
+            return;
+        }
         if r.kind != kind::SUBMIT {
             return;
         }
@@ -483,8 +529,7 @@ pub fn ids_used(
         if let Some((agent, n)) = order.order_id.rsplit_once('-')
             && let Ok(n) = n.parse::<u64>()
         {
-            let e = used.entry(agent.to_string()).or_insert(0);
-            *e = (*e).max(n);
+            note(agent, n);
         }
     })?;
     Ok(used)
