@@ -18,7 +18,7 @@ pub use backtest::backtest_throughput;
 pub use bus::{bus_hop, bus_throughput};
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use journal::journal_appends;
-pub use replay::replay_throughput;
+pub use replay::{checkpoint_cost, replay_throughput};
 pub use roundtrip::order_roundtrip;
 pub use sentiment::SentimentProbe;
 pub use swap::{SwapRun, swap_under_load};

@@ -3,6 +3,10 @@
 //! market, replayed by `floor replay`'s
 //! engine — every input through the agent again, every order checked
 //! against the record, every message folded into the digest.
+//!
+//! `checkpoint_us_p50` / `_max`: the same node taking a checkpoint every
+//! second of event time — snapshots, the store's flush, the journal
+//! commit, and carrying on — timed between two inputs.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -42,4 +46,29 @@ pub fn replay_throughput(agents_dir: &Path, events: u64) -> anyhow::Result<f64> 
         "the bench's strategy never traded: it measures nothing"
     );
     Ok(report.replayed as f64 / secs)
+}
+
+/// Record `events` market events with a checkpoint every second of event
+/// time; how long each checkpoint held the node's thread, µs.
+///
+/// # Errors
+/// When the agents are not built, or no checkpoint was taken.
+pub fn checkpoint_cost(agents_dir: &Path, events: u64) -> anyhow::Result<Vec<f64>> {
+    let data = tempfile::tempdir()?;
+    let mut cfg = super::bench_config_with(agents_dir, data.path(), 10, 30)?;
+    cfg.checkpoint_every = Some(std::time::Duration::from_secs(1));
+    let mut node = Node::new(&cfg, Box::new(super::sim(&cfg)))?;
+    let stats = node.stats();
+    let mut took = Vec::new();
+    while stats.events.load(Ordering::Relaxed) < events && node.step() {
+        let t = Instant::now();
+        if node.checkpoint_if_due() {
+            took.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    anyhow::ensure!(
+        !took.is_empty(),
+        "no checkpoint in {events} events: the bench measures nothing"
+    );
+    Ok(took)
 }

@@ -19,6 +19,8 @@
 //! engine: the trend strategy, its risk agent, the limits, the simulator),
 //! `replay_events_per_sec` (a recorded journal replayed through one
 //! strategy agent, every order checked, every message digested),
+//! `checkpoint_us_p50`/`_max` (the same node taking a checkpoint every
+//! second of event time: snapshots, store flush, journal commit),
 //! `bus_msgs_per_sec` (in-process bus, one producer → one subscriber, no WASM)
 //! `reliable_msgs_per_sec` (the same with the consumer's dedup window),
 //! `bus_hop_ns_p50`/`_p99` (a producer thread publishes at 50,000/s; the
@@ -226,6 +228,10 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "replay_events_per_sec",
             crate::bench::replay_throughput(&args.agents, n(200_000))?.round(),
         );
+        let mut took = crate::bench::checkpoint_cost(&args.agents, n(40_000))?;
+        took.sort_by(f64::total_cmp);
+        figures.insert("checkpoint_us_p50", took[took.len() / 2].round());
+        figures.insert("checkpoint_us_max", took[took.len() - 1].round());
     }
     if run("backtest") {
         figures.insert(
