@@ -15,10 +15,11 @@
 //! running node exactly as in one built from the record, so a replay or
 //! recovery from the checkpoint is the same node, not an approximation.
 //!
-//! Taking the state costs one `snapshot()` per agent, a wait for the
-//! store's queued rows (a recovery from the checkpoint rewrites only the
-//! rows of the session after it) and a journal commit: milliseconds,
-//! between two inputs. A node not settled when a checkpoint is due tries
+//! Taking the state costs one `snapshot()` per agent and a journal
+//! commit, between two inputs (`checkpoint_us_p50`). The store is not
+//! waited for: a checkpoint row queued behind every earlier row says,
+//! once written, that a recovery need not rewrite what precedes it
+//! (recovery starts from the newest checkpoint the store has). A node not settled when a checkpoint is due tries
 //! again after each input. An agent whose `snapshot()` faults is named in
 //! the log and the checkpoint waits for the next interval: without its
 //! state no node could carry on from the record.
@@ -132,9 +133,6 @@ impl Node {
             deployed,
             ..base
         };
-        // A recovery from this checkpoint rewrites only the store rows of
-        // the session after it: every row before it must be written first.
-        self.store.flush();
         self.dlq.flush();
         rec.append(record::kind::END, self.now, &[]);
         let seq = rec.next_seq();
@@ -143,6 +141,11 @@ impl Node {
             tracing::error!("checkpoint not taken: {why}");
             return false;
         }
+        // Behind every row queued so far: once it is in the store, a
+        // recovery need not rewrite the rows before it (the node does not
+        // wait for that).
+        self.store
+            .record(crate::store::Row::Checkpoint { seq, at: self.now });
         if let Some(from) = self.checkpoints.note(seq) {
             match rec.retain_from(from) {
                 Ok(0) => {}

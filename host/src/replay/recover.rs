@@ -32,7 +32,8 @@ use anyhow::Context as _;
 
 use crate::node::snapshot::NodeState;
 
-use super::{Divergence, Tape, drive, rebuild, session};
+use super::{Divergence, Session, Tape, drive, rebuild, session};
+use crate::store::Store;
 
 /// What recovery found.
 #[derive(Debug)]
@@ -41,7 +42,8 @@ pub struct Recovered {
     pub state: NodeState,
     /// Seq of the session it came from.
     pub session: u64,
-    /// Records of that session replayed.
+    /// Records replayed: that session's, and those of the sessions before
+    /// it back to the newest checkpoint the store had.
     pub replayed: u64,
     /// Orders the stopped host decided but never sent.
     pub unsent: u64,
@@ -68,42 +70,65 @@ pub fn recover(data_dir: &Path) -> anyhow::Result<Option<Recovered>> {
     let Some(last) = recorded.sessions.last() else {
         return Ok(None);
     };
+    let store_path = data_dir.join("floor.db");
+    let first = first_to_replay(&recorded.sessions, Store::last_checkpoint(&store_path));
     let work = tempfile::Builder::new()
         .prefix("floor-recover-")
         .tempdir()
         .context("cannot make a temporary directory for recovery")?;
-    let cfg = session::config_for(&last.start, &recorded.artifacts, work.path(), None, &[])
-        .with_context(|| {
-            format!(
-                "recovering session {} of `{}`",
-                last.seq,
-                data_dir.display()
-            )
-        })?;
-    let tape = Tape::recovering(last.records.clone());
-    let mut node = rebuild(last, cfg, &tape, &recorded.artifacts)?;
-    // What the stopped host decided but had not yet written to its store
-    // (its writes are batched) is written now; the rest is there already.
-    node.set_store(crate::store::Store::open(&data_dir.join("floor.db"))?.orders_only());
-    drive(&mut node, &tape, &recorded.artifacts, None)
-        .with_context(|| format!("recovering session {}", last.seq))?;
+    let mut replayed = 0u64;
+    let mut end = None;
+    for s in &recorded.sessions[first..] {
+        let context = || format!("recovering session {} of `{}`", s.seq, data_dir.display());
+        let cfg = session::config_for(&s.start, &recorded.artifacts, work.path(), None, &[])
+            .with_context(context)?;
+        let tape = Tape::recovering(s.records.clone());
+        let mut node = rebuild(s, cfg, &tape, &recorded.artifacts).with_context(context)?;
+        // What the stopped host decided but had not yet written to its
+        // store (its writes are batched) is written now; the rest is there
+        // already, and written once however often it comes.
+        node.set_store(Store::open(&store_path)?.orders_only());
+        drive(&mut node, &tape, &recorded.artifacts, None).with_context(context)?;
+        let t = tape.lock().expect("recovery tape lock poisoned");
+        replayed += t.position() as u64;
+        if let Some(d) = t.divergence() {
+            tracing::warn!(
+                "recovery could not follow the journal past record {} (it had: {}; the replay: {}): carrying on from the state there, and reconciling with the venue",
+                d.seq,
+                d.recorded,
+                d.replayed
+            );
+        }
+        drop(t);
+        end = Some((node, tape));
+    }
+    let (mut node, tape) = end.expect("the last session is replayed");
     let state = node.capture();
     drop(node);
     let t = tape.lock().expect("recovery tape lock poisoned");
-    if let Some(d) = t.divergence() {
-        tracing::warn!(
-            "recovery could not follow the journal past record {} (it had: {}; the replay: {}): carrying on from the state there, and reconciling with the venue",
-            d.seq,
-            d.recorded,
-            d.replayed
-        );
-    }
     Ok(Some(Recovered {
         state,
         session: last.seq,
-        replayed: t.position() as u64,
+        replayed,
         unsent: t.unsent,
         divergence: t.divergence().cloned(),
         took_ms: started.elapsed().as_millis() as u64,
     }))
+}
+
+/// The first session to replay: the last, unless it starts at a
+/// checkpoint the store does not have yet (the host died before its
+/// store caught up): then the one before too, and so on back to a
+/// checkpoint the store has (`stored`, the newest), or to a start that is
+/// not a checkpoint. Replaying from there rewrites every row the store
+/// may lack.
+fn first_to_replay(sessions: &[Session], stored: Option<u64>) -> usize {
+    let mut first = sessions.len().saturating_sub(1);
+    while first > 0
+        && sessions[first].is_checkpoint()
+        && stored.is_none_or(|seq| seq < sessions[first].seq)
+    {
+        first -= 1;
+    }
+    first
 }

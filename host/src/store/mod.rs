@@ -68,6 +68,14 @@ pub enum Row {
         /// Details.
         detail: String,
     },
+    /// A checkpoint: every row queued before it is written (see
+    /// [`Store::last_checkpoint`]).
+    Checkpoint {
+        /// Seq of its session record in the journal.
+        seq: u64,
+        /// Event time.
+        at: u64,
+    },
     /// Answer on the channel once everything before it is written.
     Flush(Sender<()>),
 }
@@ -196,6 +204,20 @@ impl Store {
         let _ = rx.recv();
     }
 
+    /// The newest checkpoint the store at `path` has every earlier row
+    /// of (the seq of its session record); none when it has none, or
+    /// there is no store.
+    pub fn last_checkpoint(path: &Path) -> Option<u64> {
+        let conn =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        conn.query_row("SELECT max(seq) FROM checkpoints", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .ok()
+        .flatten()
+        .map(|s| s as u64)
+    }
+
     /// Rows that could not be written.
     pub fn errors(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)
@@ -220,6 +242,10 @@ impl Drop for Store {
 const BATCH: usize = 4096;
 
 fn write_loop(mut conn: Connection, rx: &Receiver<Row>, errors: &AtomicU64, path: &str) {
+    // A lost batch leaves a gap no later checkpoint row may claim is not
+    // there: from the first failure on, checkpoints are not written, and
+    // a recovery starts from the last one before it.
+    let mut lost_a_batch = false;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH
@@ -233,6 +259,7 @@ fn write_loop(mut conn: Connection, rx: &Receiver<Row>, errors: &AtomicU64, path
             for row in batch {
                 match row {
                     Row::Flush(done) => flushes.push(done),
+                    Row::Checkpoint { .. } if lost_a_batch => {}
                     row => write(&tx, &row)?,
                 }
             }
@@ -240,6 +267,7 @@ fn write_loop(mut conn: Connection, rx: &Receiver<Row>, errors: &AtomicU64, path
         })();
         if let Err(e) = result {
             errors.fetch_add(1, Ordering::Relaxed);
+            lost_a_batch = true;
             tracing::error!("store {path}: a batch was not written: {e}");
         }
         for f in flushes {
@@ -329,6 +357,10 @@ fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
                 "INSERT INTO audit (event_ns, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![*at as i64, actor, action, detail])?;
+        }
+        Row::Checkpoint { seq, at } => {
+            tx.prepare_cached("INSERT OR IGNORE INTO checkpoints (seq, event_ns) VALUES (?1, ?2)")?
+                .execute(params![*seq as i64, *at as i64])?;
         }
         Row::Flush(_) => {}
     }

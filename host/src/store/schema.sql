@@ -76,3 +76,12 @@ CREATE TABLE IF NOT EXISTS audit (
     action    TEXT NOT NULL,        -- e.g. `trading.halted`, `approval.approved`
     detail    TEXT NOT NULL
 );
+
+-- The checkpoints a running host took (docs/recovery.md), each written
+-- after every row the host queued before it: a recovery replays the
+-- journal from the newest checkpoint found here, and so rewrites whatever
+-- rows a crash kept from the store.
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq      INTEGER PRIMARY KEY,  -- its session record in the journal
+    event_ns INTEGER NOT NULL
+);
