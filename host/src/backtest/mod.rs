@@ -109,6 +109,9 @@ pub fn run(
         fills: fills.clone(),
     };
     let mut node = Node::new(&cfg, Box::new(venue)).context("cannot build the backtest's node")?;
+    // The report is the backtest's record; the store's rows would go to a
+    // directory thrown away after the run (a fifth of the machine's time).
+    node.set_store(crate::store::Store::none(&work_dir.join("floor.db")));
     let symbols: Vec<String> = cfg.symbols.iter().map(|s| s.symbol.clone()).collect();
     let mut m = Metrics::new(node.oms().portfolio.equity_now().equity, bar_ns, &symbols);
     // The config's news file, merged by time: each headline just before

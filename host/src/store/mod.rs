@@ -175,6 +175,19 @@ impl Store {
         })
     }
 
+    /// A store that keeps nothing: for a run whose own report is the
+    /// record (a backtest), where writing SQLite rows nobody reads costs
+    /// a core.
+    pub fn none(path: &Path) -> Store {
+        Store {
+            tx: None,
+            thread: None,
+            errors: Arc::new(AtomicU64::new(0)),
+            path: path.to_path_buf(),
+            orders_only: false,
+        }
+    }
+
     /// Keep only order rows (orders and their events, which are written
     /// once however often they come): crash recovery rewrites a stopped
     /// host's last events, and its dead letters and audit lines, which
