@@ -61,6 +61,15 @@ fn recorded_run(data: &Path) -> usize {
         .unwrap();
     taken += trade(&mut node, 151..=400);
     assert_eq!(node.summary(0.0).checkpoints, taken as u64);
+    let status = node.status();
+    let c = &status["checkpoint"];
+    assert_eq!(
+        (c["every_s"].as_u64(), c["taken"].as_u64()),
+        (Some(1), Some(taken as u64)),
+        "{c}"
+    );
+    assert!(c["last_ns"].as_u64().unwrap() > 1_000_000_000, "{c}");
+    assert!(c["not_now"].is_null(), "settled between inputs: {c}");
     taken
 }
 

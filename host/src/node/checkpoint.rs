@@ -91,6 +91,18 @@ impl Node {
         self.checkpoint()
     }
 
+    /// For `floor status`: how often checkpoints are taken, how many were,
+    /// and the event time of the last (or of the first input, before
+    /// one).
+    pub(super) fn checkpoint_status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "every_s": self.checkpoints.every.map(|ns| ns / 1_000_000_000),
+            "taken": self.stats.checkpoints.load(std::sync::atomic::Ordering::Relaxed),
+            "last_ns": self.checkpoints.last,
+            "not_now": self.unsettled(),
+        })
+    }
+
     /// Why the node cannot be checkpointed now, if it cannot.
     fn unsettled(&self) -> Option<&'static str> {
         if self.bus.pending() > 0 {

@@ -182,6 +182,7 @@ impl Node {
         let mut v = serde_json::to_value(self.summary(self.started.elapsed().as_secs_f64()))
             .unwrap_or_else(|e| json!({"error": e.to_string()}));
         v["event_time_ns"] = json!(self.now);
+        v["checkpoint"] = self.checkpoint_status();
         v["deploys"] = self.deploy_status();
         v["trust"] = json!({"signatures": self.trust_mode, "warnings": self.trust_warnings});
         v["pending_approvals"] = json!(self.pending_approvals());
