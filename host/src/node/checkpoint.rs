@@ -145,10 +145,17 @@ impl Node {
             deployed,
             ..base
         };
+        let bytes = match serde_json::to_vec(&start) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("checkpoint not taken: its state does not encode: {e}");
+                return false;
+            }
+        };
         self.dlq.flush();
         rec.append(record::kind::END, self.now, &[]);
         let seq = rec.next_seq();
-        rec.append_json(record::kind::SESSION, start.wall_ns, &start);
+        rec.append(record::kind::SESSION, start.wall_ns, &bytes);
         if let Err(why) = rec.commit() {
             tracing::error!("checkpoint not taken: {why}");
             return false;
@@ -175,7 +182,8 @@ impl Node {
         super::Stats::bump(&self.stats.checkpoints);
         tracing::info!(
             at = self.now,
-            bytes = serde_json::to_vec(&start).map_or(0, |b| b.len()),
+            seq,
+            bytes = bytes.len(),
             "checkpoint: a new session starts from the node's state"
         );
         true
