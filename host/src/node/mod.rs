@@ -324,7 +324,6 @@ impl Node {
             Some(r) => Box::new(record::RecordingVenue::new(venue, r.clone())),
             None => venue,
         };
-        let recorder_is_some = recorder.is_some();
         let dlq_path = cfg.data_dir.join("dlq.jsonl");
         let dlq = DeadLetterQueue::with_file(&dlq_path).with_context(|| {
             format!("cannot open the dead-letter file `{}`", dlq_path.display())
@@ -390,7 +389,7 @@ impl Node {
             stopping: false,
             checkpoints: checkpoint::Checkpoints::new(
                 session,
-                cfg.checkpoint_every.filter(|_| recorder_is_some),
+                cfg.checkpoint_every,
                 cfg.keep_checkpoints,
             ),
             runtime,

@@ -17,7 +17,7 @@
 //! (stale after a restart).
 //!
 //! A *checkpoint* is a state taken inside a running host, which carries on
-//! from it (see [`Node::checkpoint`]). It keeps all the rest too
+//! from it (see [`Node::checkpoint_if_due`]). It keeps all the rest too
 //! ([`Continued`]): a node started from it is the node that took it, so a
 //! replay or a recovery can start there instead of at the session's start.
 
