@@ -261,8 +261,8 @@ const BATCH: usize = 4096;
 /// transaction per row would keep the second core busy with SQLite while
 /// the node trades. Measured with `floor bench --only tick`: without the
 /// wait, `tick_to_order_ns_p99` read 76–98 µs; with it, 51–58 µs (about
-/// half of what the p99 had above the p50). A flush skips the wait, and so does a writer
-/// that is behind (its last batch was full).
+/// half of what the p99 had above the p50). A flush skips the wait, and
+/// so does a writer that is behind (its last batch was full).
 const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 fn write_loop(mut conn: Connection, rx: &Receiver<Row>, errors: &AtomicU64, path: &str) {
