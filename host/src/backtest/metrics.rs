@@ -115,32 +115,39 @@ impl Metrics {
         }
     }
 
-    /// After the event at `t`: close bars that ended, follow round trips.
-    pub fn after(&mut self, t: Nanos, pf: &Portfolio) {
+    /// After the event at `t`, the next one being at `next` (none: `t`
+    /// was the last): close bars that ended, follow round trips. A bar is
+    /// sampled at its last event only, so equity is valued once a bar and
+    /// not once a tick.
+    pub fn after(&mut self, t: Nanos, next: Option<Nanos>, pf: &Portfolio) {
         let first = *self.first.get_or_insert(t);
-        let bar = (t - first) / self.bar_ns;
+        let bar = t.saturating_sub(first) / self.bar_ns;
         while self.bar < bar {
             self.close_bar();
         }
-        let e = pf.equity_now();
-        self.last = (t, e.equity, e.drawdown, e.gross_exposure > 0.0);
+        if next.is_none_or(|n| n.saturating_sub(first) / self.bar_ns != bar) {
+            let e = pf.equity_now();
+            self.last = (t, e.equity, e.drawdown, e.gross_exposure > 0.0);
+        }
         for (symbol, open) in &mut self.open {
-            let p = pf.position(symbol);
+            let (quantity, realized) = pf
+                .position_ref(symbol)
+                .map_or((0.0, 0.0), |p| (p.quantity, p.realized_pnl));
             // Flat within what float arithmetic leaves of a closed position.
-            let side = if p.quantity.abs() < FLAT {
+            let side = if quantity.abs() < FLAT {
                 0.0
             } else {
-                p.quantity.signum()
+                quantity.signum()
             };
             match *open {
                 Some((s, _)) if s == side => {}
                 Some((_, at)) => {
                     // Flat again, or flipped: that trade is done.
                     self.trades += 1;
-                    self.wins += u64::from(p.realized_pnl - at > 0.0);
-                    *open = (side != 0.0).then_some((side, p.realized_pnl));
+                    self.wins += u64::from(realized - at > 0.0);
+                    *open = (side != 0.0).then_some((side, realized));
                 }
-                None if side != 0.0 => *open = Some((side, p.realized_pnl)),
+                None if side != 0.0 => *open = Some((side, realized)),
                 None => {}
             }
         }

@@ -118,14 +118,15 @@ pub fn run(
     // the first market event at or after it.
     let headlines = cfg.news.as_ref().map_or(&[][..], |n| &n.headlines[..]);
     let mut next = 0;
-    for (t, event) in events {
+    for (i, (t, event)) in events.iter().enumerate() {
         while let Some(h) = headlines.get(next).filter(|h| h.time <= *t) {
             node.headline_at(h.news.clone(), h.time)
                 .context("a headline of the news file was refused")?;
             next += 1;
         }
         node.inject(event.clone(), *t);
-        m.after(*t, &node.oms().portfolio);
+        let next = events.get(i + 1).map(|(n, _)| *n);
+        m.after(*t, next, &node.oms().portfolio);
     }
     node.flush();
     let s = node.summary(0.0);

@@ -1,6 +1,6 @@
 //! The host's stamp on every envelope.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::{Envelope, Nanos, Payload};
 
@@ -8,7 +8,9 @@ use crate::model::{Envelope, Nanos, Payload};
 #[derive(Debug, Default)]
 pub struct Stamper {
     next_id: u64,
-    sequences: HashMap<String, u64>,
+    /// Per source (the host's own names and its agents', never a key an
+    /// agent picks): Fx hashing, looked up on every message.
+    sequences: FxHashMap<String, u64>,
 }
 
 impl Stamper {

@@ -2,19 +2,23 @@
 //! and `open-orders`. The node writes it as quotes, fills and order events
 //! arrive; agent calls read it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::RwLock;
 
 use crate::agent::View;
 use crate::model::{Balance, OpenOrder, Position, Quote};
 
+/// Keyed by the config's symbols and assets: an agent's `quote-of` may
+/// look up any string, but only the host puts keys in, so Fx hashing
+/// (read on every quote and every `position-of`) has no collisions to
+/// fear.
 #[derive(Default)]
 struct Data {
-    quotes: HashMap<String, Quote>,
-    positions: HashMap<String, Position>,
-    balances: HashMap<String, Balance>,
+    quotes: FxHashMap<String, Quote>,
+    positions: FxHashMap<String, Position>,
+    balances: FxHashMap<String, Balance>,
     /// Working orders per symbol, oldest first.
-    open: HashMap<String, Vec<OpenOrder>>,
+    open: FxHashMap<String, Vec<OpenOrder>>,
 }
 
 /// The node's view, shared with every agent's store.

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::model::{Balance, Position, Side};
@@ -30,10 +31,13 @@ pub struct Portfolio {
     // every figure a backtest or replay reports.
     positions: BTreeMap<String, Position>,
     balances: BTreeMap<String, f64>,
-    marks: HashMap<String, f64>,
+    // Looked up on every quote (a mark, then equity), never iterated into
+    // a figure: Fx hashing, not SipHash, which a host's own symbols need
+    // no protection from.
+    marks: FxHashMap<String, f64>,
     fees: f64,
     /// Symbol whose mark values each base asset.
-    valued_by: HashMap<String, String>,
+    valued_by: FxHashMap<String, String>,
     peak_equity: f64,
     max_drawdown: f64,
 }
@@ -169,6 +173,11 @@ impl Portfolio {
             })
     }
 
+    /// Position in `symbol`, if one was ever opened (no copy).
+    pub fn position_ref(&self, symbol: &str) -> Option<&Position> {
+        self.positions.get(symbol)
+    }
+
     /// All positions ever opened.
     pub fn positions(&self) -> impl Iterator<Item = &Position> {
         self.positions.values()
@@ -213,7 +222,12 @@ impl Portfolio {
 
     /// Set the mark price of `symbol` (the mid of the latest quote).
     pub fn mark(&mut self, symbol: &str, price: f64) {
-        self.marks.insert(symbol.to_string(), price);
+        match self.marks.get_mut(symbol) {
+            Some(m) => *m = price,
+            None => {
+                self.marks.insert(symbol.to_string(), price);
+            }
+        }
     }
 
     /// Apply a fill of `qty` at `price`, with `fee` (valued in the quote
