@@ -115,9 +115,9 @@ pub fn replay_session(
     // A session cut short may end mid-input: orders past its end never
     // left, so they are counted, not a divergence.
     let tape = if session.closed {
-        Tape::new(session.records.clone())
+        Tape::new(&session.records)
     } else {
-        Tape::recovering(session.records.clone())
+        Tape::recovering(&session.records)
     };
     let mut node = rebuild(session, cfg, &tape, &recorded.artifacts)?;
     let running: Vec<AgentVersion> = node
@@ -265,6 +265,7 @@ fn drive(
     to: Option<u64>,
 ) -> anyhow::Result<u64> {
     let mut messages = 0u64;
+    let mut bytes = Vec::with_capacity(256);
     loop {
         let next = {
             let t = lock(tape);
@@ -306,7 +307,12 @@ fn drive(
             messages += tapped.len() as u64;
             let mut t = lock(tape);
             for env in tapped {
-                t.fold(0, &postcard::to_stdvec(&*env).unwrap_or_default());
+                // One buffer for every message: the digest needs the
+                // length before the bytes, and a fresh Vec per message
+                // (grown as postcard writes) was a tenth of a replay.
+                bytes.clear();
+                bytes = postcard::to_extend(&*env, bytes).unwrap_or_default();
+                t.fold(0, &bytes);
             }
         }
     }

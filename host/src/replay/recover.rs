@@ -82,7 +82,7 @@ pub fn recover(data_dir: &Path) -> anyhow::Result<Option<Recovered>> {
         let context = || format!("recovering session {} of `{}`", s.seq, data_dir.display());
         let cfg = session::config_for(&s.start, &recorded.artifacts, work.path(), None, &[])
             .with_context(context)?;
-        let tape = Tape::recovering(s.records.clone());
+        let tape = Tape::recovering(&s.records);
         let mut node = rebuild(s, cfg, &tape, &recorded.artifacts).with_context(context)?;
         // What the stopped host decided but had not yet written to its
         // store (its writes are batched) is written now; the rest is there

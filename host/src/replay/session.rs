@@ -11,6 +11,7 @@
 //! recorded data directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -30,8 +31,9 @@ pub struct Session {
     /// The state it carried on from (a restart), if any.
     pub state: Option<NodeState>,
     /// Every record after the session record, up to the next one (and
-    /// before its end record).
-    pub records: Vec<Entry>,
+    /// before its end record). Shared: a replay's tape reads them where
+    /// they are, not from a copy.
+    pub records: Arc<[Entry]>,
     /// Whether the node stopped cleanly (an end record closes the
     /// session); otherwise it was cut short — a crash, `kill -9` — and the
     /// record may end in the middle of what its last input caused.
@@ -43,15 +45,6 @@ impl Session {
     /// state is the whole node's, and it runs on from it.
     pub fn is_checkpoint(&self) -> bool {
         self.state.as_ref().is_some_and(|s| s.continued.is_some())
-    }
-
-    /// Note a record of this session.
-    fn push(&mut self, e: Entry) {
-        if e.kind == kind::END {
-            self.closed = true;
-        } else if !self.closed {
-            self.records.push(e);
-        }
     }
 }
 
@@ -90,6 +83,8 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Recorded> {
         );
     }
     let mut sessions: Vec<Session> = Vec::new();
+    // The records of the last session read so far.
+    let mut records: Vec<Entry> = Vec::new();
     let mut orphans = 0;
     for e in scan.entries {
         if e.kind == kind::SESSION {
@@ -97,18 +92,28 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Recorded> {
                 serde_json::from_slice(&e.payload).with_context(|| {
                     format!("journal record {} (a session start) is not readable", e.seq)
                 })?;
+            if let Some(s) = sessions.last_mut() {
+                s.records = std::mem::take(&mut records).into();
+            }
             sessions.push(Session {
                 seq: e.seq,
                 state: start.state.take(),
                 start,
-                records: Vec::new(),
+                records: Arc::new([]),
                 closed: false,
             });
         } else if let Some(s) = sessions.last_mut() {
-            s.push(e);
+            if e.kind == kind::END {
+                s.closed = true;
+            } else if !s.closed {
+                records.push(e);
+            }
         } else {
             orphans += 1;
         }
+    }
+    if let Some(s) = sessions.last_mut() {
+        s.records = records.into();
     }
     Ok(Recorded {
         journal,

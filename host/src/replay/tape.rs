@@ -33,7 +33,11 @@ pub struct Divergence {
 
 /// The records and how far the replay has come.
 pub struct Tape {
-    records: Vec<Entry>,
+    /// The session's records, cut records included.
+    session: Arc<[Entry]>,
+    /// Where the inputs are among them: every record but the cuts.
+    inputs: Vec<u32>,
+    /// Inputs taken.
     pos: usize,
     divergence: Option<Divergence>,
     /// Orders and cancels sent (checked against the record).
@@ -90,10 +94,14 @@ pub fn cuts(records: &[Entry]) -> anyhow::Result<Vec<Cut>> {
 impl Tape {
     /// A tape over a session's records. Cut records are not inputs: the
     /// node is told them beforehand ([`cuts`]).
-    pub fn new(mut records: Vec<Entry>) -> Arc<Mutex<Tape>> {
-        records.retain(|e| e.kind != kind::CUT);
+    pub fn new(records: &Arc<[Entry]>) -> Arc<Mutex<Tape>> {
+        let inputs = (0..records.len())
+            .filter(|&i| records[i].kind != kind::CUT)
+            .map(|i| u32::try_from(i).expect("a session of under 4 billion records"))
+            .collect();
         Arc::new(Mutex::new(Tape {
-            records,
+            session: Arc::clone(records),
+            inputs,
             pos: 0,
             divergence: None,
             orders: 0,
@@ -105,7 +113,7 @@ impl Tape {
     }
 
     /// A tape for recovering a crashed host (see [`Tape::unsent`]).
-    pub fn recovering(records: Vec<Entry>) -> Arc<Mutex<Tape>> {
+    pub fn recovering(records: &Arc<[Entry]>) -> Arc<Mutex<Tape>> {
         let tape = Tape::new(records);
         tape.lock().expect("a new lock").recovering = true;
         tape
@@ -113,7 +121,7 @@ impl Tape {
 
     /// Whether every record has been taken (and nothing diverged).
     pub fn at_end(&self) -> bool {
-        self.divergence.is_none() && self.pos == self.records.len()
+        self.divergence.is_none() && self.pos == self.inputs.len()
     }
 
     /// The next record, unless the replay has diverged.
@@ -121,7 +129,14 @@ impl Tape {
         if self.divergence.is_some() {
             return None;
         }
-        self.records.get(self.pos)
+        self.input(self.pos)
+    }
+
+    /// Input `i` (from 0), if there is one.
+    fn input(&self, i: usize) -> Option<&Entry> {
+        self.inputs
+            .get(i)
+            .and_then(|&at| self.session.get(at as usize))
     }
 
     /// Take the next record.
@@ -133,7 +148,7 @@ impl Tape {
     pub fn last_seq(&self) -> u64 {
         self.pos
             .checked_sub(1)
-            .and_then(|i| self.records.get(i))
+            .and_then(|i| self.input(i))
             .map_or(0, |e| e.seq)
     }
 
@@ -144,12 +159,12 @@ impl Tape {
 
     /// Records on the tape (the session's, less its cut records).
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.inputs.len()
     }
 
     /// Whether the tape holds no records.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.inputs.is_empty()
     }
 
     /// The divergence, once there is one.
@@ -186,11 +201,12 @@ impl Tape {
         if self.divergence.is_some() {
             return;
         }
-        let (seq, time_ns, recorded) = match self.records.get(self.pos) {
+        let last = self.inputs.len().checked_sub(1).and_then(|i| self.input(i));
+        let (seq, time_ns, recorded) = match self.input(self.pos) {
             Some(e) => (e.seq, e.time, describe(e)),
             None => (
-                self.records.last().map_or(0, |e| e.seq + 1),
-                self.records.last().map_or(0, |e| e.time),
+                last.map_or(0, |e| e.seq + 1),
+                last.map_or(0, |e| e.time),
                 "the end of the session".to_string(),
             ),
         };
@@ -208,7 +224,7 @@ impl Tape {
         if self.divergence.is_some() {
             return false;
         }
-        match self.records.get(self.pos) {
+        match self.input(self.pos) {
             Some(e) if e.kind == kind && e.payload == payload => {
                 self.pos += 1;
                 self.fold(kind, payload);

@@ -166,7 +166,7 @@ fn paper_run(
         candidates,
     )?;
     cfg.trust.dev |= dev;
-    let tape = Tape::new(session.records.clone());
+    let tape = Tape::new(&session.records);
     let placed = Arc::new(Mutex::new(Vec::new()));
     let sim = crate::node::connect::matching_only(&cfg);
     let venue = Paper {
