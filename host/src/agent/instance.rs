@@ -578,6 +578,10 @@ impl AgentInstance {
             return Vec::new();
         };
         let timers = &mut live.store.data_mut().timers;
+        if timers.is_empty() {
+            // Asked after every input, for every agent: most have none.
+            return Vec::new();
+        }
         let mut due: Vec<Timer> = timers
             .iter()
             .filter(|(_, at)| **at <= now)

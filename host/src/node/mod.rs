@@ -626,9 +626,9 @@ impl Node {
                 self.view.set_quote(&q);
                 self.oms.portfolio.mark(&q.symbol, q.mid());
                 self.oms.portfolio.update_equity();
-                (format!("md.tick.{}", q.symbol), Payload::Quote(q))
+                (topic("md.tick.", &q.symbol), Payload::Quote(q))
             }
-            MarketEvent::Trade(t) => (format!("md.trade.{}", t.symbol), Payload::Trade(t)),
+            MarketEvent::Trade(t) => (topic("md.trade.", &t.symbol), Payload::Trade(t)),
         };
         let env = self
             .stamper
@@ -1257,4 +1257,13 @@ impl Node {
             .map(|a| (a.agent.name().to_string(), a.role))
             .collect()
     }
+}
+
+/// `prefix` + `symbol`, allocated once at its size (a market topic, built
+/// for every event: `format!` costs several times as much).
+fn topic(prefix: &str, symbol: &str) -> String {
+    let mut t = String::with_capacity(prefix.len() + symbol.len());
+    t.push_str(prefix);
+    t.push_str(symbol);
+    t
 }
