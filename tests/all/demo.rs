@@ -263,3 +263,56 @@ fn ctrl_c_stops_cleanly_with_a_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("--- summary ---"), "{stdout}");
 }
+
+/// docs/benchmarks.md's recipe for instruction counts, without valgrind:
+/// `examples/profile.toml` records a session that `floor replay` checks
+/// and `floor backtest` takes as data, with the strategy trading.
+#[test]
+fn the_profiling_example_records_replays_and_backtests() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let s = run_example(
+        "examples/profile.toml",
+        &["--fast", "--events", "3000", "--data-dir", data],
+    );
+    assert!(
+        s["orders"].as_u64().unwrap() > 0,
+        "the strategy traded: {s}"
+    );
+    let replay = floor(&["replay", data], None);
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        replay.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    // Every record replayed, none diverged (that would exit non-zero).
+    let counts: Vec<&str> = text
+        .split("events ")
+        .nth(1)
+        .and_then(|t| t.split(" |").next())
+        .map(|c| c.split(" of ").collect())
+        .unwrap_or_default();
+    assert!(counts.len() == 2 && counts[0] == counts[1], "{text}");
+    let json = dir.path().join("bt.json");
+    let bt = floor(
+        &[
+            "backtest",
+            "--config",
+            "examples/profile.toml",
+            "--data",
+            data,
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        bt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bt.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["events"], 3000, "{report}");
+    assert!(report["fills"].as_u64().unwrap() > 0, "{report}");
+}
