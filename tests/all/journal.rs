@@ -2,11 +2,12 @@
 //! causes leaves the host.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use floor_host::config::NodeConfig;
 use floor_host::journal::read_all;
-use floor_host::model::{ExecutionReport, MarketEvent, Nanos, Quote};
+use floor_host::model::{ExecutionReport, MarketEvent, Nanos, Payload, Quote, TopicPattern};
 use floor_host::node::Node;
 use floor_host::node::record::kind;
 use floor_host::node::snapshot::NodeState;
@@ -284,4 +285,96 @@ fn journal_summary(dir: &str) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A simulated venue that counts the orders that reach it.
+struct Counting {
+    inner: SimVenue,
+    submits: Arc<AtomicU64>,
+}
+
+impl Venue for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn poll(&mut self) -> Polled {
+        self.inner.poll()
+    }
+    fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
+        self.submits.fetch_add(1, Ordering::Relaxed);
+        self.inner.submit(order, now)
+    }
+    fn cancel(&mut self, id: &str, now: Nanos) -> Result<Vec<ExecutionReport>, VenueError> {
+        self.inner.cancel(id, now)
+    }
+    fn observe(&mut self, event: &MarketEvent, now: Nanos) -> Vec<ExecutionReport> {
+        self.inner.observe(event, now)
+    }
+}
+
+/// Orders refused because the journal broke, so far.
+fn refused_unjournaled(node: &Node) -> u64 {
+    node.summary(0.0)
+        .reject_reasons
+        .iter()
+        .filter(|(k, _)| k.starts_with("venue: journal_unavailable: the journal cannot be written"))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_refuses_every_order_and_the_host_runs_on() {
+    let data = tempfile::tempdir().unwrap();
+    let cfg = desk_config(data.path(), "segment_mb = 1");
+    let submits = Arc::new(AtomicU64::new(0));
+    let venue = Counting {
+        inner: floor_tests::test_venue(&cfg),
+        submits: submits.clone(),
+    };
+    let mut node = Node::new(&cfg, Box::new(venue)).unwrap();
+    node.tap(TopicPattern::parse("host.#").unwrap());
+    assert!(turn(&mut node, 1..=10) > 0, "the desk trades");
+    // The journal's directory is taken away (root may write anywhere, so
+    // not by permissions): the open segment still takes appends; the next
+    // segment, due after 1 MiB, cannot be made.
+    let dir = data.path().join("journal");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"not a directory").unwrap();
+    let mut next = 11;
+    while refused_unjournaled(&node) == 0 {
+        assert!(next < 100_000, "the journal never reported the failure");
+        turn(&mut node, next..=next + 499);
+        next += 500;
+    }
+    // From then on no order reaches the venue: each is refused with the
+    // reason, and the host goes on taking the market.
+    let (sent, refused) = (submits.load(Ordering::Relaxed), refused_unjournaled(&node));
+    let events = node.summary(0.0).events;
+    turn(&mut node, next..=next + 99);
+    assert_eq!(
+        submits.load(Ordering::Relaxed),
+        sent,
+        "nothing left unjournaled"
+    );
+    assert!(
+        refused_unjournaled(&node) > refused,
+        "the desk's orders were refused"
+    );
+    let s = node.summary(0.0);
+    assert_eq!(s.events, events + 100, "the host runs on");
+    // Said once, as an alert and on `host.journal.failed`, with the cause.
+    let why = s.journal_failure.expect("the summary says why");
+    assert!(why.contains("Not a directory"), "{why}");
+    let said: Vec<_> = node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic == "host.journal.failed")
+        .collect();
+    assert_eq!(said.len(), 1, "announced once");
+    let Payload::Custom(body) = &said[0].payload else {
+        panic!("a JSON body")
+    };
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(body["reason"], why.as_str());
+    assert!(s.alerts >= 1);
 }

@@ -318,6 +318,11 @@ fn print_summary(s: &Summary) {
             s.checkpoints
         );
     }
+    if let Some(why) = &s.journal_failure {
+        println!(
+            "JOURNAL FAILED: {why}; every order since was refused. Free the disk (or fix the data directory) and restart: the host carries on from what the journal holds"
+        );
+    }
     for (reason, n) in &s.reject_reasons {
         println!("  rejected {n:>5} × {reason}");
     }

@@ -134,6 +134,9 @@ pub struct Node {
     /// The journal of inputs (`[journal]`), shared with the recording
     /// venue wrapped around `venue`.
     recorder: Option<record::Recorder>,
+    /// Why the journal cannot be written, once it could not (announced
+    /// once, on `host.journal.failed`).
+    journal_failure: Option<String>,
     oms: Oms,
     limits: HardLimits,
     trading: TradingState,
@@ -350,6 +353,7 @@ impl Node {
             stamper: Stamper::new(),
             venue,
             recorder,
+            journal_failure: None,
             oms,
             limits: HardLimits::new(cfg.limits.clone()),
             trading: TradingState::default(),
@@ -701,9 +705,38 @@ impl Node {
     }
 
     fn drain(&mut self) {
-        while let Some(d) = self.bus.next() {
-            self.deliver(d);
+        loop {
+            while let Some(d) = self.bus.next() {
+                self.deliver(d);
+            }
+            if !self.announce_journal_failure() {
+                break;
+            }
         }
+    }
+
+    /// The first time the journal cannot be written: an alert, and the
+    /// reason on `host.journal.failed` (JSON) for agents and people. From
+    /// then on every order is refused (`journal_unavailable`): nothing
+    /// leaves without its cause on record. True when it announced (the
+    /// bus has a message to deliver).
+    fn announce_journal_failure(&mut self) -> bool {
+        if self.journal_failure.is_some() {
+            return false;
+        }
+        let Some(why) = self.recorder.as_ref().and_then(record::Recorder::failure) else {
+            return false;
+        };
+        Stats::bump(&self.stats.alerts);
+        self.journal_failure = Some(why.clone());
+        self.announce(
+            "host.journal.failed".to_string(),
+            &serde_json::json!({
+                "reason": why,
+                "orders": "refused until the host is restarted with a journal it can write",
+            }),
+        );
+        true
     }
 
     fn dead_letter(
@@ -1169,6 +1202,7 @@ impl Node {
             stops_triggered: s.stops_triggered.load(Relaxed),
             news: s.news.load(Relaxed),
             journal_records: self.recorder.as_ref().map(|r| r.next_seq() - 1),
+            journal_failure: self.journal_failure.clone(),
             checkpoints: s.checkpoints.load(Relaxed),
             stops: {
                 let mut stops: Vec<_> = self.oms.stops.all().cloned().collect();

@@ -45,6 +45,7 @@
 //! the rest is JSON, whose self-describing form the order types' tagged
 //! enums need and which a person can read in `floor journal --dump`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -214,11 +215,18 @@ struct Recording {
     last_commit: Instant,
     /// The first failure, once the journal cannot be written.
     broken: Option<String>,
+    /// Raised with `broken`, read without the lock.
+    failed: Arc<AtomicBool>,
 }
 
 /// The journal, shared by the node and its recording venue.
 #[derive(Clone)]
-pub struct Recorder(Arc<Mutex<Recording>>);
+pub struct Recorder {
+    shared: Arc<Mutex<Recording>>,
+    /// Whether the journal has failed: the node looks after every input,
+    /// so one atomic load, not the journal's lock.
+    failed: Arc<AtomicBool>,
+}
 
 impl Recorder {
     /// Open the journal in `dir`.
@@ -228,15 +236,28 @@ impl Recorder {
     /// its tail).
     pub fn open(dir: &std::path::Path, cfg: JournalConfig) -> Result<Recorder, JournalError> {
         let journal = Journal::open(dir, cfg)?;
-        Ok(Recorder(Arc::new(Mutex::new(Recording {
-            journal,
-            last_commit: Instant::now(),
-            broken: None,
-        }))))
+        let failed = Arc::new(AtomicBool::new(false));
+        Ok(Recorder {
+            shared: Arc::new(Mutex::new(Recording {
+                journal,
+                last_commit: Instant::now(),
+                broken: None,
+                failed: failed.clone(),
+            })),
+            failed,
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Recording) -> T) -> T {
-        f(&mut self.0.lock().expect("journal lock poisoned"))
+        f(&mut self.shared.lock().expect("journal lock poisoned"))
+    }
+
+    /// Why the journal cannot be written, once it cannot.
+    pub fn failure(&self) -> Option<String> {
+        if !self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.with(|r| r.broken.clone())
     }
 
     /// Append one record; a failure breaks the journal (see
@@ -255,7 +276,7 @@ impl Recorder {
     pub fn append_market(&self, kind: u8, at: Nanos, event: &MarketEvent) {
         match postcard::to_stdvec(event) {
             Ok(bytes) => self.append(kind, at, &bytes),
-            Err(e) => self.with(|r| r.broken = Some(format!("cannot encode an input: {e}"))),
+            Err(e) => self.with(|r| r.fail(format!("cannot encode an input: {e}"))),
         }
     }
 
@@ -263,7 +284,7 @@ impl Recorder {
     pub fn append_json(&self, kind: u8, at: Nanos, value: &impl serde::Serialize) {
         match serde_json::to_vec(value) {
             Ok(bytes) => self.append(kind, at, &bytes),
-            Err(e) => self.with(|r| r.broken = Some(format!("cannot encode an input: {e}"))),
+            Err(e) => self.with(|r| r.fail(format!("cannot encode an input: {e}"))),
         }
     }
 
@@ -319,10 +340,16 @@ impl Recorder {
 }
 
 impl Recording {
-    fn fail(&mut self, e: JournalError) {
-        let why = format!("the journal cannot be written: {e}");
+    /// The journal cannot take `why`'s record: it stays broken (every
+    /// later order is refused) until the host is restarted.
+    fn fail(&mut self, why: impl std::fmt::Display) {
+        if self.broken.is_some() {
+            return;
+        }
+        let why = format!("the journal cannot be written: {why}");
         tracing::error!("{why}; no order will be sent until the host is restarted");
         self.broken = Some(why);
+        self.failed.store(true, Ordering::Relaxed);
     }
 }
 

@@ -193,6 +193,9 @@ pub struct Summary {
     pub topics: Vec<crate::bus::TopicStats>,
     /// Inputs written to the journal so far (none when it is off).
     pub journal_records: Option<u64>,
+    /// Why the journal cannot be written, once it could not: every order
+    /// since was refused.
+    pub journal_failure: Option<String>,
     /// Checkpoints taken (`[journal] checkpoint_every_s`).
     pub checkpoints: u64,
     /// Wall-clock seconds the run took.
