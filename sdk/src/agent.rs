@@ -4,6 +4,7 @@
 //! (WebAssembly is single-threaded, so a thread-local is the whole story)
 //! and routes the four exports of the `agent` interface to the trait.
 
+use crate::bindings::exports::floor::agent::market::MarketEvent;
 use crate::bindings::floor::agent::types::Output;
 use crate::{Config, Envelope, Error, Outputs};
 use std::cell::RefCell;
@@ -65,11 +66,27 @@ pub mod dispatch {
         cell: &'static LocalKey<RefCell<Option<A>>>,
         msg: Envelope,
     ) -> Result<Vec<Output>, Error> {
+        handle(cell, &msg)
+    }
+
+    /// A quote or trade as numbers: the agent gets the envelope
+    /// `on_message` would have had.
+    pub fn on_market<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        event: MarketEvent,
+    ) -> Result<Vec<Output>, Error> {
+        crate::market::with_envelope(&event, |msg| handle(cell, msg))
+    }
+
+    fn handle<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        msg: &Envelope,
+    ) -> Result<Vec<Output>, Error> {
         cell.with(|c| {
             let mut slot = c.borrow_mut();
             let agent = slot.get_or_insert_with(A::default);
             let mut out = Outputs::default();
-            agent.on_message(&msg, &mut out)?;
+            agent.on_message(msg, &mut out)?;
             Ok(out.into_inner())
         })
     }
@@ -122,6 +139,16 @@ macro_rules! export_agent {
                 }
                 fn restore(state: ::std::vec::Vec<u8>) -> ::std::result::Result<(), $crate::Error> {
                     $crate::__private::dispatch::restore(&FLOOR_AGENT, state)
+                }
+            }
+            impl $crate::bindings::exports::floor::agent::market::Guest for FloorAgentExport {
+                fn on_market(
+                    event: $crate::bindings::exports::floor::agent::market::MarketEvent,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::bindings::exports::floor::agent::agent::Output>,
+                    $crate::Error,
+                > {
+                    $crate::__private::dispatch::on_market(&FLOOR_AGENT, event)
                 }
             }
             $crate::bindings::__export_agent_world!(FloorAgentExport with_types_in $crate::bindings);

@@ -4,7 +4,8 @@
 
 wit_bindgen::generate!({
     path: "../wit",
-    world: "agent-world",
+    // `agent-world` plus market data as numbers (`wit/market.wit`).
+    world: "market-agent-world",
     pub_export_macro: true,
     export_macro_name: "__export_agent_world",
     default_bindings_module: "floor_sdk::bindings",

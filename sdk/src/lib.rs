@@ -35,6 +35,8 @@
 //! - [`position`]: position and PnL arithmetic.
 //! - [`state`]: snapshot/restore encoding.
 //! - [`trader`]: [`Targeter`], orders that move a position to a target.
+//! - [`market`]: quotes and trades as numbers, turned back into envelopes
+//!   (the macro's business).
 //! - [`bindings`]: the generated bindings (the macro's business, not yours).
 
 pub mod agent;
@@ -43,6 +45,7 @@ pub mod config;
 pub mod host;
 pub mod indicators;
 pub mod lifecycle;
+pub mod market;
 pub mod outputs;
 pub mod position;
 pub mod state;

@@ -13,6 +13,7 @@ mod demo;
 mod dlq;
 mod hostile;
 mod journal;
+mod market;
 mod paper;
 mod recovery;
 mod reference;

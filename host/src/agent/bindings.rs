@@ -12,6 +12,19 @@ wasmtime::component::bindgen!({
 
 use floor::agent::types as w;
 
+/// The optional `market` export and the `streams` import
+/// (`market-agent-world`, `wit/market.wit`), on the same types as above.
+pub mod market {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "market-agent-world",
+        with: {
+            "floor:agent/types": super::floor::agent::types,
+            "floor:agent/host": super::floor::agent::host,
+        },
+    });
+}
+
 impl From<w::Side> for model::Side {
     fn from(s: w::Side) -> Self {
         match s {

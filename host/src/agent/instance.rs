@@ -8,15 +8,17 @@
 //! agent's state may reflect outputs that never happened. The caller gets a
 //! [`CallFault`] with the reason code to put in the dead-letter queue.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
-use super::bindings::{self, AgentWorld, AgentWorldPre};
+use super::bindings::market::exports::floor::agent::market as wm;
+use super::bindings::{self, AgentWorld, AgentWorldPre, market};
 use super::rights::Rights;
 use super::state::{AgentState, View};
-use crate::model::{Envelope, Output, ReasonCode, Timer};
+use super::streams::Streams;
+use crate::model::{Envelope, Output, Payload, ReasonCode, Timer};
 use crate::runtime::{Fault, FaultKind, Limits, MemoryLimiter, Runtime};
 
 /// A linker with WASI (empty context) and the `floor:agent` host interface.
@@ -32,6 +34,7 @@ impl AgentLinker {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         AgentWorld::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
+        market::floor::agent::streams::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
         Ok(Self(linker))
     }
 
@@ -157,9 +160,54 @@ fn fault_of(e: wasmtime::Error) -> CallFault {
     Fault::classify(&e).into()
 }
 
+/// `msg` as a `market` event, if it is a quote or a trade that is not a
+/// request or reply and its stream has (or gets) a number.
+fn market_event(streams: &Mutex<Streams>, msg: &Envelope) -> Option<wm::MarketEvent> {
+    if msg.correlation_id.is_some() {
+        return None;
+    }
+    let (symbol, values) = match &msg.payload {
+        Payload::Quote(q) => (
+            &q.symbol,
+            wm::MarketValues::Quote(wm::QuoteValues {
+                bid: q.bid,
+                bid_size: q.bid_size,
+                ask: q.ask,
+                ask_size: q.ask_size,
+            }),
+        ),
+        Payload::Trade(t) => (
+            &t.symbol,
+            wm::MarketValues::Trade(wm::TradeValues {
+                price: t.price,
+                size: t.size,
+                aggressor: t.aggressor.into(),
+                trade_id: t.trade_id,
+            }),
+        ),
+        _ => return None,
+    };
+    let stream_number = streams.lock().expect("stream table lock poisoned").number(
+        &msg.topic,
+        &msg.source,
+        symbol,
+    )?;
+    Some(wm::MarketEvent {
+        id: msg.id,
+        stream_number,
+        sequence: msg.sequence,
+        event_time: msg.event_time,
+        trace_id: msg.trace_id,
+        attempt: msg.attempt,
+        values,
+    })
+}
+
 struct Live {
     store: Store<AgentState>,
     bindings: AgentWorld,
+    /// The `market` export, if the component has one.
+    market: Option<wm::Guest>,
 }
 
 /// A running agent: its spec, its pre-linked component, and its current
@@ -170,6 +218,11 @@ pub struct AgentInstance {
     config: Arc<Vec<(String, String)>>,
     engine: Engine,
     pre: AgentWorldPre<AgentState>,
+    /// Where the `market` export is, if the component has one: quotes and
+    /// trades then go through it as numbers (`wit/market.wit`).
+    market: Option<wm::GuestIndices>,
+    /// The agent's stream numbers, shared with each instance's store.
+    streams: Arc<Mutex<Streams>>,
     deadline_ticks: u64,
     /// Epoch ticks allowed for instantiation and `init`.
     start_ticks: u64,
@@ -179,6 +232,8 @@ pub struct AgentInstance {
     starts: u64,
     /// Fuel burnt by `on-message` calls, all instances together.
     fuel_used: u64,
+    /// Quotes and trades that went through `on-market`.
+    market_calls: u64,
     /// Timers of an instance that faulted while no new one could start.
     stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
@@ -205,6 +260,7 @@ impl AgentInstance {
             .0
             .instantiate_pre(&spec.component)
             .map_err(link_err)?;
+        let market = wm::GuestIndices::new(&pre).ok();
         let pre = AgentWorldPre::new(pre).map_err(link_err)?;
         let mut me = Self {
             name: Arc::from(spec.name.as_str()),
@@ -215,10 +271,13 @@ impl AgentInstance {
             engine: runtime.engine().clone(),
             spec,
             pre,
+            market,
+            streams: Arc::new(Mutex::new(Streams::default())),
             view,
             live: None,
             starts: 0,
             fuel_used: 0,
+            market_calls: 0,
             stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
@@ -245,6 +304,11 @@ impl AgentInstance {
     /// its instances.
     pub fn fuel_used(&self) -> u64 {
         self.fuel_used
+    }
+
+    /// Quotes and trades that went through the `market` export.
+    pub fn market_calls(&self) -> u64 {
+        self.market_calls
     }
 
     /// Bytes of linear memory the current instance holds.
@@ -274,6 +338,7 @@ impl AgentInstance {
             self.name.clone(),
             MemoryLimiter::new(&self.spec.limits),
             self.view.clone(),
+            self.streams.clone(),
             self.config.clone(),
             self.spec.seed,
             &self.spec.read_dirs,
@@ -316,7 +381,16 @@ impl AgentInstance {
         let start_ticks = self.deadline_ticks.max(self.start_ticks);
         let mut store = self.new_store().map_err(fault)?;
         store.set_epoch_deadline(start_ticks);
-        let bindings = self.pre.instantiate(&mut store).map_err(fault)?;
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(fault)?;
+        let bindings = AgentWorld::new(&mut store, &instance).map_err(fault)?;
+        let market = match &self.market {
+            Some(m) => Some(m.load(&mut store, &instance).map_err(fault)?),
+            None => None,
+        };
         arm(&mut store, self.spec.limits.fuel, start_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
@@ -329,7 +403,11 @@ impl AgentInstance {
                 message: e.message,
             });
         }
-        Ok(Live { store, bindings })
+        Ok(Live {
+            store,
+            bindings,
+            market,
+        })
     }
 
     /// Handle one message. `in_request` says whether the message is a
@@ -408,19 +486,30 @@ impl AgentInstance {
     ) -> Result<Vec<Output>, CallFault> {
         let limits = &self.spec.limits;
         let live = self.live.as_mut().expect("checked by handle");
-        let input = match self.scratch.as_mut() {
-            Some(s) => {
-                bindings::fill_envelope(s, msg);
-                s
-            }
-            None => self.scratch.insert(bindings::envelope_to_wit(msg)),
+        let event = match live.market {
+            Some(_) => market_event(&self.streams, msg),
+            None => None,
         };
         arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;
-        let raw = live
-            .bindings
-            .floor_agent_agent()
-            .call_on_message(&mut live.store, input)
-            .map_err(fault_of)?;
+        let raw = match (&live.market, event) {
+            (Some(m), Some(event)) => {
+                self.market_calls += 1;
+                m.call_on_market(&mut live.store, event)
+            }
+            _ => {
+                let input = match self.scratch.as_mut() {
+                    Some(s) => {
+                        bindings::fill_envelope(s, msg);
+                        s
+                    }
+                    None => self.scratch.insert(bindings::envelope_to_wit(msg)),
+                };
+                live.bindings
+                    .floor_agent_agent()
+                    .call_on_message(&mut live.store, input)
+            }
+        }
+        .map_err(fault_of)?;
         let raw = raw.map_err(|e| {
             CallFault::new(ReasonCode::AgentError, format!("{}: {}", e.code, e.message))
         })?;

@@ -11,6 +11,7 @@
 //! - [`state`]: what a store holds, and the host imports.
 //! - [`output`]: the tail of what an agent writes to stdio, for fault reports.
 //! - [`rights`]: publish and order rights.
+//! - [`streams`]: stream numbers for market data as numbers (`market`).
 //! - [`instance`]: [`AgentInstance`], one agent's instance and its lifecycle.
 
 pub mod bindings;
@@ -18,6 +19,7 @@ pub mod instance;
 pub mod output;
 pub mod rights;
 pub mod state;
+pub mod streams;
 
 pub use instance::{AgentInstance, AgentLinker, AgentSpec, CallFault, StartError};
 pub use rights::Rights;

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -21,7 +21,9 @@ use wasmtime_wasi::{
 };
 
 use super::bindings::floor::agent::{host as wh, types as wt};
+use super::bindings::market::floor::agent::streams as ws;
 use super::output::GuestOutput;
+use super::streams::Streams;
 use crate::model::{Balance, OpenOrder, Position, Quote};
 use crate::runtime::MemoryLimiter;
 
@@ -97,6 +99,9 @@ pub struct AgentState {
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     view: Arc<dyn View>,
+    /// The agent's stream numbers (shared with its instance, which gives
+    /// them), for `streams.stream-of`.
+    pub(crate) streams: Arc<Mutex<Streams>>,
     config: Arc<Vec<(String, String)>>,
     clock: EventClock,
     pub(crate) timers: BTreeMap<String, u64>,
@@ -110,6 +115,7 @@ impl AgentState {
         name: Arc<str>,
         limiter: MemoryLimiter,
         view: Arc<dyn View>,
+        streams: Arc<Mutex<Streams>>,
         config: Arc<Vec<(String, String)>>,
         seed: u64,
         read_dirs: &[(PathBuf, String)],
@@ -134,6 +140,7 @@ impl AgentState {
             table: ResourceTable::new(),
             limiter,
             view,
+            streams,
             config,
             clock,
             timers: BTreeMap::new(),
@@ -246,5 +253,23 @@ impl wh::Host for AgentState {
 
     fn cancel_timer(&mut self, id: String) -> bool {
         self.timers.remove(&id).is_some()
+    }
+}
+
+impl ws::Host for AgentState {
+    fn stream_of(&mut self, number: u32) -> ws::StreamNames {
+        let streams = self.streams.lock().expect("stream table lock poisoned");
+        streams.names(number).map_or_else(
+            || ws::StreamNames {
+                topic: String::new(),
+                source: String::new(),
+                symbol: String::new(),
+            },
+            |n| ws::StreamNames {
+                topic: n.topic.clone(),
+                source: n.source.clone(),
+                symbol: n.symbol.clone(),
+            },
+        )
     }
 }

@@ -281,6 +281,11 @@ impl Deployed {
         self.live.memory_bytes()
     }
 
+    /// Quotes and trades the running version took as numbers (`market`).
+    pub fn market_calls(&self) -> u64 {
+        self.live.market_calls()
+    }
+
     /// The running version's state now (for a host's snapshot).
     ///
     /// # Errors

@@ -1244,6 +1244,7 @@ impl Node {
                     quarantine: a.supervision.quarantine().cloned(),
                     memory_bytes: a.agent.memory_bytes() as u64,
                     fuel_used: a.agent.fuel_used(),
+                    market_calls: a.agent.market_calls(),
                     inbox: self.inbox_depth(i) as u64,
                     last_error: a.supervision.last_error().cloned(),
                     last_restart: a.supervision.last_restart().cloned(),

@@ -93,6 +93,9 @@ pub struct AgentSummary {
     pub memory_bytes: u64,
     /// Fuel its running version's calls burnt.
     pub fuel_used: u64,
+    /// Quotes and trades its running version took as numbers (its
+    /// component exports `market`, as every `floor-sdk` agent does).
+    pub market_calls: u64,
     /// Messages waiting for it now (behind a retry or a restart).
     pub inbox: u64,
     /// Its last error: a fault, or an error it returned.

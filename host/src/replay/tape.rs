@@ -36,7 +36,7 @@ pub struct Tape {
     /// The session's records, cut records included.
     session: Arc<[Entry]>,
     /// Where the inputs are among them: every record but the cuts.
-    inputs: Vec<u32>,
+    inputs: Vec<usize>,
     /// Inputs taken.
     pos: usize,
     divergence: Option<Divergence>,
@@ -97,7 +97,6 @@ impl Tape {
     pub fn new(records: &Arc<[Entry]>) -> Arc<Mutex<Tape>> {
         let inputs = (0..records.len())
             .filter(|&i| records[i].kind != kind::CUT)
-            .map(|i| u32::try_from(i).expect("a session of under 4 billion records"))
             .collect();
         Arc::new(Mutex::new(Tape {
             session: Arc::clone(records),
@@ -134,9 +133,7 @@ impl Tape {
 
     /// Input `i` (from 0), if there is one.
     fn input(&self, i: usize) -> Option<&Entry> {
-        self.inputs
-            .get(i)
-            .and_then(|&at| self.session.get(at as usize))
+        self.inputs.get(i).and_then(|&at| self.session.get(at))
     }
 
     /// Take the next record.

@@ -17,6 +17,7 @@ macro_rules! embed {
 pub const WIT: &[File] = embed! {
     "wit/agent.wit" => "wit/agent.wit",
     "wit/host.wit" => "wit/host.wit",
+    "wit/market.wit" => "wit/market.wit",
     "wit/types.wit" => "wit/types.wit",
     "wit/world.wit" => "wit/world.wit",
 };
@@ -34,6 +35,7 @@ pub const RUST_SDK: &[File] = embed! {
     "floor-sdk/src/indicators/sma.rs" => "sdk/src/indicators/sma.rs",
     "floor-sdk/src/lib.rs" => "sdk/src/lib.rs",
     "floor-sdk/src/lifecycle.rs" => "sdk/src/lifecycle.rs",
+    "floor-sdk/src/market.rs" => "sdk/src/market.rs",
     "floor-sdk/src/outputs.rs" => "sdk/src/outputs.rs",
     "floor-sdk/src/position.rs" => "sdk/src/position.rs",
     "floor-sdk/src/state.rs" => "sdk/src/state.rs",

@@ -35,7 +35,8 @@ fn tool(dir: &Path) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// `componentize-qjs --wit wit --js app.js --sync`; the component it made.
+/// `componentize-qjs --wit wit --world agent-world --js app.js --sync`;
+/// the component it made.
 pub(super) fn build(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     let tool = tool(dir)?;
     let out_dir = dir.join("target");
@@ -45,7 +46,16 @@ pub(super) fn build(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     // `--sync`: the host calls agents synchronously (no component-model
     // async), and the synchronous runtime is the smaller one.
     let output = Command::new(&tool)
-        .args(["--wit", "wit", "--js", "app.js", "--sync", "-o"])
+        .args([
+            "--wit",
+            "wit",
+            "--world",
+            "agent-world",
+            "--js",
+            "app.js",
+            "--sync",
+            "-o",
+        ])
         .arg(&wasm)
         .current_dir(dir)
         .output()

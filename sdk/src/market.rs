@@ -1,0 +1,88 @@
+//! Market data as numbers (`wit/market.wit`): the guest side.
+//!
+//! For quotes and trades the host calls `market.on-market` with the
+//! envelope's numbers and a stream number instead of `agent.on-message`
+//! with its strings, which saves four of the six crossings between host
+//! and guest that a tick costs. This module turns the event back into the
+//! envelope `on-message` would have had, so an [`Agent`](crate::Agent)
+//! cannot tell the difference: per stream it asks the host for the topic,
+//! source and symbol once (`streams.stream-of`), keeps that envelope, and
+//! for each event writes only its numbers — no allocation per tick.
+
+use std::cell::RefCell;
+
+use crate::bindings::exports::floor::agent::market::{MarketEvent, MarketValues};
+use crate::bindings::floor::agent::streams;
+use crate::{Envelope, Payload, Quote, Trade};
+
+thread_local! {
+    /// The envelope last rebuilt for each stream number.
+    static ENVELOPES: RefCell<Vec<Option<Envelope>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` on the envelope `event` stands for.
+pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> R {
+    ENVELOPES.with(|cell| {
+        let mut all = cell.borrow_mut();
+        let i = event.stream_number as usize;
+        if all.len() <= i {
+            all.resize_with(i + 1, || None);
+        }
+        let env = all[i].get_or_insert_with(|| named(event.stream_number));
+        fill(env, event);
+        f(env)
+    })
+}
+
+/// A blank envelope of stream `number`, its strings from the host.
+fn named(number: u32) -> Envelope {
+    let names = streams::stream_of(number);
+    Envelope {
+        id: 0,
+        topic: names.topic,
+        source: names.source,
+        sequence: 0,
+        event_time: 0,
+        trace_id: 0,
+        correlation_id: None,
+        attempt: 1,
+        payload: Payload::Quote(Quote {
+            symbol: names.symbol,
+            bid: 0.0,
+            bid_size: 0.0,
+            ask: 0.0,
+            ask_size: 0.0,
+        }),
+    }
+}
+
+/// Write `event`'s numbers into `env`, keeping its strings.
+fn fill(env: &mut Envelope, event: &MarketEvent) {
+    env.id = event.id;
+    env.sequence = event.sequence;
+    env.event_time = event.event_time;
+    env.trace_id = event.trace_id;
+    env.correlation_id = None;
+    env.attempt = event.attempt;
+    let symbol = match &mut env.payload {
+        Payload::Quote(q) => std::mem::take(&mut q.symbol),
+        Payload::Trade(t) => std::mem::take(&mut t.symbol),
+        _ => String::new(),
+    };
+    env.payload = match event.values {
+        MarketValues::Quote(v) => Payload::Quote(Quote {
+            symbol,
+            bid: v.bid,
+            bid_size: v.bid_size,
+            ask: v.ask,
+            ask_size: v.ask_size,
+        }),
+        MarketValues::Trade(v) => Payload::Trade(Trade {
+            symbol,
+            price: v.price,
+            size: v.size,
+            aggressor: v.aggressor,
+            trade_id: v.trade_id,
+        }),
+    };
+}

@@ -1,0 +1,112 @@
+//! Market data as numbers (`wit/market.wit`): an agent built with
+//! `floor-sdk` takes quotes and trades through `on-market`, and the
+//! envelope it rebuilds from the numbers is, field for field, the one
+//! `on-message` would have given it.
+
+use floor_host::model::{Envelope, MarketEvent, Payload, Quote, Side, Trade};
+use floor_host::node::Node;
+use floor_tests::{hostile_agent, node_with, published};
+
+/// A market envelope as the `echo` fixture writes it.
+fn envelope_text(e: &Envelope) -> String {
+    let payload = match &e.payload {
+        Payload::Quote(q) => format!(
+            "quote {} {} {} {} {}",
+            q.symbol, q.bid, q.bid_size, q.ask, q.ask_size
+        ),
+        Payload::Trade(t) => format!(
+            "trade {} {} {} {} {}",
+            t.symbol,
+            t.price,
+            t.size,
+            match t.aggressor {
+                Side::Buy => "buy",
+                Side::Sell => "sell",
+            },
+            t.trade_id
+        ),
+        _ => "other".to_string(),
+    };
+    format!(
+        "{} {} {} {} {} {} {:?} {} {payload}",
+        e.id, e.topic, e.source, e.sequence, e.event_time, e.trace_id, e.correlation_id, e.attempt
+    )
+}
+
+fn echo_node() -> (Node, tempfile::TempDir) {
+    let (mut node, dir) = node_with(&hostile_agent(
+        "echo",
+        r#"mode = "echo""#,
+        r#""md.#""#,
+        r#""fixture.ok.#""#,
+        "",
+    ));
+    node.tap(floor_host::model::TopicPattern::parse("md.#").unwrap());
+    (node, dir)
+}
+
+#[test]
+fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
+    let (mut node, _dir) = echo_node();
+    for _ in 0..20 {
+        node.step();
+    }
+    // Trades, and a symbol of its own (another stream), from outside the
+    // venue's feed.
+    for (i, symbol) in [(1u64, "BTCUSDT"), (2, "ETHUSDT"), (3, "BTCUSDT")] {
+        node.inject(
+            MarketEvent::Trade(Trade {
+                symbol: symbol.into(),
+                price: 100.0 + i as f64,
+                size: 0.25 * i as f64,
+                aggressor: if i % 2 == 0 { Side::Sell } else { Side::Buy },
+                trade_id: 40 + i,
+            }),
+            1_000_000_000 + i,
+        );
+        node.inject(
+            MarketEvent::Quote(Quote {
+                symbol: symbol.into(),
+                bid: 99.5,
+                bid_size: 1.5,
+                ask: 100.5,
+                ask_size: 2.5,
+            }),
+            1_000_000_000 + i,
+        );
+    }
+    let sent: Vec<String> = node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic.starts_with("md."))
+        .map(|e| envelope_text(e))
+        .collect();
+    assert!(sent.len() >= 26, "{} market messages", sent.len());
+    assert!(sent.iter().any(|t| t.contains(" trade ETHUSDT ")));
+    assert_eq!(published(&node, "fixture.ok.echo"), sent);
+    let agent = &node.summary(0.0).agents[0];
+    assert_eq!(
+        agent.market_calls,
+        sent.len() as u64,
+        "every one went through `on-market`"
+    );
+}
+
+#[test]
+fn market_data_that_is_a_request_goes_through_on_message() {
+    let (mut node, _dir) = echo_node();
+    node.step();
+    // A quote with a correlation id (a request: market data never is one
+    // from a venue) cannot travel as numbers.
+    let mut env = node.tapped()[0].as_ref().clone();
+    env.id = 9_000;
+    env.correlation_id = Some(77);
+    node.publish_envelope(env.clone());
+    let echoed = published(&node, "fixture.ok.echo");
+    assert_eq!(echoed.last(), Some(&envelope_text(&env)));
+    assert_eq!(
+        node.summary(0.0).agents[0].market_calls,
+        1,
+        "only the first"
+    );
+}
