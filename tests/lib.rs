@@ -547,3 +547,18 @@ impl Drop for SimProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A market buy of `quantity` BTCUSDT, immediate or cancel, tagged `t`.
+pub fn market_buy(quantity: f64) -> floor_host::model::OrderIntent {
+    use floor_host::model::{OrderIntent, OrderType, Side, TimeInForce};
+    OrderIntent {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        quantity,
+        limit_price: None,
+        time_in_force: TimeInForce::Ioc,
+        tag: "t".into(),
+        stop_price: None,
+    }
+}

@@ -17,9 +17,11 @@ pub fn config(key: &str) -> Option<String> {
     raw::config(key)
 }
 
-/// The account's position in `symbol`.
+/// The account's position in `symbol`. For the symbol of the quote or
+/// trade being handled the host has sent it along with the event, so no
+/// call into the host is made ([`crate::market`]).
 pub fn position(symbol: &str) -> Position {
-    raw::position_of(symbol)
+    crate::market::position_of(symbol).unwrap_or_else(|| raw::position_of(symbol))
 }
 
 /// The account's balance of `asset`.

@@ -7,17 +7,24 @@
 //! envelope `on-message` would have had, so an [`Agent`](crate::Agent)
 //! cannot tell the difference: per stream it asks the host for the topic,
 //! source and symbol once (`streams.stream-of`), keeps that envelope, and
-//! for each event writes only its numbers — no allocation per tick.
+//! for each event writes only its numbers — no allocation per tick. The
+//! event also carries the position in its symbol, which
+//! [`host::position`](crate::host::position) then answers without a call
+//! into the host.
 
 use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::market::{MarketEvent, MarketValues};
 use crate::bindings::floor::agent::streams;
-use crate::{Envelope, Payload, Quote, Trade};
+use crate::{Envelope, Payload, Position, Quote, Trade};
 
 thread_local! {
     /// The envelope last rebuilt for each stream number.
     static ENVELOPES: RefCell<Vec<Option<Envelope>>> = const { RefCell::new(Vec::new()) };
+    /// The position the host sent along with the event being handled
+    /// ([`position_of`]); true while a call is handling it. Kept between
+    /// calls so its symbol's buffer is reused.
+    static POSITION: RefCell<Option<(bool, Position)>> = const { RefCell::new(None) };
 }
 
 /// Run `f` on the envelope `event` stands for.
@@ -30,7 +37,50 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
         }
         let env = all[i].get_or_insert_with(|| named(event.stream_number));
         fill(env, event);
-        f(env)
+        let symbol = match &env.payload {
+            Payload::Quote(q) => &q.symbol,
+            Payload::Trade(t) => &t.symbol,
+            _ => "",
+        };
+        POSITION.with(|p| {
+            let mut p = p.borrow_mut();
+            let (active, pos) = p.get_or_insert_with(|| {
+                (
+                    false,
+                    Position {
+                        symbol: String::new(),
+                        quantity: 0.0,
+                        average_price: 0.0,
+                        realized_pnl: 0.0,
+                    },
+                )
+            });
+            *active = true;
+            pos.symbol.clear();
+            pos.symbol.push_str(symbol);
+            pos.quantity = event.position.quantity;
+            pos.average_price = event.position.average_price;
+            pos.realized_pnl = event.position.realized_pnl;
+        });
+        let result = f(env);
+        POSITION.with(|p| {
+            if let Some((active, _)) = p.borrow_mut().as_mut() {
+                *active = false;
+            }
+        });
+        result
+    })
+}
+
+/// The position in `symbol` if the market event being handled carried
+/// it: the host's answer to `position-of` for the whole call, since
+/// nothing changes a position while an agent is called.
+pub fn position_of(symbol: &str) -> Option<Position> {
+    POSITION.with(|p| {
+        p.borrow()
+            .as_ref()
+            .filter(|(active, pos)| *active && pos.symbol == symbol)
+            .map(|(_, pos)| pos.clone())
     })
 }
 

@@ -3,13 +3,11 @@
 //! expire refused.
 
 use floor_host::config::NodeConfig;
-use floor_host::model::{
-    MarketEvent, OrderIntent, OrderStatus, OrderType, Payload, Quote, ReasonCode, Side,
-    TimeInForce, TopicPattern,
-};
+use floor_host::model::{MarketEvent, OrderStatus, Payload, Quote, ReasonCode, TopicPattern};
 use floor_host::node::Node;
 use floor_host::node::operator::Operation;
 use floor_host::risk::TradingMode;
+use floor_tests::market_buy;
 
 const S: u64 = 1_000_000_000;
 
@@ -43,19 +41,6 @@ fn quote(node: &mut Node, at: u64) {
     );
 }
 
-fn buy(quantity: f64) -> OrderIntent {
-    OrderIntent {
-        symbol: "BTCUSDT".into(),
-        side: Side::Buy,
-        order_type: OrderType::Market,
-        quantity,
-        limit_price: None,
-        time_in_force: TimeInForce::Ioc,
-        tag: "t".into(),
-        stop_price: None,
-    }
-}
-
 /// The statuses of the desk's order events so far.
 fn statuses(node: &Node) -> Vec<OrderStatus> {
     node.tapped()
@@ -77,8 +62,8 @@ fn waiting(node: &Node) -> u64 {
 #[test]
 fn a_large_intent_waits_for_a_person_and_goes_out_once_approved() {
     let (mut node, _d) = desk();
-    node.submit("desk", buy(0.1)).unwrap(); // about 2,000: goes out
-    node.submit("desk", buy(1.0)).unwrap(); // about 20,000: waits
+    node.submit("desk", market_buy(0.1)).unwrap(); // about 2,000: goes out
+    node.submit("desk", market_buy(1.0)).unwrap(); // about 20,000: waits
     assert_eq!(
         statuses(&node),
         [OrderStatus::Accepted, OrderStatus::Filled]
@@ -130,7 +115,7 @@ fn a_large_intent_waits_for_a_person_and_goes_out_once_approved() {
 #[test]
 fn a_rejected_or_unanswered_intent_is_refused_with_its_reason() {
     let (mut node, _d) = desk();
-    node.submit("desk", buy(1.0)).unwrap();
+    node.submit("desk", market_buy(1.0)).unwrap();
     let id = waiting(&node);
     node.operate(Operation::Reject {
         id,
@@ -144,7 +129,7 @@ fn a_rejected_or_unanswered_intent_is_refused_with_its_reason() {
         }]
     );
 
-    node.submit("desk", buy(2.0)).unwrap();
+    node.submit("desk", market_buy(2.0)).unwrap();
     waiting(&node);
     quote(&mut node, S + 59 * S);
     assert_eq!(node.pending_approvals().len(), 1, "not due yet");
@@ -161,7 +146,7 @@ fn a_rejected_or_unanswered_intent_is_refused_with_its_reason() {
 #[test]
 fn an_approval_is_checked_again_and_a_halt_meanwhile_refuses_it() {
     let (mut node, _d) = desk();
-    node.submit("desk", buy(1.0)).unwrap();
+    node.submit("desk", market_buy(1.0)).unwrap();
     let id = waiting(&node);
     node.set_trading(TradingMode::Halted, "operator", "test");
     let answer = node

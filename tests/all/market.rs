@@ -5,7 +5,7 @@
 
 use floor_host::model::{Envelope, MarketEvent, Payload, Quote, Side, Trade};
 use floor_host::node::Node;
-use floor_tests::{hostile_agent, node_with, published};
+use floor_tests::{hostile_agent, market_buy, node_with, published};
 
 /// A market envelope as the `echo` fixture writes it.
 fn envelope_text(e: &Envelope) -> String {
@@ -33,14 +33,28 @@ fn envelope_text(e: &Envelope) -> String {
     )
 }
 
+/// What the echo agent wrote for market data (it also gets its own
+/// order's events).
+fn market_echoes(node: &Node) -> Vec<String> {
+    published(node, "fixture.ok.echo")
+        .into_iter()
+        .filter(|t| {
+            t.split(' ')
+                .nth(1)
+                .is_some_and(|topic| topic.starts_with("md."))
+        })
+        .collect()
+}
+
 fn echo_node() -> (Node, tempfile::TempDir) {
-    let (mut node, dir) = node_with(&hostile_agent(
+    let echo = hostile_agent(
         "echo",
         r#"mode = "echo""#,
         r#""md.#""#,
         r#""fixture.ok.#""#,
-        "",
-    ));
+        r#"order_symbols = ["BTCUSDT"]"#,
+    );
+    let (mut node, dir) = node_with(&format!("{echo}{}", floor_tests::gate_agent()));
     node.tap(floor_host::model::TopicPattern::parse("md.#").unwrap());
     (node, dir)
 }
@@ -48,7 +62,12 @@ fn echo_node() -> (Node, tempfile::TempDir) {
 #[test]
 fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
     let (mut node, _dir) = echo_node();
-    for _ in 0..20 {
+    for _ in 0..10 {
+        node.step();
+    }
+    // A position in BTCUSDT, which each later tick carries to the agent.
+    node.submit("echo", market_buy(0.5)).unwrap();
+    for _ in 0..10 {
         node.step();
     }
     // Trades, and a symbol of its own (another stream), from outside the
@@ -83,13 +102,50 @@ fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
         .collect();
     assert!(sent.len() >= 26, "{} market messages", sent.len());
     assert!(sent.iter().any(|t| t.contains(" trade ETHUSDT ")));
-    assert_eq!(published(&node, "fixture.ok.echo"), sent);
+    let echoed = market_echoes(&node);
+    let envelopes: Vec<&str> = echoed
+        .iter()
+        .map(|t| t.split(" | ").next().unwrap())
+        .collect();
+    assert_eq!(envelopes, sent);
     let agent = &node.summary(0.0).agents[0];
     assert_eq!(
         agent.market_calls,
         sent.len() as u64,
         "every one went through `on-market`"
     );
+}
+
+#[test]
+fn the_position_sent_with_a_tick_is_what_position_of_answers() {
+    let (mut node, _dir) = echo_node();
+    for _ in 0..5 {
+        node.step();
+    }
+    node.submit("echo", market_buy(0.5)).unwrap();
+    for _ in 0..5 {
+        node.step();
+    }
+    let held = node.oms().portfolio.position("BTCUSDT");
+    assert!(held.quantity > 0.0, "the order filled: {held:?}");
+    let echoed = market_echoes(&node);
+    let last = echoed.last().unwrap();
+    let parts: Vec<&str> = last.split(" | ").collect();
+    assert_eq!(parts.len(), 3, "{last}");
+    // The SDK's answer (from the event) is the host's (a call), and the
+    // account's.
+    assert_eq!(parts[1], parts[2], "{last}");
+    assert_eq!(
+        parts[1],
+        format!(
+            "BTCUSDT {} {} {}",
+            held.quantity, held.average_price, held.realized_pnl
+        )
+    );
+    for t in &echoed {
+        let p: Vec<&str> = t.split(" | ").collect();
+        assert_eq!(p[1], p[2], "{t}");
+    }
 }
 
 #[test]
@@ -102,8 +158,9 @@ fn market_data_that_is_a_request_goes_through_on_message() {
     env.id = 9_000;
     env.correlation_id = Some(77);
     node.publish_envelope(env.clone());
-    let echoed = published(&node, "fixture.ok.echo");
-    assert_eq!(echoed.last(), Some(&envelope_text(&env)));
+    let echoed = market_echoes(&node);
+    let last = echoed.last().unwrap();
+    assert_eq!(last.split(" | ").next(), Some(envelope_text(&env).as_str()));
     assert_eq!(
         node.summary(0.0).agents[0].market_calls,
         1,

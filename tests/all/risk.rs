@@ -3,12 +3,10 @@
 //! faulted vote counts against.
 
 use floor_host::config::NodeConfig;
-use floor_host::model::{
-    MarketEvent, OrderIntent, OrderStatus, OrderType, Payload, Quote, Side, TimeInForce,
-    TopicPattern,
-};
+use floor_host::model::{MarketEvent, OrderStatus, Payload, Quote, TopicPattern};
 use floor_host::node::Node;
 use floor_tests::agent;
+use floor_tests::market_buy;
 
 struct Desk {
     node: Node,
@@ -82,19 +80,6 @@ config = {{ max_order_notional = 1e9, max_position = 0.5 }}
     Desk { node, _data: data }
 }
 
-fn buy(quantity: f64) -> OrderIntent {
-    OrderIntent {
-        symbol: "BTCUSDT".into(),
-        side: Side::Buy,
-        order_type: OrderType::Market,
-        quantity,
-        limit_price: None,
-        time_in_force: TimeInForce::Ioc,
-        tag: "t".into(),
-        stop_price: None,
-    }
-}
-
 /// The final status of the last order, and its filled quantity.
 fn outcome(d: &Desk) -> (OrderStatus, f64) {
     let last = d.node.tapped().last().expect("an order event");
@@ -117,7 +102,7 @@ fn handled(d: &Desk, name: &str) -> u64 {
 #[test]
 fn small_intents_need_only_the_required_agents() {
     let mut d = desk("\"unanimous\"");
-    d.node.submit("desk", buy(0.1)).unwrap(); // about 2,000 notional
+    d.node.submit("desk", market_buy(0.1)).unwrap(); // about 2,000 notional
     assert_eq!(outcome(&d), (OrderStatus::Filled, 0.1));
     assert_eq!(handled(&d, "gate"), 1);
     for voter in ["yes", "no", "half"] {
@@ -128,7 +113,7 @@ fn small_intents_need_only_the_required_agents() {
 #[test]
 fn majority_approves_a_large_intent_at_the_smallest_resize() {
     let mut d = desk("\"majority\"");
-    d.node.submit("desk", buy(1.0)).unwrap(); // about 20,000 notional
+    d.node.submit("desk", market_buy(1.0)).unwrap(); // about 20,000 notional
     // `yes` approves, `half` approves at 0.5, `no` rejects: 2 of 3.
     assert_eq!(outcome(&d), (OrderStatus::Filled, 0.5));
 }
@@ -136,7 +121,7 @@ fn majority_approves_a_large_intent_at_the_smallest_resize() {
 #[test]
 fn unanimity_fails_on_one_rejection_and_says_who_voted_what() {
     let mut d = desk("\"unanimous\"");
-    d.node.submit("desk", buy(1.0)).unwrap();
+    d.node.submit("desk", market_buy(1.0)).unwrap();
     let (status, filled) = outcome(&d);
     assert_eq!(filled, 0.0);
     let OrderStatus::Rejected { reason } = status else {
@@ -156,7 +141,7 @@ fn unanimity_fails_on_one_rejection_and_says_who_voted_what() {
 #[test]
 fn a_count_quorum_needs_that_many() {
     let mut d = desk("1");
-    d.node.submit("desk", buy(1.0)).unwrap();
+    d.node.submit("desk", market_buy(1.0)).unwrap();
     assert_eq!(outcome(&d), (OrderStatus::Filled, 0.5));
 }
 
@@ -216,8 +201,8 @@ config = {{ mode = "spin" }}
         floor_tests::fixture("hostile").display()
     );
     let mut d = desk_with("\"majority\"", &shadow);
-    d.node.submit("desk", buy(0.1)).unwrap();
-    d.node.submit("desk", buy(1.0)).unwrap();
+    d.node.submit("desk", market_buy(0.1)).unwrap();
+    d.node.submit("desk", market_buy(1.0)).unwrap();
     let order_events = d.node.tapped().len() as u64;
     assert!(order_events >= 4, "two orders, accepted and filled each");
     assert_eq!(

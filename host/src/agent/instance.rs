@@ -161,8 +161,13 @@ fn fault_of(e: wasmtime::Error) -> CallFault {
 }
 
 /// `msg` as a `market` event, if it is a quote or a trade that is not a
-/// request or reply and its stream has (or gets) a number.
-fn market_event(streams: &Mutex<Streams>, msg: &Envelope) -> Option<wm::MarketEvent> {
+/// request or reply and its stream has (or gets) a number; with the
+/// position in its symbol as `view` has it now.
+fn market_event(
+    streams: &Mutex<Streams>,
+    view: &dyn View,
+    msg: &Envelope,
+) -> Option<wm::MarketEvent> {
     if msg.correlation_id.is_some() {
         return None;
     }
@@ -192,6 +197,7 @@ fn market_event(streams: &Mutex<Streams>, msg: &Envelope) -> Option<wm::MarketEv
         &msg.source,
         symbol,
     )?;
+    let (quantity, average_price, realized_pnl) = view.position_numbers(symbol);
     Some(wm::MarketEvent {
         id: msg.id,
         stream_number,
@@ -200,6 +206,11 @@ fn market_event(streams: &Mutex<Streams>, msg: &Envelope) -> Option<wm::MarketEv
         trace_id: msg.trace_id,
         attempt: msg.attempt,
         values,
+        position: wm::PositionValues {
+            quantity,
+            average_price,
+            realized_pnl,
+        },
     })
 }
 
@@ -487,7 +498,7 @@ impl AgentInstance {
         let limits = &self.spec.limits;
         let live = self.live.as_mut().expect("checked by handle");
         let event = match live.market {
-            Some(_) => market_event(&self.streams, msg),
+            Some(_) => market_event(&self.streams, self.view.as_ref(), msg),
             None => None,
         };
         arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;

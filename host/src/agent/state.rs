@@ -37,6 +37,12 @@ pub const MAX_LOG_LINES_PER_CALL: u32 = 32;
 pub trait View: Send + Sync {
     /// Position in `symbol` (flat if none).
     fn position(&self, symbol: &str) -> Position;
+    /// [`View::position`]'s quantity, average price and realised PnL,
+    /// without copying the symbol (asked for every market call).
+    fn position_numbers(&self, symbol: &str) -> (f64, f64, f64) {
+        let p = self.position(symbol);
+        (p.quantity, p.average_price, p.realized_pnl)
+    }
     /// Balance of `asset` (zero if none).
     fn balance(&self, asset: &str) -> Balance;
     /// Latest quote for `symbol`.

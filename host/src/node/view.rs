@@ -108,6 +108,13 @@ impl View for SharedView {
             })
     }
 
+    fn position_numbers(&self, symbol: &str) -> (f64, f64, f64) {
+        let d = self.0.read().expect("view lock poisoned");
+        d.positions.get(symbol).map_or((0.0, 0.0, 0.0), |p| {
+            (p.quantity, p.average_price, p.realized_pnl)
+        })
+    }
+
     fn balance(&self, asset: &str) -> Balance {
         let d = self.0.read().expect("view lock poisoned");
         d.balances.get(asset).cloned().unwrap_or_else(|| Balance {
