@@ -2,8 +2,8 @@
 //!
 //! For quotes and trades the host calls `market.on-market` with the
 //! envelope's numbers and a stream number instead of `agent.on-message`
-//! with its strings, which saves four of the six crossings between host
-//! and guest that a tick costs. This module turns the event back into the
+//! with its strings: a tick then crosses between host and guest twice
+//! instead of eight times (docs/benchmarks.md). This module turns the event back into the
 //! envelope `on-message` would have had, so an [`Agent`](crate::Agent)
 //! cannot tell the difference: per stream it asks the host for the topic,
 //! source and symbol once (`streams.stream-of`), keeps that envelope, and
@@ -12,7 +12,7 @@
 //! [`host::position`](crate::host::position) then answers without a call
 //! into the host.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::bindings::exports::floor::agent::market::{MarketEvent, MarketValues};
 use crate::bindings::floor::agent::streams;
@@ -22,9 +22,18 @@ thread_local! {
     /// The envelope last rebuilt for each stream number.
     static ENVELOPES: RefCell<Vec<Option<Envelope>>> = const { RefCell::new(Vec::new()) };
     /// The position the host sent along with the event being handled
-    /// ([`position_of`]); true while a call is handling it. Kept between
-    /// calls so its symbol's buffer is reused.
-    static POSITION: RefCell<Option<(bool, Position)>> = const { RefCell::new(None) };
+    /// ([`position_of`]), kept between calls so its symbol's buffer is
+    /// reused.
+    static POSITION: RefCell<Position> = const {
+        RefCell::new(Position {
+            symbol: String::new(),
+            quantity: 0.0,
+            average_price: 0.0,
+            realized_pnl: 0.0,
+        })
+    };
+    /// True while an `on-market` call is being handled.
+    static IN_MARKET_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Run `f` on the envelope `event` stands for.
@@ -42,32 +51,16 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
             Payload::Trade(t) => &t.symbol,
             _ => "",
         };
-        POSITION.with(|p| {
-            let mut p = p.borrow_mut();
-            let (active, pos) = p.get_or_insert_with(|| {
-                (
-                    false,
-                    Position {
-                        symbol: String::new(),
-                        quantity: 0.0,
-                        average_price: 0.0,
-                        realized_pnl: 0.0,
-                    },
-                )
-            });
-            *active = true;
+        POSITION.with_borrow_mut(|pos| {
             pos.symbol.clear();
             pos.symbol.push_str(symbol);
             pos.quantity = event.position.quantity;
             pos.average_price = event.position.average_price;
             pos.realized_pnl = event.position.realized_pnl;
         });
+        IN_MARKET_CALL.set(true);
         let result = f(env);
-        POSITION.with(|p| {
-            if let Some((active, _)) = p.borrow_mut().as_mut() {
-                *active = false;
-            }
-        });
+        IN_MARKET_CALL.set(false);
         result
     })
 }
@@ -76,12 +69,10 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
 /// it: the host's answer to `position-of` for the whole call, since
 /// nothing changes a position while an agent is called.
 pub fn position_of(symbol: &str) -> Option<Position> {
-    POSITION.with(|p| {
-        p.borrow()
-            .as_ref()
-            .filter(|(active, pos)| *active && pos.symbol == symbol)
-            .map(|(_, pos)| pos.clone())
-    })
+    if !IN_MARKET_CALL.get() {
+        return None;
+    }
+    POSITION.with_borrow(|pos| (pos.symbol == symbol).then(|| pos.clone()))
 }
 
 /// A blank envelope of stream `number`, its strings from the host.

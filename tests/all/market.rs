@@ -59,17 +59,23 @@ fn echo_node() -> (Node, tempfile::TempDir) {
     (node, dir)
 }
 
-#[test]
-fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
-    let (mut node, _dir) = echo_node();
+/// [`echo_node`] after 20 ticks, holding a position in BTCUSDT (bought
+/// after the tenth), which each later tick carries to the agent.
+fn echo_node_holding() -> (Node, tempfile::TempDir) {
+    let (mut node, dir) = echo_node();
     for _ in 0..10 {
         node.step();
     }
-    // A position in BTCUSDT, which each later tick carries to the agent.
     node.submit("echo", market_buy(0.5)).unwrap();
     for _ in 0..10 {
         node.step();
     }
+    (node, dir)
+}
+
+#[test]
+fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
+    let (mut node, _dir) = echo_node_holding();
     // Trades, and a symbol of its own (another stream), from outside the
     // venue's feed.
     for (i, symbol) in [(1u64, "BTCUSDT"), (2, "ETHUSDT"), (3, "BTCUSDT")] {
@@ -118,14 +124,7 @@ fn quotes_and_trades_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
 
 #[test]
 fn the_position_sent_with_a_tick_is_what_position_of_answers() {
-    let (mut node, _dir) = echo_node();
-    for _ in 0..5 {
-        node.step();
-    }
-    node.submit("echo", market_buy(0.5)).unwrap();
-    for _ in 0..5 {
-        node.step();
-    }
+    let (node, _dir) = echo_node_holding();
     let held = node.oms().portfolio.position("BTCUSDT");
     assert!(held.quantity > 0.0, "the order filled: {held:?}");
     let echoed = market_echoes(&node);
