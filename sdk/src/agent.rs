@@ -78,6 +78,17 @@ pub mod dispatch {
         crate::market::with_envelope(&event, |msg| handle(cell, msg))
     }
 
+    /// A run of quotes and trades: each as [`on_market`] would take it,
+    /// until one has outputs.
+    pub fn on_market_run<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        words: Vec<u64>,
+    ) -> Result<Vec<Output>, Error> {
+        crate::market::each_in_run(&words, |event| {
+            crate::market::with_envelope(event, |msg| handle(cell, msg))
+        })
+    }
+
     fn handle<A: Agent>(
         cell: &'static LocalKey<RefCell<Option<A>>>,
         msg: &Envelope,
@@ -149,6 +160,14 @@ macro_rules! export_agent {
                     $crate::Error,
                 > {
                     $crate::__private::dispatch::on_market(&FLOOR_AGENT, event)
+                }
+                fn on_market_run(
+                    events: ::std::vec::Vec<u64>,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::bindings::exports::floor::agent::agent::Output>,
+                    $crate::Error,
+                > {
+                    $crate::__private::dispatch::on_market_run(&FLOOR_AGENT, events)
                 }
             }
             $crate::bindings::__export_agent_world!(FloorAgentExport with_types_in $crate::bindings);

@@ -11,12 +11,19 @@
 //! event also carries the position in its symbol, which
 //! [`host::position`](crate::host::position) then answers without a call
 //! into the host.
+//!
+//! Offline the host may send a run of events in one call
+//! (`on-market-run`); [`each_in_run`] steps through it with `run.next`,
+//! one event at a time, and stops at the first one with outputs, so the
+//! agent sees exactly the calls it would have had one by one.
 
 use std::cell::{Cell, RefCell};
 
-use crate::bindings::exports::floor::agent::market::{MarketEvent, MarketValues};
-use crate::bindings::floor::agent::streams;
-use crate::{Envelope, Payload, Position, Quote, Trade};
+use crate::bindings::exports::floor::agent::market::{
+    MarketEvent, MarketValues, PositionValues, QuoteValues, TradeValues,
+};
+use crate::bindings::floor::agent::{run, streams};
+use crate::{Envelope, Payload, Position, Quote, Side, Trade};
 
 thread_local! {
     /// The envelope last rebuilt for each stream number.
@@ -63,6 +70,69 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
         IN_MARKET_CALL.set(false);
         result
     })
+}
+
+/// Words per event of a packed run (`wit/market.wit`).
+pub const RUN_WORDS: usize = 14;
+
+/// Event `i` of a packed run; none past its end or for an unknown kind.
+pub fn unpack(words: &[u64], i: usize) -> Option<MarketEvent> {
+    let w = words.get(i * RUN_WORDS..)?.get(..RUN_WORDS)?;
+    let f = |k: usize| f64::from_bits(w[k]);
+    let values = match w[6] {
+        0 => MarketValues::Quote(QuoteValues {
+            bid: f(7),
+            bid_size: f(8),
+            ask: f(9),
+            ask_size: f(10),
+        }),
+        1 | 2 => MarketValues::Trade(TradeValues {
+            price: f(7),
+            size: f(8),
+            aggressor: if w[6] == 1 { Side::Buy } else { Side::Sell },
+            trade_id: w[9],
+        }),
+        _ => return None,
+    };
+    Some(MarketEvent {
+        id: w[0],
+        stream_number: u32::try_from(w[1]).unwrap_or(u32::MAX),
+        sequence: w[2],
+        event_time: w[3],
+        trace_id: w[4],
+        attempt: u32::try_from(w[5]).unwrap_or(u32::MAX),
+        values,
+        position: PositionValues {
+            quantity: f(11),
+            average_price: f(12),
+            realized_pnl: f(13),
+        },
+    })
+}
+
+/// Handle the packed run `words` with `handle`, in order: the first
+/// event at once, each later one after the host's `run.next` says yes.
+/// Returns the outputs (or error) of the first event that has any; none
+/// if the run ended without.
+///
+/// # Errors
+/// The error `handle` returned for the event being handled.
+pub fn each_in_run<O, E>(
+    words: &[u64],
+    mut handle: impl FnMut(&MarketEvent) -> Result<Vec<O>, E>,
+) -> Result<Vec<O>, E> {
+    let mut i = 0;
+    while let Some(event) = unpack(words, i) {
+        if i > 0 && !run::next() {
+            break;
+        }
+        let out = handle(&event)?;
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        i += 1;
+    }
+    Ok(Vec::new())
 }
 
 /// The position in `symbol` if the market event being handled carried

@@ -35,7 +35,9 @@ fn fixture(path: &Path, n: u64) {
     std::fs::write(path, csv).unwrap();
 }
 
-fn run(data: &Path, json: &Path, extra: &[&str]) -> serde_json::Value {
+/// `floor backtest --data DATA --json JSON EXTRA…`: the report's bytes and
+/// what it said on stderr.
+fn backtest(data: &Path, json: &Path, extra: &[&str]) -> (Vec<u8>, String) {
     let mut args = vec![
         "backtest",
         "--data",
@@ -45,12 +47,13 @@ fn run(data: &Path, json: &Path, extra: &[&str]) -> serde_json::Value {
     ];
     args.extend_from_slice(extra);
     let out = floor_tests::floor(&args, None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap()
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    (std::fs::read(json).unwrap(), said)
+}
+
+fn run(data: &Path, json: &Path, extra: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&backtest(data, json, extra).0).unwrap()
 }
 
 #[test]
@@ -246,4 +249,49 @@ fn a_news_file_is_merged_with_the_market_by_time() {
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("line 2: time `not-a-time`"), "{said}");
+}
+
+#[test]
+fn runs_of_ticks_in_one_call_give_the_report_of_one_call_per_tick() {
+    // The benches' node (examples/profile.toml: the trend strategy alone
+    // on BTCUSDT ticks, its orders through the risk agent) on a wave of
+    // BTCUSDT quotes: quiet stretches between its orders go in runs.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("btc.csv");
+    let mut csv = String::from("time,symbol,bid,ask\n");
+    for i in 0..6_000u64 {
+        let mid = 60_000.0 * (1.0 + (i as f64 / 150.0).sin() * 0.01);
+        let _ = writeln!(
+            csv,
+            "{},BTCUSDT,{:.2},{:.2}",
+            1_795_305_600_000_000_000u64 + i * 100_000_000,
+            mid - 1.0,
+            mid + 1.0
+        );
+    }
+    std::fs::write(&data, csv).unwrap();
+    let profile = floor_tests::workspace().join("examples/profile.toml");
+    let profile = profile.to_str().unwrap();
+    let (runs, said) = backtest(&data, &dir.path().join("runs.json"), &[profile]);
+    let (one, said_one) = backtest(
+        &data,
+        &dir.path().join("one.json"),
+        &[profile, "--one-at-a-time"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&runs),
+        String::from_utf8_lossy(&one),
+        "the same report, byte for byte"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&runs).unwrap();
+    assert!(
+        report["orders"].as_u64().unwrap() > 10,
+        "it traded: {report}"
+    );
+    let taken = |s: &str| -> u64 {
+        let (_, rest) = s.split_once("events/s; ").expect(s);
+        rest.split(' ').next().unwrap().parse().expect(s)
+    };
+    assert_eq!(taken(&said_one), 0, "{said_one}");
+    assert!(taken(&said) > 5_000, "most ticks went in runs: {said}");
 }

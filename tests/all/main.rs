@@ -21,6 +21,7 @@ mod reliable;
 mod replay;
 mod request;
 mod risk;
+mod runs;
 mod sandbox;
 mod sentiment;
 mod sentiment_training;

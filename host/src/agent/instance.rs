@@ -16,7 +16,8 @@ use wasmtime::{Engine, Store};
 use super::bindings::market::exports::floor::agent::market as wm;
 use super::bindings::{self, AgentWorld, AgentWorldPre, market};
 use super::rights::Rights;
-use super::state::{AgentState, View};
+use super::run::{self, RunEvent};
+use super::state::{AgentState, Run, View, next_in_run};
 use super::streams::Streams;
 use crate::model::{Envelope, Output, Payload, ReasonCode, Timer};
 use crate::runtime::{Fault, FaultKind, Limits, MemoryLimiter, Runtime};
@@ -35,6 +36,11 @@ impl AgentLinker {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         AgentWorld::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
         market::floor::agent::streams::add_to_linker::<_, HasSelf<AgentState>>(&mut linker, |s| s)?;
+        // `run.next` sets the next event's fuel and deadline, so it takes
+        // the store, not just its data (as generated imports do).
+        linker
+            .instance("floor:agent/run@0.2.0")?
+            .func_wrap("next", |store, (): ()| Ok((next_in_run(store)?,)))?;
         Ok(Self(linker))
     }
 
@@ -243,8 +249,10 @@ pub struct AgentInstance {
     starts: u64,
     /// Fuel burnt by `on-message` calls, all instances together.
     fuel_used: u64,
-    /// Quotes and trades that went through `on-market`.
+    /// Quotes and trades that went through `on-market` or in runs.
     market_calls: u64,
+    /// Of those, the ones taken in runs, and the runs.
+    market_runs: (u64, u64),
     /// Timers of an instance that faulted while no new one could start.
     stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
@@ -289,6 +297,7 @@ impl AgentInstance {
             starts: 0,
             fuel_used: 0,
             market_calls: 0,
+            market_runs: (0, 0),
             stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
@@ -320,6 +329,18 @@ impl AgentInstance {
     /// Quotes and trades that went through the `market` export.
     pub fn market_calls(&self) -> u64 {
         self.market_calls
+    }
+
+    /// Of [`AgentInstance::market_calls`], the events taken in runs, and
+    /// the runs (`on-market-run` calls).
+    pub fn market_runs(&self) -> (u64, u64) {
+        self.market_runs
+    }
+
+    /// Whether the component exports `market` and so takes runs of
+    /// market events ([`AgentInstance::handle_run`]).
+    pub fn takes_runs(&self) -> bool {
+        self.market.is_some()
     }
 
     /// Bytes of linear memory the current instance holds.
@@ -460,10 +481,76 @@ impl AgentInstance {
             self.restart()
                 .map_err(|e| CallFault::new(ReasonCode::Trap, e.to_string()))?;
         }
-        let mut result = self.call(msg, in_request, ticks);
+        let result = self.call(msg, in_request, ticks);
         if let Some(Ok(left)) = self.live.as_ref().map(|l| l.store.get_fuel()) {
             self.fuel_used += self.spec.limits.fuel.saturating_sub(left);
         }
+        self.settle(result)
+    }
+
+    /// Handle a run of quotes and trades from `source` in one call
+    /// (`on-market-run`, `wit/market.wit`) exactly as
+    /// [`AgentInstance::handle`] would one by one, up to the first that has
+    /// outputs, an error or a fault. Returns how many the agent took — the
+    /// result is the last one's; those before it had no outputs — or none
+    /// when the agent takes no runs or the first event cannot go as
+    /// numbers: deliver it alone then.
+    pub fn handle_run(
+        &mut self,
+        source: &str,
+        events: &[RunEvent<'_>],
+    ) -> Option<(usize, Result<Vec<Output>, CallFault>)> {
+        let live = self.live.as_mut()?;
+        let market = live.market.as_ref()?;
+        let mut words = Vec::with_capacity(events.len() * run::WORDS);
+        {
+            let mut streams = self.streams.lock().expect("stream table lock poisoned");
+            // Runs are mostly of one stream: look it up once.
+            let mut last: Option<(&str, u32)> = None;
+            for e in events {
+                let symbol = e.event.symbol();
+                let stream = match last {
+                    Some((topic, n)) if topic == e.topic => n,
+                    _ => match streams.number(e.topic, source, symbol) {
+                        Some(n) => n,
+                        None => break,
+                    },
+                };
+                last = Some((e.topic, stream));
+                run::pack(&mut words, e, stream, self.view.position_numbers(symbol));
+            }
+        }
+        let first = events.first().filter(|_| !words.is_empty())?.event_time;
+        let fuel = self.spec.limits.fuel;
+        if let Err(e) = arm(&mut live.store, fuel, self.deadline_ticks, first) {
+            return Some((1, self.settle(Err(fault_of(e)))));
+        }
+        live.store.data_mut().run = Some(Run {
+            words: words.clone(),
+            cursor: 0,
+            fuel,
+            ticks: self.deadline_ticks,
+            fuel_used: 0,
+            stop: false,
+        });
+        let raw = market.call_on_market_run(&mut live.store, &words);
+        let run = live.store.data_mut().run.take();
+        let taken = run.as_ref().map_or(1, |r| r.cursor + 1);
+        let left = live.store.get_fuel().unwrap_or(fuel);
+        self.fuel_used += run.map_or(0, |r| r.fuel_used) + fuel.saturating_sub(left);
+        self.market_calls += taken as u64;
+        self.market_runs.0 += taken as u64;
+        self.market_runs.1 += 1;
+        let result = raw.map_err(fault_of).and_then(|r| self.check(r, false));
+        Some((taken, self.settle(result)))
+    }
+
+    /// After a call: a trap's printed cause kept, and a fresh instance
+    /// after any fault (not after the agent's own error).
+    fn settle(
+        &mut self,
+        mut result: Result<Vec<Output>, CallFault>,
+    ) -> Result<Vec<Output>, CallFault> {
         if let Err(fault) = result.as_mut() {
             // A trap's cause is often only in what the agent printed (a
             // Rust panic message): keep it before the instance is dropped.
@@ -521,6 +608,20 @@ impl AgentInstance {
             }
         }
         .map_err(fault_of)?;
+        self.check(raw, in_request)
+    }
+
+    /// The agent's outputs if it had the right to each and kept within its
+    /// caps; its own error as `agent_error`.
+    fn check(
+        &self,
+        raw: Result<
+            Vec<bindings::floor::agent::types::Output>,
+            bindings::floor::agent::types::Error,
+        >,
+        in_request: bool,
+    ) -> Result<Vec<Output>, CallFault> {
+        let limits = &self.spec.limits;
         let raw = raw.map_err(|e| {
             CallFault::new(ReasonCode::AgentError, format!("{}: {}", e.code, e.message))
         })?;
@@ -652,6 +753,16 @@ impl AgentInstance {
             all.extend(l.store.data().timers.iter().map(|(k, v)| (k.clone(), *v)));
         }
         all
+    }
+
+    /// When the agent's earliest pending timer is due, if it has any.
+    pub fn next_timer_due(&self) -> Option<u64> {
+        let live = self.live.as_ref().map(|l| &l.store.data().timers);
+        self.stashed_timers
+            .values()
+            .chain(live.into_iter().flat_map(|t| t.values()))
+            .copied()
+            .min()
     }
 
     /// Make `timers` the agent's pending timers, dropping any it had (a

@@ -18,6 +18,7 @@ pub mod bindings;
 pub mod instance;
 pub mod output;
 pub mod rights;
+pub mod run;
 pub mod state;
 pub mod streams;
 

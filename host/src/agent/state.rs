@@ -114,6 +114,60 @@ pub struct AgentState {
     log_lines: u32,
     pub(crate) logs_suppressed: u64,
     pub(crate) output: GuestOutput,
+    /// The run of market events being handled (`on-market-run`), if any.
+    pub(crate) run: Option<Run>,
+}
+
+/// A run of market events in one call (`wit/market.wit`): which one the
+/// guest is handling, and the limits each gets afresh.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// The run, as the guest got it (packed, [`super::run::WORDS`] a piece).
+    pub(crate) words: Vec<u64>,
+    /// The event being handled.
+    pub(crate) cursor: usize,
+    /// Fuel and epoch ticks each event gets.
+    pub(crate) fuel: u64,
+    pub(crate) ticks: u64,
+    /// Fuel burnt by the events before the one being handled.
+    pub(crate) fuel_used: u64,
+    /// The guest set or cancelled a timer: the run ends with this event.
+    pub(crate) stop: bool,
+}
+
+impl Run {
+    /// Whether `run.next` may move on (and then does).
+    fn step(&mut self) -> bool {
+        if self.stop || (self.cursor + 2) * super::run::WORDS > self.words.len() {
+            return false;
+        }
+        self.cursor += 1;
+        true
+    }
+}
+
+/// `run.next`, with the store: the next event of the run gets its own
+/// fuel, deadline and event time, as a call of its own would.
+pub(crate) fn next_in_run(
+    mut store: wasmtime::StoreContextMut<'_, AgentState>,
+) -> wasmtime::Result<bool> {
+    let Some(run) = store.data_mut().run.as_mut() else {
+        return Ok(false);
+    };
+    if !run.step() {
+        return Ok(false);
+    }
+    let time = super::run::event_time(&run.words, run.cursor);
+    let (fuel, ticks) = (run.fuel, run.ticks);
+    let left = store.get_fuel()?;
+    let data = store.data_mut();
+    if let Some(run) = data.run.as_mut() {
+        run.fuel_used += fuel.saturating_sub(left);
+    }
+    data.begin_call(time);
+    store.set_fuel(fuel)?;
+    store.set_epoch_deadline(ticks);
+    Ok(true)
 }
 
 impl AgentState {
@@ -153,6 +207,7 @@ impl AgentState {
             log_lines: 0,
             logs_suppressed: 0,
             output,
+            run: None,
         })
     }
 
@@ -164,6 +219,30 @@ impl AgentState {
 
     fn now(&self) -> u64 {
         self.clock.0.load(Ordering::Relaxed)
+    }
+
+    /// A timer changed: it may fall due before the run's later events,
+    /// so the host takes them back after this one.
+    fn end_run_here(&mut self) {
+        if let Some(r) = self.run.as_mut() {
+            r.stop = true;
+        }
+    }
+
+    /// The newest quote in `symbol` among the run's events up to the one
+    /// being handled.
+    fn run_quote(&self, run: &Run, symbol: &str) -> Option<wt::Quote> {
+        let streams = self.streams.lock().expect("stream table lock poisoned");
+        (0..=run.cursor).rev().find_map(|i| {
+            let (stream, Some(mut q)) = super::run::quote(&run.words, i) else {
+                return None;
+            };
+            let names = streams.names(stream)?;
+            (names.symbol == symbol).then(|| {
+                q.symbol.clone_from(&names.symbol);
+                q
+            })
+        })
     }
 }
 
@@ -226,6 +305,11 @@ impl wh::Host for AgentState {
     }
 
     fn quote_of(&mut self, symbol: String) -> Option<wt::Quote> {
+        // In a run, the view has not seen the run's quotes yet: the latest
+        // of them in `symbol` up to the event being handled is the answer.
+        if let Some(q) = self.run.as_ref().and_then(|r| self.run_quote(r, &symbol)) {
+            return Some(q);
+        }
         self.view.quote(&symbol).as_ref().map(Into::into)
     }
 
@@ -250,6 +334,7 @@ impl wh::Host for AgentState {
     }
 
     fn set_timer(&mut self, id: String, due: u64) -> bool {
+        self.end_run_here();
         if self.timers.len() >= MAX_TIMERS && !self.timers.contains_key(&id) {
             return false;
         }
@@ -258,6 +343,7 @@ impl wh::Host for AgentState {
     }
 
     fn cancel_timer(&mut self, id: String) -> bool {
+        self.end_run_here();
         self.timers.remove(&id).is_some()
     }
 }

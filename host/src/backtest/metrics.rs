@@ -80,6 +80,11 @@ pub struct Report {
     pub agent_faults: u64,
     /// (bar end, equity, drawdown) per bar.
     pub equity_curve: Vec<(Nanos, f64, f64)>,
+    /// How the events were delivered: (events taken in runs, runs), over
+    /// all agents. Not a figure of the report (which does not depend on
+    /// it): printed beside the speed.
+    #[serde(skip)]
+    pub in_runs: (u64, u64),
 }
 
 /// Running figures.
@@ -235,6 +240,9 @@ impl Metrics {
             },
             agent_faults: s.agent_faults,
             equity_curve: self.curve,
+            in_runs: s.agents.iter().fold((0, 0), |(e, r), a| {
+                (e + a.market_in_runs, r + a.market_runs)
+            }),
         }
     }
 }

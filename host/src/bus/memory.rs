@@ -154,7 +154,7 @@ impl Bus for InProcessBus {
         }
     }
 
-    fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
+    fn publish_shared(&mut self, envelope: Arc<Envelope>, exclude: Option<SubscriberId>) -> usize {
         let (subscribers, reliable, n) = self.with_route(&envelope.topic, |subs, reliable, c| {
             let n = subs.iter().filter(|s| Some(**s) != exclude).count();
             c.published += 1;
@@ -164,7 +164,6 @@ impl Bus for InProcessBus {
         if n == 0 {
             return 0;
         }
-        let envelope = Arc::new(envelope);
         let queued_at = now_ns();
         for &subscriber in subscribers.iter().filter(|s| Some(**s) != exclude) {
             self.queue.push_back(Delivery {

@@ -105,7 +105,16 @@ pub trait Bus: Send {
     /// Queue `envelope` for every matching subscriber except its source
     /// `exclude` (an agent does not get its own publications); returns how
     /// many deliveries were queued.
-    fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize;
+    fn publish(&mut self, envelope: Envelope, exclude: Option<SubscriberId>) -> usize {
+        self.publish_shared(std::sync::Arc::new(envelope), exclude)
+    }
+    /// [`Bus::publish`] of an envelope already shared (one an agent took
+    /// in a run before the node published it, also held by its checkpoint).
+    fn publish_shared(
+        &mut self,
+        envelope: std::sync::Arc<Envelope>,
+        exclude: Option<SubscriberId>,
+    ) -> usize;
     /// Queue `envelope` for one subscriber regardless of subscriptions
     /// (execution reports to the agent that owns the order).
     fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope);

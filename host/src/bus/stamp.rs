@@ -43,6 +43,16 @@ impl Stamper {
         self.sequences = sequences.iter().map(|(k, v)| (k.clone(), *v)).collect();
     }
 
+    /// Where numbering stands for `source`: the last id given and its last
+    /// sequence number (0: none yet). The next stamp from `source` gets
+    /// one more of each.
+    pub fn mark(&self, source: &str) -> (u64, u64) {
+        (
+            self.next_id,
+            self.sequences.get(source).copied().unwrap_or(0),
+        )
+    }
+
     /// Stamp a new envelope from `source`. `trace_id` 0 starts a new trace
     /// whose id is the envelope's own id.
     pub fn stamp(
@@ -94,5 +104,20 @@ mod tests {
         assert_eq!((a1.id, b1.id, a2.id), (1, 2, 3));
         assert_eq!(a1.trace_id, 1);
         assert_eq!(a2.trace_id, 1);
+    }
+
+    #[test]
+    fn the_next_stamp_is_one_past_the_mark() {
+        let mut s = Stamper::new();
+        let p = || Payload::Custom(vec![]);
+        assert_eq!(s.mark("v"), (0, 0));
+        let _ = s.stamp("w", "t".into(), p(), 1, 0, None);
+        let _ = s.stamp("v", "t".into(), p(), 1, 0, None);
+        let (id, seq) = s.mark("v");
+        let next = s.stamp("v", "t".into(), p(), 2, 0, None);
+        assert_eq!(
+            (next.id, next.sequence, next.trace_id),
+            (id + 1, seq + 1, id + 1)
+        );
     }
 }

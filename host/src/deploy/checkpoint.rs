@@ -103,6 +103,16 @@ impl Checkpoint {
         self.broken = None;
     }
 
+    /// Messages until a snapshot is due (at least 1): a run of market
+    /// events handed over in one call ends there, so the state taken is
+    /// the one after the message the checkpoint says.
+    pub(super) fn until_due(&self) -> usize {
+        if self.broken.is_some() {
+            return usize::MAX;
+        }
+        self.every.saturating_sub(self.tail.len()).max(1)
+    }
+
     /// Note a message handled in effect. True when a snapshot is due.
     pub(super) fn note(&mut self, msg: &Arc<Envelope>, in_request: bool) -> bool {
         for _ in 0..RETIRE_PER_NOTE {

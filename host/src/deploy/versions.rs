@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::checkpoint::{Checkpoint, Recovery};
 use super::shadow::{Shadow, ShadowReport};
 use super::{Candidate, DeployError, Preparer, Reaper};
+use crate::agent::run::RunEvent;
 use crate::agent::{AgentInstance, AgentSpec, CallFault};
 use crate::config::DeployPolicy;
 use crate::model::{Envelope, Output, ReasonCode, Timer};
@@ -200,6 +201,11 @@ impl Deployed {
         self.live.timers()
     }
 
+    /// When the running version's earliest timer is due, if it has any.
+    pub fn next_timer_due(&self) -> Option<u64> {
+        self.live.next_timer_due()
+    }
+
     /// Make `timers` the running version's pending timers.
     pub fn set_timers(&mut self, timers: std::collections::BTreeMap<String, u64>) {
         self.live.set_timers(timers);
@@ -284,6 +290,11 @@ impl Deployed {
     /// Quotes and trades the running version took as numbers (`market`).
     pub fn market_calls(&self) -> u64 {
         self.live.market_calls()
+    }
+
+    /// Of those, the events that came in runs, and the runs.
+    pub fn market_runs(&self) -> (u64, u64) {
+        self.live.market_runs()
     }
 
     /// The running version's state now (for a host's snapshot).
@@ -486,6 +497,77 @@ impl Deployed {
                 }
                 Err(e) => tracing::error!(agent = %self.name(), "cannot roll back: {e}"),
             }
+        }
+        let recovery = self.checkpoint.recover(&mut self.live);
+        Called {
+            result,
+            event: None,
+            recovery: Some(recovery),
+        }
+    }
+
+    /// How many market events agent may take in one call now
+    /// ([`Deployed::call_run`]): none while a new version is on probation
+    /// or a shadow runs (each compares or checkpoints message by message),
+    /// in a replay that repeats cuts (they are numbered per message), or
+    /// when the component takes no runs; else up to the next checkpoint.
+    pub fn run_room(&self) -> usize {
+        if self.probation.is_some()
+            || self.shadow.is_some()
+            || self.cuts.repeat.is_some()
+            || !self.live.takes_runs()
+        {
+            return 0;
+        }
+        self.checkpoint.until_due()
+    }
+
+    /// Handle a run of market events from `source` (at most
+    /// [`Deployed::run_room`]) in one call, as [`Deployed::call`] would one
+    /// by one, up to the first that has outputs, an error or a fault.
+    /// Returns how many were taken and the last one's result (those before
+    /// it had no outputs); none when the first cannot go in a run: call it
+    /// alone then. Hand the taken events' envelopes to
+    /// [`Deployed::finish_run`] next.
+    pub fn call_run(
+        &mut self,
+        source: &str,
+        events: &[RunEvent<'_>],
+    ) -> Option<(usize, Result<Vec<Output>, CallFault>)> {
+        let (taken, result) = self.live.handle_run(source, events)?;
+        // Each event is a call, as it would have been one by one.
+        self.cuts.calls += taken as u64;
+        if result
+            .as_ref()
+            .is_err_and(|f| f.reason == ReasonCode::DeadlineExceeded)
+        {
+            self.cuts.noted.push(self.cuts.calls);
+        }
+        Some((taken, result))
+    }
+
+    /// After [`Deployed::call_run`]: the envelopes of the events taken,
+    /// noted as handled (for the checkpoint) and, after the last one's
+    /// fault, the restart's recovery; or its checkpoint when one is due.
+    pub fn finish_run(
+        &mut self,
+        taken: &[Arc<Envelope>],
+        result: Result<Vec<Output>, CallFault>,
+    ) -> Called {
+        let Some((last, before)) = taken.split_last() else {
+            return Called {
+                result,
+                event: None,
+                recovery: None,
+            };
+        };
+        for msg in before {
+            self.version.handled += 1;
+            let due = self.checkpoint.note(msg, false);
+            debug_assert!(!due, "a run ends at the next checkpoint");
+        }
+        if !faulted(&result) {
+            return self.handled(last, false, None, result);
         }
         let recovery = self.checkpoint.recover(&mut self.live);
         Called {

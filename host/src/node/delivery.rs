@@ -37,6 +37,7 @@ use std::sync::Arc;
 use super::{Node, Stats, TAP};
 use crate::agent::CallFault;
 use crate::bus::{Delivery, TopicEvent, clock};
+use crate::deploy::Called;
 use crate::model::{Envelope, Nanos, ReasonCode, TopicPattern};
 
 /// An agent's inbox bounds and conflated topics.
@@ -99,6 +100,14 @@ fn retryable(reason: ReasonCode) -> bool {
 
 impl Node {
     pub(super) fn deliver(&mut self, d: Delivery) {
+        self.deliver_ran(d, None);
+    }
+
+    /// [`Node::deliver`], where `ran` (if any) is the outcome of the
+    /// agent's call already made for this message: in a run of market
+    /// events ([`Node::inject_run`]) the agent took it before the node's
+    /// own part of it.
+    pub(super) fn deliver_ran(&mut self, d: Delivery, ran: Option<Called>) {
         let idx = d.subscriber;
         if idx == TAP {
             self.tapped.push(d.envelope);
@@ -106,11 +115,13 @@ impl Node {
         }
         // Consumer-side deduplication of reliable messages, by id.
         if d.reliable && !self.agents[idx].seen.insert(d.envelope.id) {
+            debug_assert!(ran.is_none(), "a run's message is new");
             self.agents[idx].counts.deduplicated += 1;
             self.bus.note(&d.envelope.topic, TopicEvent::Deduplicated);
             return;
         }
         if self.agents[idx].supervision.quarantined() {
+            debug_assert!(ran.is_none(), "no run goes to a quarantined agent");
             // Reliable messages are kept in the DLQ for after the fix;
             // market data is counted, not kept.
             self.agents[idx].supervision.refuse();
@@ -133,11 +144,12 @@ impl Node {
             queued_at: d.queued_at,
         };
         if self.parked.contains_key(&idx) {
+            debug_assert!(ran.is_none(), "no run goes to a parked agent");
             self.enqueue(idx, w);
             return;
         }
         let now = self.now;
-        self.try_deliver(idx, w, now);
+        self.try_deliver(idx, w, now, ran);
     }
 
     /// Queue `w` behind agent `idx`'s retry, conflating where asked.
@@ -209,7 +221,13 @@ impl Node {
 
     /// Deliver `w` to agent `idx`. False if the agent was parked for a
     /// retry (the message is then at the head of its queue).
-    fn try_deliver(&mut self, idx: usize, w: Waiting, first_tried: Nanos) -> bool {
+    fn try_deliver(
+        &mut self,
+        idx: usize,
+        w: Waiting,
+        first_tried: Nanos,
+        ran: Option<Called>,
+    ) -> bool {
         let Waiting {
             env,
             attempt,
@@ -227,7 +245,11 @@ impl Node {
             Arc::new(e)
         };
         self.agents[idx].counts.handled += 1;
-        let fault = match self.call_agent(idx, &msg, false, None) {
+        let result = match ran {
+            Some(called) => self.after_call(idx, called),
+            None => self.call_agent(idx, &msg, false, None),
+        };
+        let fault = match result {
             Ok(outputs) => {
                 self.act(idx, &msg, outputs);
                 return true;
@@ -306,7 +328,7 @@ impl Node {
                 };
                 let left = p.queue.len();
                 self.note_depth(idx, left);
-                self.try_deliver(idx, w, first);
+                self.try_deliver(idx, w, first, None);
                 if let Some(again) = self.parked.get_mut(&idx) {
                     // Parked again (a retry, or a restart's backoff): what
                     // is left waits behind.

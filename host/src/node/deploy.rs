@@ -48,6 +48,17 @@ impl Node {
             });
         }
         let called = self.agents[idx].agent.call(msg, in_request, deadline);
+        self.after_call(idx, called)
+    }
+
+    /// What a call of agent `idx` leaves for the node: cuts for the
+    /// journal, the supervisor's note of a fault, a restart's recovery, a
+    /// deploy event.
+    pub(super) fn after_call(
+        &mut self,
+        idx: usize,
+        called: crate::deploy::Called,
+    ) -> Result<Vec<Output>, CallFault> {
         for call in self.agents[idx].agent.take_cuts() {
             if let Some(r) = &self.recorder {
                 let agent = self.agents[idx].agent.name().to_string();

@@ -19,6 +19,7 @@
 //! - [`view`]: what agents can read.
 //! - [`stats`]: counters and the run summary.
 //! - [`run`]: the loop with pacing and shutdown.
+//! - `runs`: offline, runs of market events handed to an agent in one call.
 //! - [`operator`]: operator commands (status, trading state, DLQ replay,
 //!   deploy, rollback).
 //! - `deploy`: every agent call through its versions; deploy events.
@@ -38,6 +39,7 @@ pub mod operator;
 pub mod record;
 mod risk_stage;
 pub mod run;
+mod runs;
 pub mod snapshot;
 pub mod stats;
 mod stops;
@@ -79,6 +81,9 @@ struct Slot {
     inbox: delivery::InboxPolicy,
     seen: crate::bus::DedupWindow,
     supervision: supervisor::Supervision,
+    /// How many market events the next run to this agent may hold: twice
+    /// what the last one took ([`runs`]).
+    run_len: usize,
 }
 
 impl Default for SlotCounts {
@@ -167,6 +172,9 @@ pub struct Node {
     /// When the next checkpoint is due, and the session record it copies.
     checkpoints: checkpoint::Checkpoints,
     runtime: Arc<Runtime>,
+    /// Offline: quiet runs of market events may go to an agent in one call
+    /// ([`Node::inject_run`]).
+    market_runs: bool,
 }
 
 impl Node {
@@ -279,6 +287,7 @@ impl Node {
                 inbox: delivery::InboxPolicy::new(a.inbox_capacity, a.conflate.clone()),
                 seen: crate::bus::DedupWindow::default(),
                 supervision: supervisor::Supervision::default(),
+                run_len: runs::MIN_RUN,
             });
         }
         std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
@@ -391,6 +400,7 @@ impl Node {
             pending_approvals: BTreeMap::new(),
             supervisor: cfg.supervisor.clone(),
             stopping: false,
+            market_runs: false,
             checkpoints: checkpoint::Checkpoints::new(
                 session,
                 cfg.checkpoint_every,
@@ -624,24 +634,34 @@ impl Node {
     }
 
     fn on_market(&mut self, event: MarketEvent) {
-        Stats::bump(&self.stats.events);
-        let (topic, payload) = match event {
-            MarketEvent::Quote(q) => {
-                self.view.set_quote(&q);
-                self.oms.portfolio.mark(&q.symbol, q.mid());
-                self.oms.portfolio.update_equity();
-                (topic("md.tick.", &q.symbol), Payload::Quote(q))
-            }
-            MarketEvent::Trade(t) => (topic("md.trade.", &t.symbol), Payload::Trade(t)),
-        };
-        let env = self
-            .stamper
-            .stamp(self.venue.name(), topic, payload, self.now, 0, None);
+        self.market_side(&event);
+        let env = self.stamp_market(event);
         // Stops fire before any agent sees the quote that reached them.
         if let Payload::Quote(q) = &env.payload {
             self.fire_stops(q, env.trace_id);
         }
         self.bus.publish(env, None);
+    }
+
+    /// A market event's mark on the host: counted; a quote moves the view,
+    /// the mark of its symbol and equity.
+    fn market_side(&mut self, event: &MarketEvent) {
+        Stats::bump(&self.stats.events);
+        if let MarketEvent::Quote(q) = event {
+            self.view.set_quote(q);
+            self.oms.portfolio.mark(&q.symbol, q.mid());
+            self.oms.portfolio.update_equity();
+        }
+    }
+
+    /// A market event as the venue's envelope, stamped at event time `now`.
+    fn stamp_market(&mut self, event: MarketEvent) -> Envelope {
+        let (topic, payload) = match event {
+            MarketEvent::Quote(q) => (topic("md.tick.", &q.symbol), Payload::Quote(q)),
+            MarketEvent::Trade(t) => (topic("md.trade.", &t.symbol), Payload::Trade(t)),
+        };
+        self.stamper
+            .stamp(self.venue.name(), topic, payload, self.now, 0, None)
     }
 
     /// A venue notice: an alert for people, a message for agents that
@@ -836,6 +856,9 @@ impl Node {
     }
 
     fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
+        if outputs.is_empty() {
+            return;
+        }
         let name = self.agents[idx].agent.name().to_string();
         for o in outputs {
             match o {
@@ -1245,6 +1268,8 @@ impl Node {
                     memory_bytes: a.agent.memory_bytes() as u64,
                     fuel_used: a.agent.fuel_used(),
                     market_calls: a.agent.market_calls(),
+                    market_in_runs: a.agent.market_runs().0,
+                    market_runs: a.agent.market_runs().1,
                     inbox: self.inbox_depth(i) as u64,
                     last_error: a.supervision.last_error().cloned(),
                     last_restart: a.supervision.last_restart().cloned(),

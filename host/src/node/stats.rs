@@ -96,6 +96,13 @@ pub struct AgentSummary {
     /// Quotes and trades its running version took as numbers (its
     /// component exports `market`, as every `floor-sdk` agent does).
     pub market_calls: u64,
+    /// Of those, how many came in runs (`on-market-run`, offline), and in
+    /// how many calls.
+    #[serde(default)]
+    pub market_in_runs: u64,
+    /// Calls of `on-market-run`.
+    #[serde(default)]
+    pub market_runs: u64,
     /// Messages waiting for it now (behind a retry or a restart).
     pub inbox: u64,
     /// Its last error: a fault, or an error it returned.

@@ -204,6 +204,11 @@ impl Node {
         );
     }
 
+    /// Whether agent `idx` is down for a restart's backoff at event time `at`.
+    pub(super) fn restarting_at(&self, idx: usize, at: Nanos) -> bool {
+        self.agents[idx].supervision.down_until > at
+    }
+
     /// When agent `idx` is down restarting: the event time it is back.
     pub(super) fn restarting(&self, idx: usize) -> Option<Nanos> {
         let until = self.agents[idx].supervision.down_until;

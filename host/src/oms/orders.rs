@@ -74,6 +74,9 @@ pub enum OmsError {
 #[derive(Debug, Default)]
 pub struct Oms {
     orders: HashMap<String, Order>,
+    /// How many of `orders` are not final (asked before every run of
+    /// market events, where walking every order ever made would not do).
+    open: usize,
     counters: HashMap<String, u64>,
     late_fills: u64,
     /// Positions, cash and PnL.
@@ -106,6 +109,7 @@ impl Oms {
         let n = self.counters.entry(agent.to_string()).or_default();
         *n += 1;
         let id = format!("{agent}-{n}");
+        self.open += 1;
         self.orders.insert(
             id.clone(),
             Order {
@@ -124,6 +128,11 @@ impl Oms {
     /// An order by id.
     pub fn get(&self, id: &str) -> Option<&Order> {
         self.orders.get(id)
+    }
+
+    /// Whether any order is not final yet.
+    pub fn any_open(&self) -> bool {
+        self.open > 0
     }
 
     /// Orders not yet final.
@@ -179,6 +188,7 @@ impl Oms {
             .chain(&state.finished)
             .map(|o| (o.id.clone(), o.clone()))
             .collect();
+        self.open = self.open_orders().count();
         self.continue_ids(&state.counters);
         self.late_fills = state.late_fills;
         self.portfolio.restore(&state.portfolio);
@@ -263,6 +273,9 @@ impl Oms {
         let fill = report.last_quantity > 0.0;
         match order.state.apply(&report.status, fill) {
             Ok(Applied::Step(next)) => {
+                if next.is_final() && !order.state.is_final() {
+                    self.open -= 1;
+                }
                 order.state = next;
                 order.status = report.status.clone();
             }
