@@ -294,6 +294,21 @@ fn the_profiling_example_records_replays_and_backtests() {
         .map(|c| c.split(" of ").collect())
         .unwrap_or_default();
     assert!(counts.len() == 2 && counts[0] == counts[1], "{text}");
+    // Quiet stretches of ticks went to the strategy in runs (trades for
+    // no agent between them); one call per tick, as recorded, gives the
+    // same digest.
+    let session = |extra: &[&str]| -> Value {
+        let out = floor(&[&["replay", data, "--json"], extra].concat(), None);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["sessions"][0].clone()
+    };
+    let (runs, one) = (session(&[]), session(&["--one-at-a-time"]));
+    assert_eq!(runs["digest"], one["digest"], "{runs} {one}");
+    assert_eq!(one["in_runs"][0], 0, "{one}");
+    assert!(
+        runs["in_runs"][0].as_u64().unwrap() > 1_000,
+        "most ticks went in runs: {runs}"
+    );
     let json = dir.path().join("bt.json");
     let bt = floor(
         &[

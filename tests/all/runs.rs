@@ -5,7 +5,7 @@
 //! gives.
 
 use floor_host::model::{MarketEvent, Nanos, Payload, Quote, Side, Trade};
-use floor_host::node::Node;
+use floor_host::node::{Delivery, Node};
 use floor_tests::{gate_agent, hostile_agent, node_with};
 
 /// 400 BTCUSDT events 1 ms apart from 1 s: quotes on a slow wave, and a
@@ -51,7 +51,11 @@ fn runner(config: &str, runs: bool) -> (Node, tempfile::TempDir) {
     // would-be runs: a run ends at one.
     let supervisor = "[journal]\nenabled = false\n[supervisor]\ncheckpoint_every = 37\n";
     let (mut node, dir) = node_with(&format!("{supervisor}{agent}{}", gate_agent()));
-    node.set_market_runs(runs);
+    node.set_delivery(if runs {
+        Delivery::Runs
+    } else {
+        Delivery::OneAtATime
+    });
     (node, dir)
 }
 
@@ -90,7 +94,7 @@ fn feed(config: &str, runs: bool) -> (Vec<String>, u64, u64) {
     let events = market();
     let mut i = 0;
     while i < events.len() {
-        i += node.inject_run(&events[i..], &mut |_, _| {});
+        i += node.inject_run(&events[i..], &mut |_, _: &mut Node| {});
     }
     let s = node.summary(0.0);
     let a = s.agents.iter().find(|a| a.name == "runner").unwrap();
@@ -125,6 +129,17 @@ fn a_run_gives_the_agent_and_the_account_what_one_call_per_event_gives() {
     assert!(
         one.iter().any(|l| l.contains("pos=0.5 ")),
         "the position travels with later events: {text}"
+    );
+    // A timer set due at once fires after the next input, in a run too.
+    let now = r#"every = "7", timer_at = "40", timer_ns = "0""#;
+    let (one, _, _) = feed(now, false);
+    let (runs, in_runs, _) = feed(now, true);
+    assert!(in_runs > 300, "{in_runs}");
+    assert_eq!(runs, one);
+    assert!(
+        one.iter()
+            .any(|l| l.contains("soon at 1040000000 after 41")),
+        "{one:?}"
     );
 }
 

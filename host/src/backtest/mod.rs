@@ -28,6 +28,7 @@ use anyhow::Context as _;
 
 use crate::config::NodeConfig;
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
+pub use crate::node::Delivery;
 use crate::node::Node;
 use crate::venue::sim::SimVenue;
 use crate::venue::{Polled, Venue, VenueError, VenueOrder};
@@ -81,16 +82,6 @@ impl Venue for History {
 /// call that fuel lets finish.
 const OFFLINE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// How market events reach the agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Quiet stretches in one call each (`on-market-run`; the default):
-    /// the same report, faster.
-    Runs,
-    /// One call per event, as a live host does.
-    OneAtATime,
-}
-
 /// Run `cfg`'s agents over `events`, sampling equity every `bar_ns` of
 /// event time; `work_dir` takes the store and dead letters.
 ///
@@ -141,7 +132,7 @@ pub fn run_with(
     // The config's news file, merged by time: each headline just before
     // the first market event at or after it.
     let headlines = cfg.news.as_ref().map_or(&[][..], |n| &n.headlines[..]);
-    node.set_market_runs(delivery == Delivery::Runs);
+    node.set_delivery(delivery);
     let mut next = 0;
     let mut i = 0;
     while i < events.len() {
@@ -155,7 +146,7 @@ pub fn run_with(
         let end = headlines.get(next).map_or(events.len(), |h| {
             i + events[i..].partition_point(|(t, _)| *t < h.time)
         });
-        i += node.inject_run(&events[i..end.max(i + 1)], &mut |j, node| {
+        i += node.inject_run(&events[i..end.max(i + 1)], &mut |j, node: &mut Node| {
             let k = i + j;
             let next = events.get(k + 1).map(|(n, _)| *n);
             m.after(events[k].0, next, &node.oms().portfolio);

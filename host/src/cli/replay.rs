@@ -37,6 +37,11 @@ pub struct ReplayArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Hand agents market events one call at a time, as the recorded host
+    /// did, instead of in quiet runs (`on-market-run`): slower, the same
+    /// outputs and digest.
+    #[arg(long)]
+    one_at_a_time: bool,
 }
 
 fn parse_candidate(s: &str) -> Result<(String, PathBuf), String> {
@@ -63,7 +68,10 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             recorded.orphans
         );
     }
-    let (_tmp, ws) = replay::workspace(&args.data_dir)?;
+    let (_tmp, mut ws) = replay::workspace(&args.data_dir)?;
+    if args.one_at_a_time {
+        ws.delivery = crate::node::Delivery::OneAtATime;
+    }
     let selected: Vec<&replay::Session> = recorded
         .sessions
         .iter()
@@ -133,8 +141,8 @@ fn print(r: &SessionReport) {
         r.agents.len()
     );
     println!(
-        "  events {} of {} | orders {} | cancels {} | messages {}",
-        r.replayed, r.records, r.orders, r.cancels, r.messages
+        "  events {} of {} | orders {} | cancels {} | messages {} | {} taken in {} runs",
+        r.replayed, r.records, r.orders, r.cancels, r.messages, r.in_runs.0, r.in_runs.1
     );
     println!("  digest {}", r.digest);
     if r.cut_short {

@@ -506,20 +506,24 @@ impl Deployed {
         }
     }
 
-    /// How many market events agent may take in one call now
+    /// How many market events the agent may take in one call now
     /// ([`Deployed::call_run`]): none while a new version is on probation
     /// or a shadow runs (each compares or checkpoints message by message),
-    /// in a replay that repeats cuts (they are numbered per message), or
-    /// when the component takes no runs; else up to the next checkpoint.
+    /// or when the component takes no runs; else up to its next checkpoint
+    /// and, in a replay, short of the next call the recorded run had cut
+    /// (that one goes alone, cut again).
     pub fn run_room(&self) -> usize {
-        if self.probation.is_some()
-            || self.shadow.is_some()
-            || self.cuts.repeat.is_some()
-            || !self.live.takes_runs()
-        {
+        if self.probation.is_some() || self.shadow.is_some() || !self.live.takes_runs() {
             return 0;
         }
-        self.checkpoint.until_due()
+        let room = self.checkpoint.until_due();
+        let Some(cut) = &self.cuts.repeat else {
+            return room;
+        };
+        match cut.range(self.cuts.calls + 1..).next() {
+            Some(n) => room.min(usize::try_from(n - self.cuts.calls - 1).unwrap_or(usize::MAX)),
+            None => room,
+        }
     }
 
     /// Handle a run of market events from `source` (at most

@@ -40,6 +40,7 @@ pub mod record;
 mod risk_stage;
 pub mod run;
 mod runs;
+pub use runs::Delivery;
 pub mod snapshot;
 pub mod stats;
 mod stops;

@@ -14,13 +14,18 @@
 //! for the last event its outcome — and hands the rest over again.
 //!
 //! "Nothing could come between" is checked before the call:
-//! - the node is offline (`floor backtest`; no journal records inputs);
+//! - the node is offline — a backtest ([`Node::inject_run`]) or a replay
+//!   ([`Node::step_run`], whose journal the venue looks ahead in); no
+//!   journal records inputs;
 //! - the bus is idle, no agent waits for a retry, no order works at the
 //!   venue and no stop is armed (a tick could fill one), no intent waits
 //!   for a person;
-//! - every event of the run goes to this agent alone, which is in
-//!   service, takes runs (it exports `market`), is not on probation or
-//!   shadowed, and has room before its next checkpoint;
+//! - every event of the run goes to this agent alone (and the node's tap)
+//!   or is a trade for no agent (it moves no quote, mark or position;
+//!   the node takes it in its turn); the agent is in service, takes runs
+//!   (it exports `market`), is not on probation or shadowed, and has room
+//!   before its next checkpoint and, in a replay, before the next call
+//!   the recorded run had cut;
 //! - the run ends before the first event at which any agent's timer
 //!   falls due.
 //!
@@ -29,15 +34,37 @@
 //! answers from the run's quotes up to the event being handled, and
 //! positions, balances and open orders cannot change before its first
 //! output. Setting or cancelling a timer ends the run after that event.
-//! The events carry the ids and sequence numbers `inject` would stamp
-//! them with, and the node stamps those it took just so. `floor backtest --one-at-a-time` turns runs off; a
-//! test checks that the report is the same byte for byte.
+//! The events carry the ids and sequence numbers one input at a time
+//! would stamp them with, and the node stamps those it took just so.
+//! `floor backtest --one-at-a-time` and `floor replay --one-at-a-time`
+//! turn runs off; tests check that reports and digests are the same.
 
 use std::sync::Arc;
 
 use super::{Node, TAP};
 use crate::agent::run::RunEvent;
 use crate::model::{Envelope, MarketEvent, Nanos};
+
+/// How market events reach the agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// Quiet stretches in one call each, offline (`on-market-run`; the
+    /// default of backtests and replays): the same outcome, faster.
+    #[default]
+    Runs,
+    /// One call per event, as a live host does.
+    OneAtATime,
+}
+
+/// Where a run's events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum From {
+    /// Fed from outside ([`Node::inject_run`]): the venue sees each as
+    /// its touch first.
+    Outside,
+    /// The venue's own, looked ahead at ([`Node::step_run`]).
+    Venue,
+}
 
 /// Most events one call takes.
 pub const MAX_RUN: usize = 256;
@@ -48,10 +75,32 @@ pub const MAX_RUN: usize = 256;
 pub const MIN_RUN: usize = 8;
 
 impl Node {
-    /// Offline (a backtest): let quiet stretches of market events go to
-    /// an agent in one call ([`Node::inject_run`]).
-    pub fn set_market_runs(&mut self, on: bool) {
-        self.market_runs = on;
+    /// Offline (a backtest, a replay): let quiet stretches of market
+    /// events go to an agent in one call ([`Node::inject_run`],
+    /// [`Node::step_run`]), or not.
+    pub fn set_delivery(&mut self, delivery: Delivery) {
+        self.market_runs = delivery == Delivery::Runs;
+    }
+
+    /// [`Node::step`], or when the venue can look ahead (a replay's
+    /// journal) at a quiet stretch of market events up to event time
+    /// `until`, a run of them; `after(node)` is called after each step or
+    /// event of the run. False once the venue has ended.
+    pub fn step_run(&mut self, until: Option<Nanos>, after: &mut dyn FnMut(&mut Node)) -> bool {
+        if self.market_runs {
+            // Room for trades for no agent among the agent's events.
+            let max = 2 * self.agents.iter().map(|a| a.run_len).max().unwrap_or(0);
+            let ahead = self.venue.market_ahead(max, until.unwrap_or(Nanos::MAX));
+            if let Some((t, first)) = ahead.first()
+                && let Some((idx, room)) = self.run_target(*t, first)
+                && self.run(idx, room, &ahead, From::Venue, &mut |_, node| after(node)) > 0
+            {
+                return true;
+            }
+        }
+        let more = self.step();
+        after(self);
+        more
     }
 
     /// Take the first of `events` (event time, event), or a run of them,
@@ -61,13 +110,13 @@ impl Node {
     pub fn inject_run(
         &mut self,
         events: &[(Nanos, MarketEvent)],
-        after: &mut dyn FnMut(usize, &Node),
+        after: &mut dyn FnMut(usize, &mut Node),
     ) -> usize {
         let Some((t, first)) = events.first() else {
             return 0;
         };
         let taken = match self.run_target(*t, first) {
-            Some((idx, room)) => self.run(idx, &events[..events.len().min(room)], after),
+            Some((idx, room)) => self.run(idx, room, events, From::Outside, after),
             None => 0,
         };
         if taken > 0 {
@@ -91,14 +140,8 @@ impl Node {
         if !quiet {
             return None;
         }
-        let subscribers = self.bus.subscribers(&market_topic(first));
-        let &[idx] = &subscribers[..] else {
-            return None;
-        };
-        if idx == TAP
-            || self.agents[idx].supervision.quarantined()
-            || self.restarting_at(idx, self.now.max(t))
-        {
+        let idx = self.sole_agent(&market_topic(first))?;
+        if self.agents[idx].supervision.quarantined() || self.restarting_at(idx, self.now.max(t)) {
             return None;
         }
         let room = self.agents[idx]
@@ -108,14 +151,17 @@ impl Node {
         (room > 1).then_some((idx, room))
     }
 
-    /// Hand `events` (or the quiet head of them) to agent `idx` in one
-    /// call, then do the node's part of each event it took. Returns how
-    /// many it took; 0 when it took none (deliver the first alone).
+    /// Hand `events` (or the quiet head of them), up to `room` of them
+    /// for the agent, to agent `idx` in one call, then do the node's part
+    /// of each event up to the last one it took. Returns how many events
+    /// that was; 0 when it took none (deliver the first alone).
     fn run(
         &mut self,
         idx: usize,
+        room: usize,
         events: &[(Nanos, MarketEvent)],
-        after: &mut dyn FnMut(usize, &Node),
+        from: From,
+        after: &mut dyn FnMut(usize, &mut Node),
     ) -> usize {
         let due = self
             .agents
@@ -123,27 +169,41 @@ impl Node {
             .filter_map(|a| a.agent.next_timer_due())
             .min()
             .unwrap_or(Nanos::MAX);
-        // The run: events for this agent alone, before any timer falls due.
+        // The run: events for this agent alone, and trades for no agent
+        // (they move no quote, mark or position: only the tap sees them),
+        // before any timer falls due.
         let mut topics: Vec<String> = Vec::new();
-        let mut at: Vec<(Nanos, usize)> = Vec::with_capacity(events.len());
+        // Per event: its time, and for the agent's, its topic.
+        let mut at: Vec<(Nanos, Option<usize>)> = Vec::with_capacity(room);
+        let mut mine = 0;
         let mut now = self.now;
-        let mut prev: Option<&MarketEvent> = None;
+        let mut prev: Option<(&MarketEvent, bool)> = None;
         for (t, event) in events {
             now = now.max(*t);
-            if now >= due {
+            if now >= due || mine == room {
                 break;
             }
-            if !prev.is_some_and(|p| same_stream(p, event)) {
-                let topic = market_topic(event);
-                if !matches!(&self.bus.subscribers(&topic)[..], &[only] if only == idx) {
-                    break;
+            let for_agent = match prev {
+                Some((p, was)) if same_stream(p, event) => was,
+                _ => {
+                    let topic = market_topic(event);
+                    match self.bus.subscribers(&topic)[..] {
+                        [only] | [only, TAP] if only == idx => {
+                            topics.push(topic);
+                            true
+                        }
+                        [] | [TAP] if matches!(event, MarketEvent::Trade(_)) => false,
+                        _ => break,
+                    }
                 }
-                topics.push(topic);
+            };
+            if for_agent {
+                mine += 1;
             }
-            at.push((now, topics.len() - 1));
-            prev = Some(event);
+            at.push((now, for_agent.then(|| topics.len() - 1)));
+            prev = Some((event, for_agent));
         }
-        if at.len() < 2 {
+        if mine < 2 {
             return 0;
         }
         // Numbered as `inject` would stamp them, one after the other.
@@ -153,12 +213,14 @@ impl Node {
             .iter()
             .zip(events)
             .zip(1u64..)
-            .map(|(((time, topic), (_, event)), n)| RunEvent {
-                id: last_id + n,
-                sequence: last_seq + n,
-                event_time: *time,
-                topic: &topics[*topic],
-                event,
+            .filter_map(|(((time, topic), (_, event)), n)| {
+                Some(RunEvent {
+                    id: last_id + n,
+                    sequence: last_seq + n,
+                    event_time: *time,
+                    topic: &topics[(*topic)?],
+                    event,
+                })
             })
             .collect();
         let Some((taken, result)) = self.agents[idx].agent.call_run(&source, &run) else {
@@ -166,8 +228,15 @@ impl Node {
         };
         drop(run);
         self.agents[idx].run_len = (2 * taken).clamp(MIN_RUN, MAX_RUN);
+        // Up to the last event the agent took.
+        let through = at
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, topic))| topic.is_some())
+            .nth(taken - 1)
+            .map_or(at.len(), |(i, _)| i + 1);
         let start = self.now;
-        let envs: Vec<Arc<Envelope>> = events[..taken]
+        let envs: Vec<Arc<Envelope>> = events[..through]
             .iter()
             .map(|(t, event)| {
                 self.now = self.now.max(*t);
@@ -177,53 +246,91 @@ impl Node {
         self.now = start;
         debug_assert_eq!(
             envs.last().map(|e| (e.id, e.sequence)),
-            Some((last_id + taken as u64, last_seq + taken as u64)),
+            Some((last_id + through as u64, last_seq + through as u64)),
             "a run's events are stamped with the numbers the agent saw"
         );
-        let called = self.agents[idx].agent.finish_run(&envs, result);
-        let mut outcome = Some(called);
-        for (i, env) in envs.into_iter().enumerate() {
-            let ran = if i + 1 == taken {
-                outcome.take()
-            } else {
-                Some(crate::deploy::Called {
-                    result: Ok(Vec::new()),
-                    event: None,
-                    recovery: None,
-                })
+        if from == From::Venue {
+            self.venue.take_ahead(through);
+        }
+        let taken_envs: Vec<Arc<Envelope>> = envs
+            .iter()
+            .zip(&at)
+            .filter(|(_, (_, topic))| topic.is_some())
+            .map(|(e, _)| Arc::clone(e))
+            .collect();
+        let mut outcome = Some(self.agents[idx].agent.finish_run(&taken_envs, result));
+        drop(taken_envs);
+        let mut left = taken;
+        for (i, (env, (_, topic))) in envs.into_iter().zip(&at).enumerate() {
+            let ran = match topic {
+                None => None,
+                Some(_) => {
+                    left -= 1;
+                    Some(if left == 0 {
+                        outcome
+                            .take()
+                            .expect("the last taken event has the outcome")
+                    } else {
+                        crate::deploy::Called {
+                            result: Ok(Vec::new()),
+                            event: None,
+                            recovery: None,
+                        }
+                    })
+                }
             };
-            self.take_taken(&events[i], env, ran);
+            self.take_taken(&events[i], env, from, ran);
             after(i, self);
         }
-        taken
+        through
     }
 
     /// The node's part of a market event an agent took in a run: what
-    /// [`Node::inject`] does around the agent's call, in the same order.
+    /// [`Node::inject`] or [`Node::step`] does around the agent's call, in
+    /// the same order, less what could have nothing to do.
     fn take_taken(
         &mut self,
         (t, event): &(Nanos, MarketEvent),
         env: Arc<Envelope>,
+        from: From,
         ran: Option<crate::deploy::Called>,
     ) {
         self.now = self.now.max(*t);
-        for r in self.venue.observe(event, self.now) {
-            // None: no order works (checked before the run).
-            self.on_execution(&r, 0);
+        if from == From::Outside {
+            for r in self.venue.observe(event, self.now) {
+                // None: no order works (checked before the run).
+                self.on_execution(&r, 0);
+            }
         }
         self.market_side(event);
         if let crate::model::Payload::Quote(q) = &env.payload {
             self.fire_stops(q, env.trace_id);
         }
         self.bus.publish_shared(env, None);
-        match self.bus.next() {
-            Some(d) => self.deliver_ran(d, ran),
-            None => debug_assert!(false, "a run's event has its agent"),
+        // The agent's event: its delivery is first (the tap's, if any,
+        // after it). A trade for no agent goes to the tap alone.
+        if let Some(ran) = ran {
+            match self.bus.next() {
+                Some(d) => self.deliver_ran(d, Some(ran)),
+                None => debug_assert!(false, "a run's event has its agent"),
+            }
         }
-        self.fire_timers();
-        self.expire_approvals();
-        self.fire_parked();
+        // One at a time, timers, approvals, retries and probations are
+        // looked at next, before the agent's call; here that call is
+        // over. None was due or pending when the run began, and the
+        // event before this one changed nothing (it had no outputs), so
+        // they had nothing to do — and what the call itself just set (a
+        // timer due now) waits for the next input, as it would have.
         self.drain();
+    }
+
+    /// The one agent `topic` goes to, if exactly one does (besides the
+    /// node's own tap, which only keeps what it is given).
+    fn sole_agent(&mut self, topic: &str) -> Option<usize> {
+        match self.bus.subscribers(topic)[..] {
+            [idx] | [idx, TAP] if idx != TAP => Some(idx),
+            _ => None,
+        }
     }
 }
 

@@ -87,6 +87,9 @@ pub struct SessionReport {
     /// there (agents' snapshots, orders, account, timers, counters) was
     /// found identical to the recorded one.
     pub checkpoint_checked: bool,
+    /// Market events agents took in runs (`on-market-run`), and the runs:
+    /// how the replay delivered them, which changes nothing else here.
+    pub in_runs: (u64, u64),
 }
 
 /// Where a replay keeps what it needs besides the journal.
@@ -96,6 +99,10 @@ pub struct Workspace {
     pub work_dir: PathBuf,
     /// Compiled components (the recorded host's cache serves).
     pub cache_dir: PathBuf,
+    /// How market events reach the agents: in runs (the default) or one
+    /// call per event, as the recorded host did. Either gives the same
+    /// outputs and digest.
+    pub delivery: crate::node::Delivery,
 }
 
 /// Replay `session` of `recorded`, up to event time `to` if given.
@@ -135,8 +142,12 @@ pub fn replay_session(
         start.running()
     );
     node.tap(crate::model::TopicPattern::parse("#").expect("`#` is a valid pattern"));
+    node.set_delivery(ws.delivery);
     let messages = drive(&mut node, &tape, &recorded.artifacts, to)?;
     let checked = check_checkpoint(&mut node, &tape, recorded, session);
+    let in_runs = node.summary(0.0).agents.iter().fold((0, 0), |(e, r), a| {
+        (e + a.market_in_runs, r + a.market_runs)
+    });
     node.flush();
     let t = lock(&tape);
     Ok(SessionReport {
@@ -155,6 +166,7 @@ pub fn replay_session(
         cut_short: !session.closed,
         unsent: t.unsent,
         checkpoint_checked: checked,
+        in_runs,
     })
 }
 
@@ -266,6 +278,26 @@ fn drive(
 ) -> anyhow::Result<u64> {
     let mut messages = 0u64;
     let mut bytes = Vec::with_capacity(256);
+    // What the node published, folded into the digest after each input —
+    // each event of a run included, so an order sent on the run's last
+    // event folds after the messages of those before it, as one input at
+    // a time would have.
+    let mut fold = |node: &mut Node| {
+        let tapped = node.take_tapped();
+        if tapped.is_empty() {
+            return;
+        }
+        messages += tapped.len() as u64;
+        let mut t = lock(tape);
+        for env in tapped {
+            // One buffer for every message: the digest needs the length
+            // before the bytes, and a fresh Vec per message (grown as
+            // postcard writes) was a tenth of a replay.
+            bytes.clear();
+            bytes = postcard::to_extend(&*env, std::mem::take(&mut bytes)).unwrap_or_default();
+            t.fold(0, &bytes);
+        }
+    };
     loop {
         let next = {
             let t = lock(tape);
@@ -276,7 +308,11 @@ fn drive(
             break;
         }
         match k {
-            kind::MARKET | kind::VENUE | kind::IDLE => {
+            kind::MARKET => {
+                node.step_run(to, &mut fold);
+                continue;
+            }
+            kind::VENUE | kind::IDLE => {
                 node.step();
             }
             kind::INJECTED => {
@@ -302,19 +338,7 @@ fn drive(
             }
             _ => lock(tape).diverge("nothing: it did not send this".into()),
         }
-        let tapped = node.take_tapped();
-        if !tapped.is_empty() {
-            messages += tapped.len() as u64;
-            let mut t = lock(tape);
-            for env in tapped {
-                // One buffer for every message: the digest needs the
-                // length before the bytes, and a fresh Vec per message
-                // (grown as postcard writes) was a tenth of a replay.
-                bytes.clear();
-                bytes = postcard::to_extend(&*env, bytes).unwrap_or_default();
-                t.fold(0, &bytes);
-            }
-        }
+        fold(node);
     }
     Ok(messages)
 }
@@ -364,6 +388,7 @@ pub fn workspace(data_dir: &Path) -> anyhow::Result<(tempfile::TempDir, Workspac
     let ws = Workspace {
         work_dir: tmp.path().to_path_buf(),
         cache_dir: data_dir.join("cache"),
+        delivery: crate::node::Delivery::default(),
     };
     Ok((tmp, ws))
 }

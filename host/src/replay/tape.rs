@@ -309,6 +309,33 @@ impl Venue for TapeVenue {
         }
     }
 
+    fn market_ahead(&mut self, max: usize, until: Nanos) -> Vec<(Nanos, MarketEvent)> {
+        let tape = self.tape();
+        let mut ahead = Vec::new();
+        if tape.divergence.is_some() {
+            return ahead;
+        }
+        for i in tape.pos..tape.inputs.len().min(tape.pos + max) {
+            let Some(e) = tape
+                .input(i)
+                .filter(|e| e.kind == kind::MARKET && e.time <= until)
+            else {
+                break;
+            };
+            // Unreadable: `poll` says so when it gets there.
+            let Ok(m) = decode_market(&e.payload) else {
+                break;
+            };
+            ahead.push((e.time, m));
+        }
+        ahead
+    }
+
+    fn take_ahead(&mut self, n: usize) {
+        let mut tape = self.tape();
+        tape.pos = (tape.pos + n).min(tape.inputs.len());
+    }
+
     fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {
         let bytes = serde_json::to_vec(&order).unwrap_or_default();
         let mut tape = self.tape();

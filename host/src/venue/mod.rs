@@ -115,6 +115,21 @@ pub trait Venue: Send {
     /// [`Polled::Idle`] when none came.
     fn poll(&mut self) -> Polled;
 
+    /// Up to `max` market events that [`Venue::poll`] would give next, in
+    /// order and at event times up to `until`, left in place: a replay
+    /// hands such a stretch to an agent in one call (a run,
+    /// `node::runs`). A venue that cannot look ahead (a live one) has none.
+    fn market_ahead(&mut self, max: usize, until: Nanos) -> Vec<(Nanos, MarketEvent)> {
+        let _ = (max, until);
+        Vec::new()
+    }
+
+    /// Take the first `n` of [`Venue::market_ahead`]'s events, as `n`
+    /// polls would have.
+    fn take_ahead(&mut self, n: usize) {
+        let _ = n;
+    }
+
     /// Send an order; the reports it causes right away (accepted, fills,
     /// rejection). A venue over the network returns none: its reports come
     /// through [`Venue::poll`].
