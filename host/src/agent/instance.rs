@@ -505,19 +505,22 @@ impl AgentInstance {
         let mut words = Vec::with_capacity(events.len() * run::WORDS);
         {
             let mut streams = self.streams.lock().expect("stream table lock poisoned");
-            // Runs are mostly of one stream: look it up once.
-            let mut last: Option<(&str, u32)> = None;
+            // Runs are mostly of one stream: look it and its symbol's
+            // position up once (nothing changes a position during a run).
+            let mut last: Option<(&str, u32, (f64, f64, f64))> = None;
             for e in events {
-                let symbol = e.event.symbol();
-                let stream = match last {
-                    Some((topic, n)) if topic == e.topic => n,
-                    _ => match streams.number(e.topic, source, symbol) {
-                        Some(n) => n,
-                        None => break,
-                    },
+                let (stream, position) = match last {
+                    Some((topic, n, p)) if topic == e.topic => (n, p),
+                    _ => {
+                        let symbol = e.event.symbol();
+                        match streams.number(e.topic, source, symbol) {
+                            Some(n) => (n, self.view.position_numbers(symbol)),
+                            None => break,
+                        }
+                    }
                 };
-                last = Some((e.topic, stream));
-                run::pack(&mut words, e, stream, self.view.position_numbers(symbol));
+                last = Some((e.topic, stream, position));
+                run::pack(&mut words, e, stream, position);
             }
         }
         let first = events.first().filter(|_| !words.is_empty())?.event_time;
