@@ -24,6 +24,13 @@ pub fn position(symbol: &str) -> Position {
     crate::market::position_of(symbol).unwrap_or_else(|| raw::position_of(symbol))
 }
 
+/// The signed quantity held in `symbol` (> 0 long, < 0 short, 0 flat):
+/// [`position`]'s `quantity`, without copying the position (strategies
+/// ask it on every tick).
+pub fn quantity(symbol: &str) -> f64 {
+    crate::market::quantity_of(symbol).unwrap_or_else(|| raw::position_of(symbol).quantity)
+}
+
 /// The account's balance of `asset`.
 pub fn balance(asset: &str) -> Balance {
     raw::balance_of(asset)

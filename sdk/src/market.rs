@@ -145,6 +145,14 @@ pub fn position_of(symbol: &str) -> Option<Position> {
     POSITION.with_borrow(|pos| (pos.symbol == symbol).then(|| pos.clone()))
 }
 
+/// [`position_of`]'s quantity, without copying the position.
+pub fn quantity_of(symbol: &str) -> Option<f64> {
+    if !IN_MARKET_CALL.get() {
+        return None;
+    }
+    POSITION.with_borrow(|pos| (pos.symbol == symbol).then_some(pos.quantity))
+}
+
 /// A blank envelope of stream `number`, its strings from the host.
 fn named(number: u32) -> Envelope {
     let names = streams::stream_of(number);
@@ -175,6 +183,24 @@ fn fill(env: &mut Envelope, event: &MarketEvent) {
     env.trace_id = event.trace_id;
     env.correlation_id = None;
     env.attempt = event.attempt;
+    // A stream keeps its kind: write the numbers in place.
+    match (&mut env.payload, event.values) {
+        (Payload::Quote(q), MarketValues::Quote(v)) => {
+            q.bid = v.bid;
+            q.bid_size = v.bid_size;
+            q.ask = v.ask;
+            q.ask_size = v.ask_size;
+            return;
+        }
+        (Payload::Trade(t), MarketValues::Trade(v)) => {
+            t.price = v.price;
+            t.size = v.size;
+            t.aggressor = v.aggressor;
+            t.trade_id = v.trade_id;
+            return;
+        }
+        _ => {}
+    }
     let symbol = match &mut env.payload {
         Payload::Quote(q) => std::mem::take(&mut q.symbol),
         Payload::Trade(t) => std::mem::take(&mut t.symbol),

@@ -75,7 +75,7 @@ impl Targeter {
             self.wait -= 1;
             return false;
         }
-        let current = host::position(&self.symbol).quantity;
+        let current = host::quantity(&self.symbol);
         match order_to_target(current, target, self.min_quantity) {
             Some((side, quantity)) => {
                 // Opens, grows or flips: the new exposure needs a stop.

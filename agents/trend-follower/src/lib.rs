@@ -122,7 +122,7 @@ impl TrendFollower {
                     }
                     // Sell what is held: a venue that takes the buy's
                     // commission in the coin leaves less than was bought.
-                    let held = host::position(&self.symbol).quantity;
+                    let held = host::quantity(&self.symbol);
                     if held <= 0.0 {
                         // Someone else closed it: nothing to sell.
                         let pnl = self.trade.closed_at(q.bid).map_err(lifecycle)?;
