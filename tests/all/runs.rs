@@ -171,3 +171,64 @@ fn quote_of_and_the_clock_in_a_run_are_those_of_the_event_being_handled() {
         assert_eq!(field("bid"), bid.to_string(), "quote-of: {line}");
     }
 }
+
+#[test]
+fn an_agent_that_skips_through_a_run_takes_the_events_it_skipped_and_nothing_breaks() {
+    // `skipper` calls `run.next` itself until it says no, on its first
+    // event: the host counts the run's events as taken (the agent's own
+    // loss), does its part of each, and its output is the last one's.
+    let agent = hostile_agent(
+        "skipper",
+        r#"mode = "skipper""#,
+        r#""md.#", "fixture.in.#""#,
+        r#""fixture.ok.#""#,
+        "",
+    );
+    let offline = "[journal]\nenabled = false\n";
+    let (mut node, _dir) = node_with(&format!("{offline}{agent}"));
+    node.set_delivery(Delivery::Runs);
+    let events = market();
+    let mut i = 0;
+    while i < events.len() {
+        i += node.inject_run(&events[i..], &mut |_, _: &mut Node| {});
+    }
+    let said: Vec<(String, u64)> = node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic == "fixture.ok.skip")
+        .map(|e| match &e.payload {
+            Payload::Custom(b) => (String::from_utf8_lossy(b).into_owned(), e.trace_id),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let skipped: u64 = said
+        .iter()
+        .map(|(t, _)| t.rsplit('=').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        said.len() as u64 + skipped,
+        400,
+        "every event taken once: {said:?}"
+    );
+    assert!(skipped > 300, "runs were skipped through: {said:?}");
+    // Its output is caused by the last event it took: the trace is that
+    // event's (a market event's trace is its id), not the first one's.
+    let (first, trace) = &said[0];
+    let id: u64 = first
+        .split(' ')
+        .next()
+        .and_then(|w| w.strip_prefix("id="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let n: u64 = first.rsplit('=').next().unwrap().parse().unwrap();
+    assert!(n > 0, "{first}");
+    assert!(*trace > id, "{first}: trace {trace}");
+    let s = node.summary(0.0);
+    let a = s.agents.iter().find(|a| a.name == "skipper").unwrap();
+    assert_eq!((a.market_calls, a.faults), (400, 0));
+    // Outside a run, `run.next` says no.
+    node.publish("fixture.in.hello", Payload::Custom(b"hi".to_vec()));
+    let last = node.tapped().last().unwrap();
+    assert_eq!(last.payload, Payload::Custom(b"outside=false".to_vec()));
+}
