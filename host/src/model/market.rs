@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Side;
 
 /// Top of the book.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quote {
     /// Venue symbol.
@@ -18,6 +18,25 @@ pub struct Quote {
     pub ask: f64,
     /// Size at the best ask.
     pub ask_size: f64,
+}
+
+impl Clone for Quote {
+    fn clone(&self) -> Self {
+        Self {
+            symbol: self.symbol.clone(),
+            ..*self
+        }
+    }
+
+    /// Reuses the symbol's buffer: the view and the simulator keep the
+    /// latest quote per symbol and take a new one on every tick.
+    fn clone_from(&mut self, source: &Self) {
+        self.symbol.clone_from(&source.symbol);
+        self.bid = source.bid;
+        self.bid_size = source.bid_size;
+        self.ask = source.ask;
+        self.ask_size = source.ask_size;
+    }
 }
 
 impl Quote {
@@ -81,5 +100,27 @@ impl MarketEvent {
             MarketEvent::Quote(q) => &q.symbol,
             MarketEvent::Trade(t) => &t.symbol,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_cloned_into_another_is_equal_to_it() {
+        let q = |symbol: &str, bid: f64| Quote {
+            symbol: symbol.into(),
+            bid,
+            bid_size: 2.0,
+            ask: bid + 1.0,
+            ask_size: 3.0,
+        };
+        let mut kept = q("BTCUSDT", 1.0);
+        kept.clone_from(&q("BTCUSDT", 5.0));
+        assert_eq!(kept, q("BTCUSDT", 5.0));
+        kept.clone_from(&q("ETH", 7.0));
+        assert_eq!(kept, q("ETH", 7.0));
+        assert_eq!(kept.clone(), kept);
     }
 }

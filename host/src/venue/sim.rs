@@ -370,7 +370,7 @@ impl Venue for SimVenue {
         };
         match self.books.iter_mut().find(|b| b.cfg.symbol == q.symbol) {
             Some(book) => {
-                book.quote = q.clone();
+                book.quote.clone_from(q);
                 book.mid = q.mid();
             }
             None => return Vec::new(),
