@@ -176,7 +176,7 @@ impl Bus for InProcessBus {
         n
     }
 
-    fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope) {
+    fn send_to_shared(&mut self, subscriber: SubscriberId, envelope: Arc<Envelope>) {
         let reliable = self.with_route(&envelope.topic, |_, reliable, c| {
             c.published += 1;
             c.delivered += 1;
@@ -184,7 +184,7 @@ impl Bus for InProcessBus {
         });
         self.queue.push_back(Delivery {
             subscriber,
-            envelope: Arc::new(envelope),
+            envelope,
             reliable,
             queued_at: now_ns(),
         });

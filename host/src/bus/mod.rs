@@ -117,7 +117,12 @@ pub trait Bus: Send {
     ) -> usize;
     /// Queue `envelope` for one subscriber regardless of subscriptions
     /// (execution reports to the agent that owns the order).
-    fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope);
+    fn send_to(&mut self, subscriber: SubscriberId, envelope: Envelope) {
+        self.send_to_shared(subscriber, std::sync::Arc::new(envelope));
+    }
+    /// [`Bus::send_to`] of an envelope also published (an order event
+    /// goes to its owner and to `order.*`): shared, not copied.
+    fn send_to_shared(&mut self, subscriber: SubscriberId, envelope: std::sync::Arc<Envelope>);
     /// The next delivery, in publication order.
     fn next(&mut self) -> Option<Delivery>;
     /// Deliveries waiting.

@@ -1172,7 +1172,11 @@ impl Node {
     }
 
     fn publish_order_event(&mut self, event: crate::model::OrderEvent, trace: u64) {
-        if let Some(o) = self.oms.get(&event.order_id) {
+        if let Some(o) = self
+            .oms
+            .get(&event.order_id)
+            .filter(|_| self.store.records())
+        {
             self.store.record(Row::OrderEvent {
                 event: event.clone(),
                 intent: o.intent.clone(),
@@ -1190,10 +1194,11 @@ impl Node {
             trace,
             None,
         );
+        let env = Arc::new(env);
         if let Some(o) = owner {
-            self.bus.send_to(o, env.clone());
+            self.bus.send_to_shared(o, Arc::clone(&env));
         }
-        self.bus.publish(env, owner);
+        self.bus.publish_shared(env, owner);
     }
 
     /// Summary of the run so far.

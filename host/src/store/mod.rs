@@ -198,6 +198,12 @@ impl Store {
         self
     }
 
+    /// Whether rows are written at all ([`Store::none`] writes none): a
+    /// caller can skip building a row nobody keeps.
+    pub fn records(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Queue a row; never blocks.
     pub fn record(&self, row: Row) {
         if self.orders_only && matches!(row, Row::DeadLetter { .. } | Row::Audit { .. }) {
