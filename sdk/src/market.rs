@@ -183,43 +183,48 @@ fn fill(env: &mut Envelope, event: &MarketEvent) {
     env.trace_id = event.trace_id;
     env.correlation_id = None;
     env.attempt = event.attempt;
-    // A stream keeps its kind: write the numbers in place.
+    // A stream keeps its kind, so after its first event the numbers are
+    // written in place; before, the payload takes the event's kind.
+    let same_kind = matches!(
+        (&env.payload, event.values),
+        (Payload::Quote(_), MarketValues::Quote(_)) | (Payload::Trade(_), MarketValues::Trade(_))
+    );
+    if !same_kind {
+        let symbol = match &mut env.payload {
+            Payload::Quote(q) => std::mem::take(&mut q.symbol),
+            Payload::Trade(t) => std::mem::take(&mut t.symbol),
+            _ => String::new(),
+        };
+        env.payload = match event.values {
+            MarketValues::Quote(_) => Payload::Quote(Quote {
+                symbol,
+                bid: 0.0,
+                bid_size: 0.0,
+                ask: 0.0,
+                ask_size: 0.0,
+            }),
+            MarketValues::Trade(v) => Payload::Trade(Trade {
+                symbol,
+                price: 0.0,
+                size: 0.0,
+                aggressor: v.aggressor,
+                trade_id: 0,
+            }),
+        };
+    }
     match (&mut env.payload, event.values) {
         (Payload::Quote(q), MarketValues::Quote(v)) => {
             q.bid = v.bid;
             q.bid_size = v.bid_size;
             q.ask = v.ask;
             q.ask_size = v.ask_size;
-            return;
         }
         (Payload::Trade(t), MarketValues::Trade(v)) => {
             t.price = v.price;
             t.size = v.size;
             t.aggressor = v.aggressor;
             t.trade_id = v.trade_id;
-            return;
         }
-        _ => {}
+        _ => unreachable!("the payload took the event's kind above"),
     }
-    let symbol = match &mut env.payload {
-        Payload::Quote(q) => std::mem::take(&mut q.symbol),
-        Payload::Trade(t) => std::mem::take(&mut t.symbol),
-        _ => String::new(),
-    };
-    env.payload = match event.values {
-        MarketValues::Quote(v) => Payload::Quote(Quote {
-            symbol,
-            bid: v.bid,
-            bid_size: v.bid_size,
-            ask: v.ask,
-            ask_size: v.ask_size,
-        }),
-        MarketValues::Trade(v) => Payload::Trade(Trade {
-            symbol,
-            price: v.price,
-            size: v.size,
-            aggressor: v.aggressor,
-            trade_id: v.trade_id,
-        }),
-    };
 }

@@ -657,9 +657,10 @@ impl Node {
 
     /// A market event as the venue's envelope, stamped at event time `now`.
     fn stamp_market(&mut self, event: MarketEvent) -> Envelope {
-        let (topic, payload) = match event {
-            MarketEvent::Quote(q) => (topic("md.tick.", &q.symbol), Payload::Quote(q)),
-            MarketEvent::Trade(t) => (topic("md.trade.", &t.symbol), Payload::Trade(t)),
+        let topic = market_topic(&event);
+        let payload = match event {
+            MarketEvent::Quote(q) => Payload::Quote(q),
+            MarketEvent::Trade(t) => Payload::Trade(t),
         };
         self.stamper
             .stamp(self.venue.name(), topic, payload, self.now, 0, None)
@@ -1332,4 +1333,12 @@ fn topic(prefix: &str, symbol: &str) -> String {
     t.push_str(prefix);
     t.push_str(symbol);
     t
+}
+
+/// The topic a market event is published on.
+fn market_topic(event: &MarketEvent) -> String {
+    match event {
+        MarketEvent::Quote(q) => topic("md.tick.", &q.symbol),
+        MarketEvent::Trade(t) => topic("md.trade.", &t.symbol),
+    }
 }

@@ -41,7 +41,7 @@
 
 use std::sync::Arc;
 
-use super::{Node, TAP};
+use super::{Node, TAP, market_topic};
 use crate::agent::run::RunEvent;
 use crate::model::{Envelope, MarketEvent, Nanos};
 
@@ -58,7 +58,7 @@ pub enum Delivery {
 
 /// Where a run's events come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum From {
+enum Source {
     /// Fed from outside ([`Node::inject_run`]): the venue sees each as
     /// its touch first.
     Outside,
@@ -93,7 +93,7 @@ impl Node {
             let ahead = self.venue.market_ahead(max, until.unwrap_or(Nanos::MAX));
             if let Some((t, first)) = ahead.first()
                 && let Some((idx, room)) = self.run_target(*t, first)
-                && self.run(idx, room, &ahead, From::Venue, &mut |_, node| after(node)) > 0
+                && self.run(idx, room, &ahead, Source::Venue, &mut |_, node| after(node)) > 0
             {
                 return true;
             }
@@ -116,7 +116,7 @@ impl Node {
             return 0;
         };
         let taken = match self.run_target(*t, first) {
-            Some((idx, room)) => self.run(idx, room, events, From::Outside, after),
+            Some((idx, room)) => self.run(idx, room, events, Source::Outside, after),
             None => 0,
         };
         if taken > 0 {
@@ -160,7 +160,7 @@ impl Node {
         idx: usize,
         room: usize,
         events: &[(Nanos, MarketEvent)],
-        from: From,
+        from: Source,
         after: &mut dyn FnMut(usize, &mut Node),
     ) -> usize {
         let due = self
@@ -249,7 +249,7 @@ impl Node {
             Some((last_id + through as u64, last_seq + through as u64)),
             "a run's events are stamped with the numbers the agent saw"
         );
-        if from == From::Venue {
+        if from == Source::Venue {
             self.venue.take_ahead(through);
         }
         let taken_envs: Vec<Arc<Envelope>> = envs
@@ -292,11 +292,11 @@ impl Node {
         &mut self,
         (t, event): &(Nanos, MarketEvent),
         env: Arc<Envelope>,
-        from: From,
+        from: Source,
         ran: Option<crate::deploy::Called>,
     ) {
         self.now = self.now.max(*t);
-        if from == From::Outside {
+        if from == Source::Outside {
             for r in self.venue.observe(event, self.now) {
                 // None: no order works (checked before the run).
                 self.on_execution(&r, 0);
@@ -338,12 +338,4 @@ impl Node {
 fn same_stream(a: &MarketEvent, b: &MarketEvent) -> bool {
     let kind = |e: &MarketEvent| matches!(e, MarketEvent::Quote(_));
     kind(a) == kind(b) && a.symbol() == b.symbol()
-}
-
-/// The topic `event` is published on.
-fn market_topic(event: &MarketEvent) -> String {
-    match event {
-        MarketEvent::Quote(q) => super::topic("md.tick.", &q.symbol),
-        MarketEvent::Trade(t) => super::topic("md.trade.", &t.symbol),
-    }
 }
