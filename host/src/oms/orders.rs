@@ -6,13 +6,34 @@
 //! order was done, or one that does not fit its state is an error the node
 //! counts and logs — never applied silently. A fill after a cancel is
 //! applied (the venue executed it) and counted as a late fill.
+//!
+//! Finished orders are not kept forever: a host that trades for weeks
+//! would hold every order it ever sent. Each time the finished ones
+//! outnumber twice what the last sweep kept (and at least
+//! [`SWEEP_FLOOR`]), creating an order first sweeps them down to what can
+//! still matter — per agent the last [`KEPT_FINISHED`] cancelled or
+//! expired (a late fill may reach them), the last [`KEPT_DONE`] filled or
+//! rejected (a duplicate report still reads "already FILLED"), and any
+//! whose protective stop is armed (the agent cancels a stop by its order's
+//! id). A report for an order swept away is an unknown order: counted and
+//! logged, as after a restart, which keeps the same orders but the filled
+//! and rejected ones. The sweep runs at a create, never right after a
+//! final report, so the node can still read the order that just finished.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{ExecutionReport, OrderEvent, OrderIntent, OrderStatus};
 
+use super::snapshot::KEPT_FINISHED;
 use super::state::{Applied, InvalidTransition, OrderState};
 use super::{Portfolio, Stop, Stops};
+
+/// Filled or rejected orders kept per agent after a sweep, newest by id
+/// number.
+pub const KEPT_DONE: usize = 256;
+
+/// Finished orders held before the first sweep (and at least between two).
+pub const SWEEP_FLOOR: usize = 4_096;
 
 /// An order the host created.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,6 +98,9 @@ pub struct Oms {
     /// How many of `orders` are not final (asked before every run of
     /// market events, where walking every order ever made would not do).
     open: usize,
+    /// How many finished orders `orders` may hold before the next create
+    /// sweeps them; 0 before the first create (then [`SWEEP_FLOOR`]).
+    sweep_at: usize,
     counters: HashMap<String, u64>,
     late_fills: u64,
     /// Positions, cash and PnL.
@@ -106,6 +130,9 @@ impl Oms {
 
     /// Create an order for `agent` and return its id.
     pub fn create(&mut self, agent: &str, intent: OrderIntent) -> String {
+        if self.orders.len() - self.open >= self.sweep_at.max(SWEEP_FLOOR) {
+            self.sweep();
+        }
         let n = self.counters.entry(agent.to_string()).or_default();
         *n += 1;
         let id = format!("{agent}-{n}");
@@ -135,6 +162,29 @@ impl Oms {
         self.open > 0
     }
 
+    /// Orders the order manager holds, open or finished (see the module's
+    /// doc for which finished ones it keeps).
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether it holds no order at all.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// Forget the finished orders nothing can reach any more.
+    fn sweep(&mut self) {
+        let keep: HashSet<String> = self
+            .kept_finished(KEPT_DONE)
+            .into_iter()
+            .map(|o| o.id.clone())
+            .collect();
+        self.orders
+            .retain(|id, o| !o.state.is_final() || keep.contains(id));
+        self.sweep_at = 2 * keep.len();
+    }
+
     /// Orders not yet final.
     pub fn open_orders(&self) -> impl Iterator<Item = &Order> {
         self.orders.values().filter(|o| !o.state.is_final())
@@ -144,7 +194,7 @@ impl Oms {
     pub fn state(&self) -> super::OmsState {
         let mut open: Vec<Order> = self.open_orders().cloned().collect();
         open.sort_by(|a, b| a.id.cmp(&b.id));
-        let finished = self.late_fill_targets();
+        let finished: Vec<Order> = self.kept_finished(0).into_iter().cloned().collect();
         // Stable: within a symbol, stops keep the order they were armed in.
         let mut stops: Vec<Stop> = self.stops.all().cloned().collect();
         stops.sort_by(|a, b| a.symbol.cmp(&b.symbol));
@@ -158,23 +208,37 @@ impl Oms {
         }
     }
 
-    /// The cancelled and expired orders a late fill may still reach: per
-    /// agent, the last [`super::snapshot::KEPT_FINISHED`] by id number,
-    /// sorted by agent and number.
-    fn late_fill_targets(&self) -> Vec<Order> {
-        let mut done: Vec<(&str, u64, &Order)> = self
+    /// The finished orders worth keeping, sorted by agent and number: per
+    /// agent the last [`KEPT_FINISHED`] cancelled or expired ones (a late
+    /// fill may reach them) and the last `done` filled or rejected ones,
+    /// and every one whose protective stop is armed.
+    fn kept_finished(&self, done: usize) -> Vec<&Order> {
+        let guarded: HashSet<&str> = self.stops.all().map(|s| s.origin.as_str()).collect();
+        let guarded = &guarded;
+        let mut finished: Vec<(&str, bool, u64, &Order)> = self
             .orders
             .values()
-            .filter(|o| matches!(o.state, OrderState::Cancelled | OrderState::Expired))
-            .map(|o| (o.agent.as_str(), id_number(&o.id), o))
-            .collect();
-        done.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        done.chunk_by(|a, b| a.0 == b.0)
-            .flat_map(|mine| {
-                let from = mine.len().saturating_sub(super::snapshot::KEPT_FINISHED);
-                mine[from..].iter().map(|(_, _, o)| (*o).clone())
+            .filter(|o| o.state.is_final())
+            .map(|o| {
+                let late = matches!(o.state, OrderState::Cancelled | OrderState::Expired);
+                (o.agent.as_str(), late, id_number(&o.id), o)
             })
-            .collect()
+            .collect();
+        finished.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let mut kept: Vec<&Order> = finished
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .flat_map(|group| {
+                let keep = if group[0].1 { KEPT_FINISHED } else { done };
+                let from = group.len().saturating_sub(keep);
+                group
+                    .iter()
+                    .enumerate()
+                    .filter(move |(i, o)| *i >= from || guarded.contains(o.3.id.as_str()))
+                    .map(|(_, o)| o.3)
+            })
+            .collect();
+        kept.sort_by(|a, b| (&a.agent, id_number(&a.id)).cmp(&(&b.agent, id_number(&b.id))));
+        kept
     }
 
     /// Put back `state` (from [`Oms::state`]): its open orders, the
@@ -512,6 +576,78 @@ mod tests {
             restarted.apply(&report(&filled, OrderStatus::Filled, 1.0)),
             Err(OmsError::UnknownOrder(_))
         ));
+    }
+
+    #[test]
+    fn finished_orders_are_swept_down_to_what_a_report_or_a_stop_can_still_reach() {
+        let mut oms = Oms::default();
+        // An early buy whose protective stop stays armed throughout.
+        let guarded = oms.create(
+            "a",
+            OrderIntent {
+                stop_price: Some(50.0),
+                ..intent(1.0)
+            },
+        );
+        oms.apply(&report(&guarded, OrderStatus::Filled, 1.0))
+            .unwrap();
+        let (mut cancelled, mut filled) = (Vec::new(), Vec::new());
+        for i in 0..3 * SWEEP_FLOOR {
+            let id = oms.create("a", intent(0.001));
+            if i % 3 == 0 {
+                oms.apply(&report(&id, OrderStatus::Accepted, 0.0)).unwrap();
+                oms.apply(&report(&id, OrderStatus::Cancelled, 0.0))
+                    .unwrap();
+                cancelled.push(id);
+            } else {
+                oms.apply(&report(&id, OrderStatus::Filled, 0.001)).unwrap();
+                filled.push(id);
+            }
+        }
+        let open = oms.create("a", intent(1.0));
+        assert!(
+            oms.len() <= SWEEP_FLOOR + 1,
+            "{} orders held after {} sent",
+            oms.len(),
+            3 * SWEEP_FLOOR + 2
+        );
+        assert!(oms.get(&open).is_some() && oms.any_open());
+        assert!(oms.get(&guarded).is_some(), "its stop is armed");
+        // A late fill reaches the last cancelled orders, not the first.
+        let late = oms
+            .apply(&report(
+                cancelled.last().unwrap(),
+                OrderStatus::PartiallyFilled,
+                0.001,
+            ))
+            .unwrap();
+        assert_eq!(late.status, OrderStatus::Cancelled);
+        assert_eq!(oms.late_fills(), 1);
+        assert!(matches!(
+            oms.apply(&report(&cancelled[0], OrderStatus::PartiallyFilled, 0.001)),
+            Err(OmsError::UnknownOrder(_))
+        ));
+        // A duplicate report of a recent fill still reads "already done".
+        assert!(matches!(
+            oms.apply(&report(filled.last().unwrap(), OrderStatus::Filled, 0.001)),
+            Err(OmsError::AlreadyDone {
+                current: "FILLED",
+                ..
+            })
+        ));
+        assert!(matches!(
+            oms.apply(&report(&filled[0], OrderStatus::Filled, 0.001)),
+            Err(OmsError::UnknownOrder(_))
+        ));
+        // A snapshot keeps what a restarted host needs: the open order,
+        // the last cancelled ones, and the order whose stop is armed.
+        let state = oms.state();
+        assert_eq!(state.open.len(), 1);
+        assert_eq!(state.finished.len(), KEPT_FINISHED + 1);
+        assert_eq!(state.finished[0].id, guarded);
+        let mut restarted = Oms::default();
+        restarted.restore(&state);
+        assert!(restarted.get(&guarded).is_some());
     }
 
     #[test]

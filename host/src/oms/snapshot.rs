@@ -4,6 +4,8 @@
 //! Only what cannot be rebuilt from the config is kept: open orders, the
 //! last [`KEPT_FINISHED`] cancelled or expired orders of each agent (a
 //! venue may still report a fill for one: the late fill after a cancel),
+//! finished orders whose protective stop is still armed (an agent cancels
+//! a stop by its order's id),
 //! each agent's order-id counter
 //! (so no client order id is sent twice), positions, balances, marks,
 //! fees, the equity peak and drawdown, and the armed protective stops.
@@ -28,8 +30,8 @@ pub const KEPT_FINISHED: usize = 1_000;
 pub struct OmsState {
     /// Orders not yet final, by id.
     pub open: Vec<Order>,
-    /// Cancelled or expired orders a late fill may still reach, by agent
-    /// and number.
+    /// Cancelled or expired orders a late fill may still reach, and
+    /// finished orders whose stop is armed, by agent and number.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finished: Vec<Order>,
     /// Per agent, the number of the last order id it was given.
