@@ -15,7 +15,8 @@ struct Desk {
 
 /// A node with one strategy (`desk`), a required risk agent that approves
 /// everything (`gate`), and three consensus voters: `yes` approves, `no`
-/// rejects anything over 5,000 notional, `half` resizes to 0.5 BTC.
+/// rejects anything over 5,000 notional, `half` resizes to 0.5 BTC (its
+/// per-symbol cap; its default cap and another symbol's are larger).
 fn desk(quorum: &str) -> Desk {
     desk_with(quorum, "")
 }
@@ -56,7 +57,7 @@ path = "{risk}"
 role = "risk"
 limits = {{ deadline_ms = 2000 }}
 vote = "consensus"
-config = {{ max_order_notional = 1e9, max_position = 0.5 }}
+config = {{ max_order_notional = 1e9, max_position = 1000.0, "max_position.BTCUSDT" = 0.5, "max_position.ETHUSDT" = 2.0 }}
 
 {extra_agents}
 "#,
@@ -256,4 +257,43 @@ publish = ["alerts.#"]
         err.contains("agent `shadow`: observers are read-only taps"),
         "{err}"
     );
+}
+
+#[test]
+fn a_per_symbol_cap_that_is_not_a_positive_number_stops_the_node_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let risk = agent("risk");
+    for (value, why) in [
+        (
+            "\"lots\"",
+            "config key `max_position.BTCUSDT` = `lots` is not a valid f64",
+        ),
+        (
+            "-1.0",
+            "config key `max_position.BTCUSDT` = -1: need a position cap > 0",
+        ),
+    ] {
+        let text = format!(
+            r#"
+{header}
+{desk_and_gate}
+
+[[agents]]
+name = "capped"
+path = "{risk}"
+role = "risk"
+config = {{ "max_position.BTCUSDT" = {value} }}
+"#,
+            header = floor_tests::node_header(data.path(), 20_000.0),
+            desk_and_gate = floor_tests::desk_and_gate(),
+            risk = risk.display(),
+        );
+        let cfg = NodeConfig::parse(&text, "<test>", std::path::Path::new(".")).unwrap();
+        let venue = floor_tests::test_venue(&cfg);
+        let e = format!("{:#}", Node::new(&cfg, Box::new(venue)).err().unwrap());
+        assert!(
+            e.contains("`capped`") && e.contains(&format!("bad_config: {why}")),
+            "{e}"
+        );
+    }
 }

@@ -12,7 +12,9 @@
 //! - **approve** otherwise.
 //!
 //! Config: `max_order_notional` (10000), `max_position` (1.0, base units),
-//! and per symbol `max_position.<SYMBOL>` to override it.
+//! and per symbol `max_position.<SYMBOL>` to override it (read once, at
+//! `init`: a value that is not a positive number fails `init` there
+//! rather than every check later).
 //! Rejection reasons name the rule, the value and the limit.
 
 use floor_sdk::prelude::*;
@@ -21,7 +23,8 @@ use floor_sdk::prelude::*;
 struct Risk {
     max_order_notional: f64,
     max_position: f64,
-    config: Config,
+    /// `max_position.<SYMBOL>` overrides.
+    per_symbol: Vec<(String, f64)>,
 }
 
 impl Risk {
@@ -56,12 +59,10 @@ impl Risk {
         };
         let after = position + signed;
         let max_position = self
-            .config
-            .parse_or(
-                &format!("max_position.{}", intent.symbol),
-                self.max_position,
-            )
-            .unwrap_or(self.max_position);
+            .per_symbol
+            .iter()
+            .find(|(symbol, _)| *symbol == intent.symbol)
+            .map_or(self.max_position, |(_, cap)| *cap);
         if after.abs() <= max_position + 1e-12 {
             return RiskVerdict::Approve;
         }
@@ -85,12 +86,25 @@ impl Agent for Risk {
     fn init(&mut self, config: &Config) -> Result<(), Error> {
         self.max_order_notional = config.parse_or("max_order_notional", 10_000.0)?;
         self.max_position = config.parse_or("max_position", 1.0)?;
-        self.config = config.clone();
         if self.max_order_notional <= 0.0 || self.max_position <= 0.0 {
             return Err(error(
                 "bad_config",
                 "max_order_notional and max_position must be > 0",
             ));
+        }
+        self.per_symbol = Vec::new();
+        for (key, _) in config.pairs() {
+            let Some(symbol) = key.strip_prefix("max_position.") else {
+                continue;
+            };
+            let cap: f64 = config.parse_or(key, 0.0)?;
+            if !(cap.is_finite() && cap > 0.0) {
+                return Err(error(
+                    "bad_config",
+                    format!("config key `{key}` = {cap}: need a position cap > 0"),
+                ));
+            }
+            self.per_symbol.push((symbol.to_string(), cap));
         }
         Ok(())
     }
