@@ -84,6 +84,14 @@ fn outcome(node: &Node) -> Vec<String> {
         s.fills,
         node.oms().portfolio.position("BTCUSDT").quantity
     ));
+    // The bus's counters: a run's events are counted as if queued and
+    // delivered one by one.
+    for t in &s.topics {
+        all.push(format!(
+            "bus {}: published {} delivered {} handled {} dead-lettered {}",
+            t.topic, t.published, t.delivered, t.latency.count, t.dead_lettered
+        ));
+    }
     all
 }
 

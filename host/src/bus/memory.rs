@@ -190,6 +190,18 @@ impl Bus for InProcessBus {
         });
     }
 
+    fn hand(&mut self, topic: &str, to: SubscriberId) -> bool {
+        self.with_route(topic, |subs, reliable, c| {
+            let alone = !reliable && subs[..] == [to];
+            if alone {
+                c.published += 1;
+                c.delivered += 1;
+                c.note(TopicEvent::Handled(0));
+            }
+            alone
+        })
+    }
+
     fn next(&mut self) -> Option<Delivery> {
         self.queue.pop_front()
     }
@@ -261,6 +273,27 @@ mod tests {
         assert_eq!((btc.published, btc.delivered), (2, 3));
         let news = stats.iter().find(|t| t.topic == "news.x.y").unwrap();
         assert_eq!((news.published, news.delivered), (1, 0));
+    }
+
+    #[test]
+    fn a_message_handed_to_its_one_subscriber_is_counted_not_queued() {
+        let mut bus = InProcessBus::with_reliable(vec![TopicPattern::parse("order.#").unwrap()]);
+        bus.subscribe(0, TopicPattern::parse("md.#").unwrap());
+        bus.subscribe(0, TopicPattern::parse("order.#").unwrap());
+        bus.subscribe(1, TopicPattern::parse("md.trade.*").unwrap());
+        assert!(bus.hand("md.tick.X", 0));
+        assert!(!bus.hand("md.tick.X", 1), "not its subscriber");
+        assert!(!bus.hand("md.trade.X", 0), "another subscribes too");
+        assert!(!bus.hand("order.filled.X", 0), "reliable");
+        assert_eq!(bus.pending(), 0);
+        let stats = bus.topic_stats();
+        let counts = |topic: &str| {
+            let t = stats.iter().find(|t| t.topic == topic).unwrap();
+            (t.published, t.delivered, t.latency.count)
+        };
+        assert_eq!(counts("md.tick.X"), (1, 1, 1));
+        assert_eq!(counts("md.trade.X"), (0, 0, 0));
+        assert_eq!(counts("order.filled.X"), (0, 0, 0));
     }
 
     #[test]

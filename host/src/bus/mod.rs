@@ -123,6 +123,17 @@ pub trait Bus: Send {
     /// [`Bus::send_to`] of an envelope also published (an order event
     /// goes to its owner and to `order.*`): shared, not copied.
     fn send_to_shared(&mut self, subscriber: SubscriberId, envelope: std::sync::Arc<Envelope>);
+    /// A message already handled by `to` (an agent took it in a run of
+    /// market events before the node published it): if `to` is its
+    /// topic's one subscriber and the topic is not reliable, count it as
+    /// published, delivered and handled at once (it waited for nothing)
+    /// without queueing it, and return true. Otherwise count nothing and
+    /// return false: publish it ([`Bus::publish_shared`]) to have it
+    /// delivered.
+    fn hand(&mut self, topic: &str, to: SubscriberId) -> bool {
+        let _ = (topic, to);
+        false
+    }
     /// The next delivery, in publication order.
     fn next(&mut self) -> Option<Delivery>;
     /// Deliveries waiting.

@@ -152,6 +152,20 @@ impl Node {
         self.try_deliver(idx, w, now, ran);
     }
 
+    /// A market event agent `idx` took in a run, when the bus counted it
+    /// handled without queueing it ([`crate::bus::Bus::hand`]: the agent
+    /// is its one subscriber, the topic not reliable): what
+    /// [`Node::deliver_ran`] does for such a message, less the queue.
+    pub(super) fn deliver_handed(&mut self, idx: usize, env: &Arc<Envelope>, ran: Called) {
+        self.agents[idx].counts.latency.record(0);
+        self.agents[idx].counts.handled += 1;
+        match self.after_call(idx, ran) {
+            Ok(outputs) => self.act(idx, env, outputs),
+            // Not reliable: a fault is not retried (as in `try_deliver`).
+            Err(fault) => self.fault(idx, fault, env),
+        }
+    }
+
     /// Queue `w` behind agent `idx`'s retry, conflating where asked.
     fn enqueue(&mut self, idx: usize, w: Waiting) {
         let conflate = !w.reliable

@@ -658,6 +658,12 @@ impl Node {
     /// A market event as the venue's envelope, stamped at event time `now`.
     fn stamp_market(&mut self, event: MarketEvent) -> Envelope {
         let topic = market_topic(&event);
+        self.stamp_market_on(topic, event)
+    }
+
+    /// [`Node::stamp_market`] with its topic (`market_topic(&event)`)
+    /// already made.
+    fn stamp_market_on(&mut self, topic: String, event: MarketEvent) -> Envelope {
         let payload = match event {
             MarketEvent::Quote(q) => Payload::Quote(q),
             MarketEvent::Trade(t) => Payload::Trade(t),

@@ -175,33 +175,41 @@ impl Node {
         let mut topics: Vec<String> = Vec::new();
         // Per event: its time, and for the agent's, its topic.
         let mut at: Vec<(Nanos, Option<usize>)> = Vec::with_capacity(room);
+        // The streams met so far (kind, symbol): the agent's topic, or
+        // none for trades for no agent. Quotes and trades interleave: a
+        // topic is routed once per stream, not per event.
+        let mut streams: Vec<(bool, &str, Option<usize>)> = Vec::new();
         let mut mine = 0;
         let mut now = self.now;
-        let mut prev: Option<(&MarketEvent, bool)> = None;
         for (t, event) in events {
             now = now.max(*t);
             if now >= due || mine == room {
                 break;
             }
-            let for_agent = match prev {
-                Some((p, was)) if same_stream(p, event) => was,
-                _ => {
+            let quote = matches!(event, MarketEvent::Quote(_));
+            let known = streams
+                .iter()
+                .find(|(q, symbol, _)| *q == quote && *symbol == event.symbol());
+            let topic = match known {
+                Some((_, _, topic)) => *topic,
+                None => {
                     let topic = market_topic(event);
-                    match self.bus.subscribers(&topic)[..] {
+                    let to = match self.bus.subscribers(&topic)[..] {
                         [only] | [only, TAP] if only == idx => {
                             topics.push(topic);
-                            true
+                            Some(topics.len() - 1)
                         }
-                        [] | [TAP] if matches!(event, MarketEvent::Trade(_)) => false,
+                        [] | [TAP] if !quote => None,
                         _ => break,
-                    }
+                    };
+                    streams.push((quote, event.symbol(), to));
+                    to
                 }
             };
-            if for_agent {
+            if topic.is_some() {
                 mine += 1;
             }
-            at.push((now, for_agent.then(|| topics.len() - 1)));
-            prev = Some((event, for_agent));
+            at.push((now, topic));
         }
         if mine < 2 {
             return 0;
@@ -238,9 +246,14 @@ impl Node {
         let start = self.now;
         let envs: Vec<Arc<Envelope>> = events[..through]
             .iter()
-            .map(|(t, event)| {
+            .zip(&at)
+            .map(|((t, event), (_, topic))| {
                 self.now = self.now.max(*t);
-                Arc::new(self.stamp_market(event.clone()))
+                let topic = match topic {
+                    Some(k) => topics[*k].clone(),
+                    None => market_topic(event),
+                };
+                Arc::new(self.stamp_market_on(topic, event.clone()))
             })
             .collect();
         self.now = start;
@@ -279,7 +292,7 @@ impl Node {
                     })
                 }
             };
-            self.take_taken(&events[i], env, from, ran);
+            self.take_taken(idx, &events[i], env, from, ran);
             after(i, self);
         }
         through
@@ -290,6 +303,7 @@ impl Node {
     /// the same order, less what could have nothing to do.
     fn take_taken(
         &mut self,
+        idx: usize,
         (t, event): &(Nanos, MarketEvent),
         env: Arc<Envelope>,
         from: Source,
@@ -306,13 +320,21 @@ impl Node {
         if let crate::model::Payload::Quote(q) = &env.payload {
             self.fire_stops(q, env.trace_id);
         }
-        self.bus.publish_shared(env, None);
-        // The agent's event: its delivery is first (the tap's, if any,
-        // after it). A trade for no agent goes to the tap alone.
-        if let Some(ran) = ran {
-            match self.bus.next() {
-                Some(d) => self.deliver_ran(d, Some(ran)),
-                None => debug_assert!(false, "a run's event has its agent"),
+        match ran {
+            // The agent alone takes it: counted, not queued.
+            Some(ran) if self.bus.hand(&env.topic, idx) => self.deliver_handed(idx, &env, ran),
+            // The agent's event, tapped (or reliable): its delivery is
+            // first, the tap's after it.
+            Some(ran) => {
+                self.bus.publish_shared(env, None);
+                match self.bus.next() {
+                    Some(d) => self.deliver_ran(d, Some(ran)),
+                    None => debug_assert!(false, "a run's event has its agent"),
+                }
+            }
+            // A trade for no agent goes to the tap alone.
+            None => {
+                self.bus.publish_shared(env, None);
             }
         }
         // One at a time, timers, approvals, retries and probations are
@@ -332,10 +354,4 @@ impl Node {
             _ => None,
         }
     }
-}
-
-/// Whether two market events go on one topic (kind and symbol).
-fn same_stream(a: &MarketEvent, b: &MarketEvent) -> bool {
-    let kind = |e: &MarketEvent| matches!(e, MarketEvent::Quote(_));
-    kind(a) == kind(b) && a.symbol() == b.symbol()
 }
