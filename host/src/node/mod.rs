@@ -153,7 +153,7 @@ pub struct Node {
     started: std::time::Instant,
     view: Arc<SharedView>,
     stats: Arc<Stats>,
-    reject_reasons: BTreeMap<String, u64>,
+    reject_reasons: stats::ReasonCounts,
     tapped: Vec<Arc<Envelope>>,
     parked: std::collections::BTreeMap<usize, delivery::Parked>,
     retry: crate::bus::RetryPolicy,
@@ -373,7 +373,7 @@ impl Node {
             started: std::time::Instant::now(),
             view: view.clone(),
             stats: Arc::new(Stats::default()),
-            reject_reasons: BTreeMap::new(),
+            reject_reasons: stats::ReasonCounts::default(),
             tapped: Vec::new(),
             parked: std::collections::BTreeMap::new(),
             retry: cfg.retry.clone(),
@@ -1088,7 +1088,7 @@ impl Node {
     /// A refused intent: counted by reason, published as `order.rejected.*`
     /// to the agent and on the bus, and filed in the dead-letter queue.
     fn refuse(&mut self, agent: &str, intent: OrderIntent, refusal: Refusal, trace: u64) {
-        *self.reject_reasons.entry(refusal.key()).or_default() += 1;
+        self.reject_reasons.count(refusal.key());
         Stats::bump(&self.stats.rejects);
         if refusal.code == crate::model::ReasonCode::LimitDailyLoss {
             self.tighten_trading(TradingMode::Reducing, &refusal.detail);
@@ -1166,10 +1166,7 @@ impl Node {
         }
         if let OrderStatus::Rejected { reason } = &report.status {
             Stats::bump(&self.stats.rejects);
-            *self
-                .reject_reasons
-                .entry(format!("venue: {reason}"))
-                .or_default() += 1;
+            self.reject_reasons.count(format!("venue: {reason}"));
         }
         let done = event.leaves_quantity == 0.0;
         self.publish_order_event(event, trace);
@@ -1247,7 +1244,7 @@ impl Node {
             },
             retried: s.retried.load(Relaxed),
             awaiting_retry: self.parked_messages(),
-            reject_reasons: self.reject_reasons.clone(),
+            reject_reasons: self.reject_reasons.counts().clone(),
             trading: self.trading.mode(),
             trading_change: self.trading.last_change().cloned(),
             equity: self.oms.portfolio.equity_now(),

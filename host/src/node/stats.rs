@@ -9,6 +9,37 @@ use serde::Serialize;
 use crate::model::Position;
 use crate::oms::portfolio::PnlSummary;
 
+/// Distinct rejection reasons counted one by one; past this many, new
+/// ones are counted together under [`OTHER_REASONS`]. A venue's reason may
+/// carry the order's numbers ("invalid quantity 0.0013"): a strategy that
+/// keeps sending what a venue refuses would otherwise grow the map (and
+/// the summary) by every distinct one.
+pub const MAX_REASONS: usize = 200;
+
+/// Where reasons past [`MAX_REASONS`] are counted.
+pub const OTHER_REASONS: &str = "(other reasons)";
+
+/// Rejections by reason, at most [`MAX_REASONS`] of them named.
+#[derive(Debug, Clone, Default)]
+pub struct ReasonCounts(BTreeMap<String, u64>);
+
+impl ReasonCounts {
+    /// Count one rejection for `reason`.
+    pub fn count(&mut self, reason: String) {
+        let key = if self.0.contains_key(&reason) || self.0.len() < MAX_REASONS {
+            reason
+        } else {
+            OTHER_REASONS.to_string()
+        };
+        *self.0.entry(key).or_default() += 1;
+    }
+
+    /// The counts, by reason.
+    pub fn counts(&self) -> &BTreeMap<String, u64> {
+        &self.0
+    }
+}
+
 /// Live counters, shared with the status printer.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -212,4 +243,24 @@ pub struct Summary {
     pub wall_seconds: f64,
     /// Market events per wall-clock second.
     pub events_per_second: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_past_the_cap_are_counted_together_and_none_is_lost() {
+        let mut r = ReasonCounts::default();
+        for i in 0..MAX_REASONS + 50 {
+            r.count(format!("venue: invalid quantity {i}"));
+        }
+        // A reason already named keeps its own count past the cap.
+        r.count("venue: invalid quantity 0".to_string());
+        let c = r.counts();
+        assert_eq!(c.len(), MAX_REASONS + 1);
+        assert_eq!(c[OTHER_REASONS], 50);
+        assert_eq!(c["venue: invalid quantity 0"], 2);
+        assert_eq!(c.values().sum::<u64>(), MAX_REASONS as u64 + 51);
+    }
 }
