@@ -162,17 +162,6 @@ impl Oms {
         self.open > 0
     }
 
-    /// Orders the order manager holds, open or finished (see the module's
-    /// doc for which finished ones it keeps).
-    pub fn len(&self) -> usize {
-        self.orders.len()
-    }
-
-    /// Whether it holds no order at all.
-    pub fn is_empty(&self) -> bool {
-        self.orders.is_empty()
-    }
-
     /// Forget the finished orders nothing can reach any more.
     fn sweep(&mut self) {
         let keep: HashSet<String> = self
@@ -225,7 +214,7 @@ impl Oms {
             })
             .collect();
         finished.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-        let mut kept: Vec<&Order> = finished
+        let mut kept: Vec<(&str, u64, &Order)> = finished
             .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
             .flat_map(|group| {
                 let keep = if group[0].1 { KEPT_FINISHED } else { done };
@@ -234,11 +223,11 @@ impl Oms {
                     .iter()
                     .enumerate()
                     .filter(move |(i, o)| *i >= from || guarded.contains(o.3.id.as_str()))
-                    .map(|(_, o)| o.3)
+                    .map(|(_, (agent, _, n, o))| (*agent, *n, *o))
             })
             .collect();
-        kept.sort_by(|a, b| (&a.agent, id_number(&a.id)).cmp(&(&b.agent, id_number(&b.id))));
-        kept
+        kept.sort_by_key(|(agent, n, _)| (*agent, *n));
+        kept.into_iter().map(|(_, _, o)| o).collect()
     }
 
     /// Put back `state` (from [`Oms::state`]): its open orders, the
@@ -606,9 +595,9 @@ mod tests {
         }
         let open = oms.create("a", intent(1.0));
         assert!(
-            oms.len() <= SWEEP_FLOOR + 1,
+            oms.orders.len() <= SWEEP_FLOOR + 1,
             "{} orders held after {} sent",
-            oms.len(),
+            oms.orders.len(),
             3 * SWEEP_FLOOR + 2
         );
         assert!(oms.get(&open).is_some() && oms.any_open());
