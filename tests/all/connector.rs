@@ -403,7 +403,7 @@ mod executor {
 
     fn intent(n: u64) -> VenueOrder {
         VenueOrder {
-            order_id: client_order_id("test-node", &format!("trend-{n}")),
+            order_id: client_order_id("test-node", &format!("trend-{n}")).into(),
             symbol: "BTCUSDT".into(),
             side: Side::Buy,
             order_type: OrderType::Limit,

@@ -143,7 +143,7 @@ fn intent(
         quantity: qty,
         limit_price: price,
         time_in_force: tif,
-        tag: String::new(),
+        tag: Default::default(),
         stop_price: None,
     }
 }

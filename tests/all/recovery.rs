@@ -229,6 +229,7 @@ fn twenty_kill_nines_lose_no_fill_and_send_no_order_twice() {
             serde_json::from_slice::<VenueOrder>(&e.payload)
                 .unwrap()
                 .order_id
+                .to_string()
         })
         .collect();
     let journaled = sent.len();

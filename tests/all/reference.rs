@@ -243,7 +243,7 @@ config = {{ symbol = "BTCUSDT", quantity = 0.2, enter = 3, exit = 1, min_voters 
         id += 1;
         node.publish_envelope(floor_host::model::Envelope {
             id,
-            topic: format!("signal.{source}.BTCUSDT"),
+            topic: format!("signal.{source}.BTCUSDT").into(),
             source: source.into(),
             sequence: id,
             event_time: at,

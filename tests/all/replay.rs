@@ -132,7 +132,7 @@ fn a_different_order_on_record_is_the_divergence_and_an_altered_artifact_is_refu
     let replayed = d["replayed"].as_str().unwrap();
     assert!(
         replayed.contains(&format!("\"quantity\":{}", order.quantity))
-            && replayed.contains(&order.order_id),
+            && replayed.contains(order.order_id.as_str()),
         "{d}"
     );
     let text = floor_tests::floor(&["replay", forged.path().to_str().unwrap()], None);

@@ -31,7 +31,7 @@ fn signals(node: &Node) -> Vec<(String, f64, f64)> {
         .iter()
         .filter(|e| e.topic.starts_with("signal.sentiment."))
         .filter_map(|e| match &e.payload {
-            Payload::Signal(s) => Some((e.topic.clone(), s.score, s.confidence)),
+            Payload::Signal(s) => Some((e.topic.to_string(), s.score, s.confidence)),
             _ => None,
         })
         .collect()

@@ -48,7 +48,7 @@ fn deploy_topics(node: &Node) -> Vec<String> {
     node.tapped()
         .iter()
         .filter(|e| e.topic.starts_with("deploy."))
-        .map(|e| e.topic.clone())
+        .map(|e| e.topic.to_string())
         .collect()
 }
 

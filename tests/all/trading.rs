@@ -92,7 +92,7 @@ impl Desk {
     /// The reason code of the newest dead letter, with its envelope topic.
     fn last_letter(&self) -> (ReasonCode, String, String) {
         let l = self.node.dlq().recent().last().expect("a dead letter");
-        (l.reason, l.envelope.topic.clone(), l.detail.clone())
+        (l.reason, l.envelope.topic.to_string(), l.detail.clone())
     }
 }
 
@@ -310,8 +310,8 @@ impl Desk {
             .iter()
             .filter_map(|e| match &e.payload {
                 Payload::OrderEvent(o) if o.leaves_quantity == 0.0 => Some((
-                    o.order_id.clone(),
-                    o.tag.clone(),
+                    o.order_id.to_string(),
+                    o.tag.to_string(),
                     o.side,
                     o.status.name(),
                     o.cumulative_quantity,
@@ -435,7 +435,7 @@ fn a_replace_cancels_then_sends_what_is_wanted_at_the_new_price() {
         .tapped()
         .iter()
         .filter_map(|e| match &e.payload {
-            Payload::OrderEvent(o) => Some((o.order_id.clone(), o.status.name())),
+            Payload::OrderEvent(o) => Some((o.order_id.to_string(), o.status.name())),
             _ => None,
         })
         .collect();

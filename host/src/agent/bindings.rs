@@ -46,7 +46,7 @@ impl From<model::Side> for w::Side {
 impl From<w::OrderIntent> for model::OrderIntent {
     fn from(o: w::OrderIntent) -> Self {
         model::OrderIntent {
-            symbol: o.symbol,
+            symbol: o.symbol.into(),
             side: o.side.into(),
             order_type: match o.order_type {
                 w::OrderType::Market => model::OrderType::Market,
@@ -59,7 +59,7 @@ impl From<w::OrderIntent> for model::OrderIntent {
                 w::TimeInForce::Ioc => model::TimeInForce::Ioc,
                 w::TimeInForce::Fok => model::TimeInForce::Fok,
             },
-            tag: o.tag,
+            tag: o.tag.into(),
             stop_price: o.stop_price,
         }
     }
@@ -68,7 +68,7 @@ impl From<w::OrderIntent> for model::OrderIntent {
 impl From<&model::OrderIntent> for w::OrderIntent {
     fn from(o: &model::OrderIntent) -> Self {
         w::OrderIntent {
-            symbol: o.symbol.clone(),
+            symbol: o.symbol.to_string(),
             side: o.side.into(),
             order_type: match o.order_type {
                 model::OrderType::Market => w::OrderType::Market,
@@ -81,7 +81,7 @@ impl From<&model::OrderIntent> for w::OrderIntent {
                 model::TimeInForce::Ioc => w::TimeInForce::Ioc,
                 model::TimeInForce::Fok => w::TimeInForce::Fok,
             },
-            tag: o.tag.clone(),
+            tag: o.tag.to_string(),
             stop_price: o.stop_price,
         }
     }
@@ -90,7 +90,7 @@ impl From<&model::OrderIntent> for w::OrderIntent {
 impl From<&model::Quote> for w::Quote {
     fn from(q: &model::Quote) -> Self {
         w::Quote {
-            symbol: q.symbol.clone(),
+            symbol: q.symbol.to_string(),
             bid: q.bid,
             bid_size: q.bid_size,
             ask: q.ask,
@@ -147,7 +147,7 @@ pub fn payload_to_wit(p: &model::Payload) -> w::Payload {
     match p {
         P::Quote(q) => w::Payload::Quote(q.into()),
         P::Trade(t) => w::Payload::Trade(w::Trade {
-            symbol: t.symbol.clone(),
+            symbol: t.symbol.to_string(),
             price: t.price,
             size: t.size,
             aggressor: t.aggressor.into(),
@@ -171,10 +171,10 @@ pub fn payload_to_wit(p: &model::Payload) -> w::Payload {
         }),
         P::OrderIntent(o) => w::Payload::OrderIntent(o.into()),
         P::OrderEvent(e) => w::Payload::OrderEvent(w::OrderEvent {
-            order_id: e.order_id.clone(),
-            agent: e.agent.clone(),
-            tag: e.tag.clone(),
-            symbol: e.symbol.clone(),
+            order_id: e.order_id.to_string(),
+            agent: e.agent.to_string(),
+            tag: e.tag.to_string(),
+            symbol: e.symbol.to_string(),
             side: e.side.into(),
             status: status_to_wit(&e.status),
             last_quantity: e.last_quantity,
@@ -202,14 +202,14 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
     use model::Payload as P;
     match p {
         w::Payload::Quote(q) => P::Quote(model::Quote {
-            symbol: q.symbol,
+            symbol: q.symbol.into(),
             bid: q.bid,
             bid_size: q.bid_size,
             ask: q.ask,
             ask_size: q.ask_size,
         }),
         w::Payload::Trade(t) => P::Trade(model::Trade {
-            symbol: t.symbol,
+            symbol: t.symbol.into(),
             price: t.price,
             size: t.size,
             aggressor: t.aggressor.into(),
@@ -233,10 +233,10 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
         }),
         w::Payload::OrderIntent(o) => P::OrderIntent(o.into()),
         w::Payload::OrderEvent(e) => P::OrderEvent(model::OrderEvent {
-            order_id: e.order_id,
-            agent: e.agent,
-            tag: e.tag,
-            symbol: e.symbol,
+            order_id: e.order_id.into(),
+            agent: e.agent.into(),
+            tag: e.tag.into(),
+            symbol: e.symbol.into(),
             side: e.side.into(),
             status: status_from_wit(e.status),
             last_quantity: e.last_quantity,
@@ -263,8 +263,8 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
 pub fn envelope_to_wit(e: &model::Envelope) -> w::Envelope {
     w::Envelope {
         id: e.id,
-        topic: e.topic.clone(),
-        source: e.source.clone(),
+        topic: e.topic.to_string(),
+        source: e.source.to_string(),
         sequence: e.sequence,
         event_time: e.event_time,
         trace_id: e.trace_id,
@@ -278,8 +278,10 @@ pub fn envelope_to_wit(e: &model::Envelope) -> w::Envelope {
 /// (a stream of ticks) this converts an envelope without allocating.
 pub fn fill_envelope(dst: &mut w::Envelope, src: &model::Envelope) {
     dst.id = src.id;
-    dst.topic.clone_from(&src.topic);
-    dst.source.clone_from(&src.source);
+    dst.topic.clear();
+    dst.topic.push_str(&src.topic);
+    dst.source.clear();
+    dst.source.push_str(&src.source);
     dst.sequence = src.sequence;
     dst.event_time = src.event_time;
     dst.trace_id = src.trace_id;
@@ -287,14 +289,16 @@ pub fn fill_envelope(dst: &mut w::Envelope, src: &model::Envelope) {
     dst.attempt = src.attempt;
     match (&mut dst.payload, &src.payload) {
         (w::Payload::Quote(d), model::Payload::Quote(q)) => {
-            d.symbol.clone_from(&q.symbol);
+            d.symbol.clear();
+            d.symbol.push_str(&q.symbol);
             d.bid = q.bid;
             d.bid_size = q.bid_size;
             d.ask = q.ask;
             d.ask_size = q.ask_size;
         }
         (w::Payload::Trade(d), model::Payload::Trade(t)) => {
-            d.symbol.clone_from(&t.symbol);
+            d.symbol.clear();
+            d.symbol.push_str(&t.symbol);
             d.price = t.price;
             d.size = t.size;
             d.aggressor = t.aggressor.into();

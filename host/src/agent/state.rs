@@ -58,13 +58,13 @@ pub struct EmptyView;
 impl View for EmptyView {
     fn position(&self, symbol: &str) -> Position {
         Position {
-            symbol: symbol.to_string(),
+            symbol: symbol.into(),
             ..Position::default()
         }
     }
     fn balance(&self, asset: &str) -> Balance {
         Balance {
-            asset: asset.to_string(),
+            asset: asset.into(),
             ..Balance::default()
         }
     }
@@ -288,7 +288,7 @@ impl wh::Host for AgentState {
     fn position_of(&mut self, symbol: String) -> wh::Position {
         let p = self.view.position(&symbol);
         wh::Position {
-            symbol: p.symbol,
+            symbol: p.symbol.into(),
             quantity: p.quantity,
             average_price: p.average_price,
             realized_pnl: p.realized_pnl,
@@ -298,7 +298,7 @@ impl wh::Host for AgentState {
     fn balance_of(&mut self, asset: String) -> wh::Balance {
         let b = self.view.balance(&asset);
         wh::Balance {
-            asset: b.asset,
+            asset: b.asset.into(),
             free: b.free,
             locked: b.locked,
         }
@@ -320,8 +320,8 @@ impl wh::Host for AgentState {
             .map(|o| {
                 let intent = wt::OrderIntent::from(&o.intent);
                 wh::OpenOrder {
-                    order_id: o.order_id,
-                    agent: o.agent,
+                    order_id: o.order_id.into(),
+                    agent: o.agent.into(),
                     tag: intent.tag,
                     side: intent.side,
                     order_type: intent.order_type,

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use crate::model::{MarketEvent, Nanos, Quote, Side, Trade};
+use crate::model::{MarketEvent, Name, Nanos, Quote, Side, Trade};
 
 /// A problem with the data file.
 #[derive(Debug, thiserror::Error)]
@@ -116,10 +116,12 @@ pub fn read_csv(path: &Path) -> Result<Vec<(Nanos, MarketEvent)>, DataError> {
     };
     let mut events = Vec::new();
     let mut last = 0;
+    // Each symbol's name once, shared by all its rows.
+    let mut symbols: Vec<Name> = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let row = i as u64 + 1;
         let rec = rec.map_err(read)?;
-        let event = event(&rec, &cols, last).map_err(|why| DataError::Row {
+        let event = event(&rec, &cols, last, &mut symbols).map_err(|why| DataError::Row {
             path: name.clone(),
             row,
             why,
@@ -134,6 +136,7 @@ fn event(
     rec: &csv::StringRecord,
     c: &Columns,
     last: Nanos,
+    symbols: &mut Vec<Name>,
 ) -> Result<(Nanos, MarketEvent), String> {
     let time = crate::model::clock::parse_time(rec.get(c.time).unwrap_or_default())?;
     if time < last {
@@ -141,10 +144,17 @@ fn event(
             "time {time} goes back (the row before is at {last}): sort the file by time"
         ));
     }
-    let symbol = rec.get(c.symbol).unwrap_or_default().to_string();
+    let symbol = rec.get(c.symbol).unwrap_or_default();
     if symbol.is_empty() {
         return Err("no symbol".into());
     }
+    let symbol = match symbols.iter().find(|s| **s == symbol) {
+        Some(known) => known.clone(),
+        None => {
+            symbols.push(symbol.into());
+            symbols[symbols.len() - 1].clone()
+        }
+    };
     let bid = number(rec, c.bid, "bid")?;
     let ask = number(rec, c.ask, "ask")?;
     let event = match (bid, ask, number(rec, c.price, "price")?) {

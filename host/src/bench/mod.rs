@@ -71,7 +71,7 @@ pub(crate) fn dev_trust(dir: &Path) -> anyhow::Result<String> {
 
 fn quote(symbol: &str, mid: f64) -> Quote {
     Quote {
-        symbol: symbol.to_string(),
+        symbol: symbol.into(),
         bid: mid - 0.5,
         bid_size: 3.0,
         ask: mid + 0.5,

@@ -1,16 +1,19 @@
 //! The host's stamp on every envelope.
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashMap;
 
-use crate::model::{Envelope, Nanos, Payload};
+use crate::model::{Envelope, Name, Nanos, Payload};
 
 /// Assigns envelope ids and per-source sequence numbers.
 #[derive(Debug, Default)]
 pub struct Stamper {
     next_id: u64,
     /// Per source (the host's own names and its agents', never a key an
-    /// agent picks): Fx hashing, looked up on every message.
-    sequences: FxHashMap<String, u64>,
+    /// agent picks): Fx hashing, looked up on every message. The key is
+    /// the envelope's `source` too: stamping shares it, never copies it.
+    sequences: FxHashMap<Name, Cell<u64>>,
 }
 
 impl Stamper {
@@ -32,7 +35,7 @@ impl Stamper {
             self.next_id,
             self.sequences
                 .iter()
-                .map(|(k, v)| (k.clone(), *v))
+                .map(|(k, v)| (k.to_string(), v.get()))
                 .collect(),
         )
     }
@@ -40,7 +43,10 @@ impl Stamper {
     /// Number on from a [`Stamper::state`].
     pub fn set_state(&mut self, last_id: u64, sequences: &std::collections::BTreeMap<String, u64>) {
         self.next_id = last_id;
-        self.sequences = sequences.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.sequences = sequences
+            .iter()
+            .map(|(k, v)| (Name::from(k), Cell::new(*v)))
+            .collect();
     }
 
     /// Where numbering stands for `source`: the last id given and its last
@@ -49,7 +55,7 @@ impl Stamper {
     pub fn mark(&self, source: &str) -> (u64, u64) {
         (
             self.next_id,
-            self.sequences.get(source).copied().unwrap_or(0),
+            self.sequences.get(source).map_or(0, Cell::get),
         )
     }
 
@@ -58,27 +64,28 @@ impl Stamper {
     pub fn stamp(
         &mut self,
         source: &str,
-        topic: String,
+        topic: impl Into<Name>,
         payload: Payload,
         event_time: Nanos,
         trace_id: u64,
         correlation_id: Option<u64>,
     ) -> Envelope {
         let id = self.next_id();
-        let seq = match self.sequences.get_mut(source) {
-            Some(s) => {
-                *s += 1;
-                *s
+        let (source, seq) = match self.sequences.get_key_value(source) {
+            Some((name, s)) => {
+                s.set(s.get() + 1);
+                (name.clone(), s.get())
             }
             None => {
-                self.sequences.insert(source.to_string(), 1);
-                1
+                let name = Name::from(source);
+                self.sequences.insert(name.clone(), Cell::new(1));
+                (name, 1)
             }
         };
         Envelope {
             id,
-            topic,
-            source: source.to_string(),
+            topic: topic.into(),
+            source,
             sequence: seq,
             event_time,
             trace_id: if trace_id == 0 { id } else { trace_id },
@@ -97,9 +104,9 @@ mod tests {
     fn sequences_are_per_source_and_gapless() {
         let mut s = Stamper::new();
         let p = || Payload::Custom(vec![]);
-        let a1 = s.stamp("a", "t.x.y".into(), p(), 5, 0, None);
-        let b1 = s.stamp("b", "t.x.y".into(), p(), 5, 0, None);
-        let a2 = s.stamp("a", "t.x.y".into(), p(), 6, a1.trace_id, None);
+        let a1 = s.stamp("a", "t.x.y", p(), 5, 0, None);
+        let b1 = s.stamp("b", "t.x.y", p(), 5, 0, None);
+        let a2 = s.stamp("a", "t.x.y", p(), 6, a1.trace_id, None);
         assert_eq!((a1.sequence, b1.sequence, a2.sequence), (1, 1, 2));
         assert_eq!((a1.id, b1.id, a2.id), (1, 2, 3));
         assert_eq!(a1.trace_id, 1);
@@ -111,10 +118,10 @@ mod tests {
         let mut s = Stamper::new();
         let p = || Payload::Custom(vec![]);
         assert_eq!(s.mark("v"), (0, 0));
-        let _ = s.stamp("w", "t".into(), p(), 1, 0, None);
-        let _ = s.stamp("v", "t".into(), p(), 1, 0, None);
+        let _ = s.stamp("w", "t", p(), 1, 0, None);
+        let _ = s.stamp("v", "t", p(), 1, 0, None);
         let (id, seq) = s.mark("v");
-        let next = s.stamp("v", "t".into(), p(), 2, 0, None);
+        let next = s.stamp("v", "t", p(), 2, 0, None);
         assert_eq!(
             (next.id, next.sequence, next.trace_id),
             (id + 1, seq + 1, id + 1)

@@ -496,7 +496,7 @@ impl NodeConfig {
         self.symbols
             .iter()
             .map(|s| SimSymbol {
-                symbol: s.symbol.clone(),
+                symbol: s.symbol.as_str().into(),
                 price: s.price,
                 volatility_bps: s.volatility_bps.unwrap_or(2.0),
                 spread_bps: s.spread_bps.unwrap_or(1.0),

@@ -110,7 +110,7 @@ impl Shadow {
         if self.report.first_diff.is_none() {
             self.report.first_diff = Some(Diff {
                 message_id: msg.id,
-                topic: msg.topic.clone(),
+                topic: msg.topic.to_string(),
                 live: outcome(live),
                 shadow: outcome(&mine),
             });

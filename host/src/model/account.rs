@@ -2,11 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Name;
+
 /// A position in one symbol.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Signed quantity: > 0 long, < 0 short.
     pub quantity: f64,
     /// Average entry price of the open quantity (0 when flat).
@@ -19,7 +21,7 @@ pub struct Position {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Balance {
     /// Asset.
-    pub asset: String,
+    pub asset: Name,
     /// Available.
     pub free: f64,
     /// Reserved by open orders.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Book, Nanos, OrderEvent, OrderIntent, Quote, RiskVerdict, Trade};
+use super::{Book, Name, Nanos, OrderEvent, OrderIntent, Quote, RiskVerdict, Trade};
 
 /// A headline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,10 +106,10 @@ pub struct Envelope {
     #[serde(default)]
     pub id: u64,
     /// `<domain>.<action>.<status>`.
-    pub topic: String,
+    pub topic: Name,
     /// Producing agent or host component.
     #[serde(default)]
-    pub source: String,
+    pub source: Name,
     /// Per-source sequence number from 1.
     #[serde(default)]
     pub sequence: u64,

@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Side;
+use super::{Name, Side};
 
 /// Top of the book.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Quote {
     /// Venue symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Best bid.
     pub bid: f64,
     /// Size at the best bid.
@@ -28,8 +28,9 @@ impl Clone for Quote {
         }
     }
 
-    /// Reuses the symbol's buffer: the view and the simulator keep the
-    /// latest quote per symbol and take a new one on every tick.
+    /// Leaves the symbol's count alone when it is the same symbol: the
+    /// view and the simulator keep the latest quote per symbol and take a
+    /// new one on every tick.
     fn clone_from(&mut self, source: &Self) {
         self.symbol.clone_from(&source.symbol);
         self.bid = source.bid;
@@ -51,7 +52,7 @@ impl Quote {
 #[serde(deny_unknown_fields)]
 pub struct Trade {
     /// Venue symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Price.
     pub price: f64,
     /// Quantity.

@@ -10,6 +10,7 @@ pub mod clock;
 mod envelope;
 pub mod fixed;
 mod market;
+mod name;
 mod order;
 mod reason;
 mod topic;
@@ -18,6 +19,7 @@ pub use account::{Balance, Position};
 pub use envelope::{Envelope, News, Output, Payload, Signal, Timer};
 pub use fixed::Fixed;
 pub use market::{Book, Level, MarketEvent, Quote, Trade};
+pub use name::Name;
 pub use order::{
     ExecutionReport, OpenOrder, OrderEvent, OrderIntent, OrderStatus, OrderType, RiskVerdict, Side,
     TimeInForce,

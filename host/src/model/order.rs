@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Name;
+
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,7 +67,7 @@ pub enum TimeInForce {
 #[serde(deny_unknown_fields)]
 pub struct OrderIntent {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Side.
     pub side: Side,
     /// Market or limit.
@@ -79,7 +81,7 @@ pub struct OrderIntent {
     pub time_in_force: TimeInForce,
     /// The agent's own tag.
     #[serde(default)]
-    pub tag: String,
+    pub tag: Name,
     /// A protective stop the host holds for what this order fills.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_price: Option<f64>,
@@ -89,9 +91,9 @@ pub struct OrderIntent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenOrder {
     /// Host-assigned id.
-    pub order_id: String,
+    pub order_id: Name,
     /// Agent that sent it.
-    pub agent: String,
+    pub agent: Name,
     /// What was asked (after any resize).
     pub intent: OrderIntent,
     /// Filled so far.
@@ -167,13 +169,26 @@ impl OrderStatus {
             OrderStatus::Expired => "expired",
         }
     }
+
+    /// `order.<status>.`: the topic of an event with this status, less its
+    /// symbol.
+    pub fn topic_prefix(&self) -> &'static str {
+        match self {
+            OrderStatus::Accepted => "order.accepted.",
+            OrderStatus::PartiallyFilled => "order.partially_filled.",
+            OrderStatus::Filled => "order.filled.",
+            OrderStatus::Cancelled => "order.cancelled.",
+            OrderStatus::Rejected { .. } => "order.rejected.",
+            OrderStatus::Expired => "order.expired.",
+        }
+    }
 }
 
 /// What a venue reports about one order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionReport {
     /// Host-assigned order id (the venue's client order id).
-    pub order_id: String,
+    pub order_id: Name,
     /// New status.
     pub status: OrderStatus,
     /// Quantity filled by this report.
@@ -194,13 +209,13 @@ pub struct ExecutionReport {
 #[serde(deny_unknown_fields)]
 pub struct OrderEvent {
     /// Host-assigned order id.
-    pub order_id: String,
+    pub order_id: Name,
     /// Agent that sent the intent.
-    pub agent: String,
+    pub agent: Name,
     /// The intent's tag.
-    pub tag: String,
+    pub tag: Name,
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Side.
     pub side: Side,
     /// New status.
@@ -215,4 +230,24 @@ pub struct OrderEvent {
     pub leaves_quantity: f64,
     /// Fee for this event's fill.
     pub fee: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_topic_prefix_is_order_then_its_name() {
+        let all = [
+            OrderStatus::Accepted,
+            OrderStatus::PartiallyFilled,
+            OrderStatus::Filled,
+            OrderStatus::Cancelled,
+            OrderStatus::Rejected { reason: "x".into() },
+            OrderStatus::Expired,
+        ];
+        for s in all {
+            assert_eq!(s.topic_prefix(), format!("order.{}.", s.name()));
+        }
+    }
 }

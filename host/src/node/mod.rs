@@ -45,6 +45,7 @@ pub mod snapshot;
 pub mod stats;
 mod stops;
 mod supervisor;
+mod topics;
 pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -58,7 +59,7 @@ use crate::config::{NodeConfig, Role, assets_by_symbol};
 use crate::deploy::{Deployed, Preparer, Reaper, Trust, Version};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
-    Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
+    Envelope, ExecutionReport, MarketEvent, Name, Nanos, OrderIntent, OrderStatus, Output, Payload,
     ReasonCode,
 };
 use crate::oms::{Oms, Portfolio};
@@ -136,6 +137,8 @@ pub struct Node {
     risk_policy: crate::config::RiskPolicy,
     bus: Box<dyn Bus>,
     stamper: Stamper,
+    /// Market and order topics, each made once.
+    topics: topics::Topics,
     venue: Box<dyn Venue>,
     /// The journal of inputs (`[journal]`), shared with the recording
     /// venue wrapped around `venue`.
@@ -361,6 +364,7 @@ impl Node {
             risk_policy: cfg.risk.clone(),
             bus,
             stamper: Stamper::new(),
+            topics: topics::Topics::default(),
             venue,
             recorder,
             journal_failure: None,
@@ -657,13 +661,13 @@ impl Node {
 
     /// A market event as the venue's envelope, stamped at event time `now`.
     fn stamp_market(&mut self, event: MarketEvent) -> Envelope {
-        let topic = market_topic(&event);
+        let topic = self.topics.market(&event);
         self.stamp_market_on(topic, event)
     }
 
-    /// [`Node::stamp_market`] with its topic (`market_topic(&event)`)
-    /// already made.
-    fn stamp_market_on(&mut self, topic: String, event: MarketEvent) -> Envelope {
+    /// [`Node::stamp_market`] with its topic (`self.topics.market(&event)`)
+    /// already at hand.
+    fn stamp_market_on(&mut self, topic: Name, event: MarketEvent) -> Envelope {
         let payload = match event {
             MarketEvent::Quote(q) => Payload::Quote(q),
             MarketEvent::Trade(t) => Payload::Trade(t),
@@ -793,7 +797,7 @@ impl Node {
             agent: agent.to_string(),
             reason: reason.as_str().to_string(),
             attempts,
-            topic: envelope.topic.clone(),
+            topic: envelope.topic.to_string(),
             detail: detail.clone(),
         });
         self.dlq.push(DeadLetter {
@@ -1037,7 +1041,7 @@ impl Node {
             let open: Vec<(String, String)> = self
                 .oms
                 .open_orders()
-                .map(|o| (o.agent.clone(), o.id.clone()))
+                .map(|o| (o.agent.to_string(), o.id.to_string()))
                 .collect();
             let cause = self.stamper.stamp(
                 HOST,
@@ -1097,8 +1101,8 @@ impl Node {
         // agent's per-source sequence (subscribers would see a gap).
         let record = Envelope {
             id: self.stamper.next_id(),
-            topic: format!("order.refused.{}", intent.symbol),
-            source: agent.to_string(),
+            topic: format!("order.refused.{}", intent.symbol).into(),
+            source: agent.into(),
             sequence: 0,
             event_time: self.now,
             trace_id: trace,
@@ -1188,8 +1192,8 @@ impl Node {
                 trace,
             });
         }
-        let topic = format!("order.{}.{}", event.status.name(), event.symbol);
-        let owner = self.by_name.get(&event.agent).copied();
+        let topic = self.topics.get(event.status.topic_prefix(), &event.symbol);
+        let owner = self.by_name.get(event.agent.as_str()).copied();
         let env = self.stamper.stamp(
             "oms",
             topic,
@@ -1326,22 +1330,5 @@ impl Node {
             .iter()
             .map(|a| (a.agent.name().to_string(), a.role))
             .collect()
-    }
-}
-
-/// `prefix` + `symbol`, allocated once at its size (a market topic, built
-/// for every event: `format!` costs several times as much).
-fn topic(prefix: &str, symbol: &str) -> String {
-    let mut t = String::with_capacity(prefix.len() + symbol.len());
-    t.push_str(prefix);
-    t.push_str(symbol);
-    t
-}
-
-/// The topic a market event is published on.
-fn market_topic(event: &MarketEvent) -> String {
-    match event {
-        MarketEvent::Quote(q) => topic("md.tick.", &q.symbol),
-        MarketEvent::Trade(t) => topic("md.trade.", &t.symbol),
     }
 }

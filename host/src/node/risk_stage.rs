@@ -36,7 +36,7 @@ impl Node {
     fn vote(&mut self, r: usize, intent: &OrderIntent, trace: u64) -> Vote {
         let mut req = self.stamper.stamp(
             super::HOST,
-            "risk.check.request".into(),
+            "risk.check.request",
             Payload::OrderIntent(intent.clone()),
             self.now,
             trace,

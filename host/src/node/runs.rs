@@ -41,9 +41,9 @@
 
 use std::sync::Arc;
 
-use super::{Node, TAP, market_topic};
+use super::{Node, TAP};
 use crate::agent::run::RunEvent;
-use crate::model::{Envelope, MarketEvent, Nanos};
+use crate::model::{Envelope, MarketEvent, Name, Nanos};
 
 /// How market events reach the agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,7 +140,8 @@ impl Node {
         if !quiet {
             return None;
         }
-        let idx = self.sole_agent(&market_topic(first))?;
+        let topic = self.topics.market(first);
+        let idx = self.sole_agent(&topic)?;
         if self.agents[idx].supervision.quarantined() || self.restarting_at(idx, self.now.max(t)) {
             return None;
         }
@@ -172,13 +173,13 @@ impl Node {
         // The run: events for this agent alone, and trades for no agent
         // (they move no quote, mark or position: only the tap sees them),
         // before any timer falls due.
-        let mut topics: Vec<String> = Vec::new();
-        // Per event: its time, and for the agent's, its topic.
-        let mut at: Vec<(Nanos, Option<usize>)> = Vec::with_capacity(room);
-        // The streams met so far (kind, symbol): the agent's topic, or
-        // none for trades for no agent. Quotes and trades interleave: a
-        // topic is routed once per stream, not per event.
-        let mut streams: Vec<(bool, &str, Option<usize>)> = Vec::new();
+        let mut topics: Vec<Name> = Vec::new();
+        // Per event: its time, its topic, and whether it is the agent's.
+        let mut at: Vec<(Nanos, usize, bool)> = Vec::with_capacity(room);
+        // The streams met so far (kind, symbol): the topic, and whether it
+        // is the agent's (else a trade for no agent). Quotes and trades
+        // interleave: a topic is routed once per stream, not per event.
+        let mut streams: Vec<(bool, &str, usize, bool)> = Vec::new();
         let mut mine = 0;
         let mut now = self.now;
         for (t, event) in events {
@@ -189,27 +190,25 @@ impl Node {
             let quote = matches!(event, MarketEvent::Quote(_));
             let known = streams
                 .iter()
-                .find(|(q, symbol, _)| *q == quote && *symbol == event.symbol());
-            let topic = match known {
-                Some((_, _, topic)) => *topic,
+                .find(|(q, symbol, ..)| *q == quote && *symbol == event.symbol());
+            let (topic, its) = match known {
+                Some(&(_, _, topic, its)) => (topic, its),
                 None => {
-                    let topic = market_topic(event);
-                    let to = match self.bus.subscribers(&topic)[..] {
-                        [only] | [only, TAP] if only == idx => {
-                            topics.push(topic);
-                            Some(topics.len() - 1)
-                        }
-                        [] | [TAP] if !quote => None,
+                    let topic = self.topics.market(event);
+                    let its = match self.bus.subscribers(&topic)[..] {
+                        [only] | [only, TAP] if only == idx => true,
+                        [] | [TAP] if !quote => false,
                         _ => break,
                     };
-                    streams.push((quote, event.symbol(), to));
-                    to
+                    topics.push(topic);
+                    streams.push((quote, event.symbol(), topics.len() - 1, its));
+                    (topics.len() - 1, its)
                 }
             };
-            if topic.is_some() {
+            if its {
                 mine += 1;
             }
-            at.push((now, topic));
+            at.push((now, topic, its));
         }
         if mine < 2 {
             return 0;
@@ -221,14 +220,13 @@ impl Node {
             .iter()
             .zip(events)
             .zip(1u64..)
-            .filter_map(|(((time, topic), (_, event)), n)| {
-                Some(RunEvent {
-                    id: last_id + n,
-                    sequence: last_seq + n,
-                    event_time: *time,
-                    topic: &topics[(*topic)?],
-                    event,
-                })
+            .filter(|(((.., its), _), _)| *its)
+            .map(|(((time, topic, _), (_, event)), n)| RunEvent {
+                id: last_id + n,
+                sequence: last_seq + n,
+                event_time: *time,
+                topic: &topics[*topic],
+                event,
             })
             .collect();
         let Some((taken, result)) = self.agents[idx].agent.call_run(&source, &run) else {
@@ -240,20 +238,16 @@ impl Node {
         let through = at
             .iter()
             .enumerate()
-            .filter(|(_, (_, topic))| topic.is_some())
+            .filter(|(_, (.., its))| *its)
             .nth(taken - 1)
             .map_or(at.len(), |(i, _)| i + 1);
         let start = self.now;
         let envs: Vec<Arc<Envelope>> = events[..through]
             .iter()
             .zip(&at)
-            .map(|((t, event), (_, topic))| {
+            .map(|((t, event), (_, topic, _))| {
                 self.now = self.now.max(*t);
-                let topic = match topic {
-                    Some(k) => topics[*k].clone(),
-                    None => market_topic(event),
-                };
-                Arc::new(self.stamp_market_on(topic, event.clone()))
+                Arc::new(self.stamp_market_on(topics[*topic].clone(), event.clone()))
             })
             .collect();
         self.now = start;
@@ -268,16 +262,16 @@ impl Node {
         let taken_envs: Vec<Arc<Envelope>> = envs
             .iter()
             .zip(&at)
-            .filter(|(_, (_, topic))| topic.is_some())
+            .filter(|(_, (.., its))| *its)
             .map(|(e, _)| Arc::clone(e))
             .collect();
         let mut outcome = Some(self.agents[idx].agent.finish_run(&taken_envs, result));
         drop(taken_envs);
         let mut left = taken;
-        for (i, (env, (_, topic))) in envs.into_iter().zip(&at).enumerate() {
-            let ran = match topic {
-                None => None,
-                Some(_) => {
+        for (i, (env, (.., its))) in envs.into_iter().zip(&at).enumerate() {
+            let ran = match its {
+                false => None,
+                true => {
                     left -= 1;
                     Some(if left == 0 {
                         outcome

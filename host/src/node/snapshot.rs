@@ -256,7 +256,7 @@ impl Node {
         for asset in self.oms.portfolio.known_assets() {
             self.view.set_balance(self.oms.portfolio.balance(&asset));
         }
-        let open: Vec<String> = state.oms.open.iter().map(|o| o.id.clone()).collect();
+        let open: Vec<String> = state.oms.open.iter().map(|o| o.id.to_string()).collect();
         for id in &open {
             self.track_order(id);
         }

@@ -63,13 +63,13 @@ impl Node {
         );
         Stats::bump(&self.stats.stops_triggered);
         let intent = OrderIntent {
-            symbol: stop.symbol,
+            symbol: stop.symbol.into(),
             side: stop.exit,
             order_type: OrderType::Market,
             quantity,
             limit_price: None,
             time_in_force: TimeInForce::Ioc,
-            tag: format!("stop:{}", stop.origin),
+            tag: format!("stop:{}", stop.origin).into(),
             stop_price: None,
         };
         self.send_to_venue(&stop.agent, intent, trace);

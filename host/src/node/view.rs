@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use std::sync::RwLock;
 
 use crate::agent::View;
-use crate::model::{Balance, OpenOrder, Position, Quote};
+use crate::model::{Balance, Name, OpenOrder, Position, Quote};
 
 /// Keyed by the config's symbols and assets: an agent's `quote-of` may
 /// look up any string, but only the host puts keys in, so Fx hashing
@@ -14,11 +14,11 @@ use crate::model::{Balance, OpenOrder, Position, Quote};
 /// fear.
 #[derive(Default)]
 struct Data {
-    quotes: FxHashMap<String, Quote>,
-    positions: FxHashMap<String, Position>,
-    balances: FxHashMap<String, Balance>,
+    quotes: FxHashMap<Name, Quote>,
+    positions: FxHashMap<Name, Position>,
+    balances: FxHashMap<Name, Balance>,
     /// Working orders per symbol, oldest first.
-    open: FxHashMap<String, Vec<OpenOrder>>,
+    open: FxHashMap<Name, Vec<OpenOrder>>,
 }
 
 /// The node's view, shared with every agent's store.
@@ -29,7 +29,7 @@ impl SharedView {
     /// Record a new top of book.
     pub fn set_quote(&self, q: &Quote) {
         let mut d = self.0.write().expect("view lock poisoned");
-        match d.quotes.get_mut(&q.symbol) {
+        match d.quotes.get_mut(q.symbol.as_str()) {
             Some(slot) => slot.clone_from(q),
             None => {
                 d.quotes.insert(q.symbol.clone(), q.clone());
@@ -103,7 +103,7 @@ impl View for SharedView {
             .get(symbol)
             .cloned()
             .unwrap_or_else(|| Position {
-                symbol: symbol.to_string(),
+                symbol: symbol.into(),
                 ..Position::default()
             })
     }
@@ -118,7 +118,7 @@ impl View for SharedView {
     fn balance(&self, asset: &str) -> Balance {
         let d = self.0.read().expect("view lock poisoned");
         d.balances.get(asset).cloned().unwrap_or_else(|| Balance {
-            asset: asset.to_string(),
+            asset: asset.into(),
             ..Balance::default()
         })
     }

@@ -22,7 +22,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{ExecutionReport, OrderEvent, OrderIntent, OrderStatus};
+use crate::model::{ExecutionReport, Name, OrderEvent, OrderIntent, OrderStatus};
 
 use super::snapshot::KEPT_FINISHED;
 use super::state::{Applied, InvalidTransition, OrderState};
@@ -39,9 +39,9 @@ pub const SWEEP_FLOOR: usize = 4_096;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     /// Host-assigned id.
-    pub id: String,
+    pub id: Name,
     /// Agent that asked for it.
-    pub agent: String,
+    pub agent: Name,
     /// What was asked (after any resize).
     pub intent: OrderIntent,
     /// Filled so far.
@@ -94,7 +94,7 @@ pub enum OmsError {
 /// The order manager.
 #[derive(Debug, Default)]
 pub struct Oms {
-    orders: HashMap<String, Order>,
+    orders: HashMap<Name, Order>,
     /// How many of `orders` are not final (asked before every run of
     /// market events, where walking every order ever made would not do).
     open: usize,
@@ -129,19 +129,19 @@ impl Oms {
     }
 
     /// Create an order for `agent` and return its id.
-    pub fn create(&mut self, agent: &str, intent: OrderIntent) -> String {
+    pub fn create(&mut self, agent: &str, intent: OrderIntent) -> Name {
         if self.orders.len() - self.open >= self.sweep_at.max(SWEEP_FLOOR) {
             self.sweep();
         }
         let n = self.counters.entry(agent.to_string()).or_default();
         *n += 1;
-        let id = format!("{agent}-{n}");
+        let id = Name::from(format!("{agent}-{n}"));
         self.open += 1;
         self.orders.insert(
             id.clone(),
             Order {
                 id: id.clone(),
-                agent: agent.to_string(),
+                agent: agent.into(),
                 intent,
                 filled: 0.0,
                 status: OrderStatus::Accepted,
@@ -164,7 +164,7 @@ impl Oms {
 
     /// Forget the finished orders nothing can reach any more.
     fn sweep(&mut self) {
-        let keep: HashSet<String> = self
+        let keep: HashSet<Name> = self
             .kept_finished(KEPT_DONE)
             .into_iter()
             .map(|o| o.id.clone())
@@ -310,7 +310,7 @@ impl Oms {
             limit_price: with.limit_price.or(order.intent.limit_price),
             ..order.intent.clone()
         };
-        Some((order.agent.clone(), intent))
+        Some((order.agent.to_string(), intent))
     }
 
     /// Apply a venue report: update the order and the portfolio, and return
@@ -321,8 +321,8 @@ impl Oms {
     pub fn apply(&mut self, report: &ExecutionReport) -> Result<OrderEvent, OmsError> {
         let order = self
             .orders
-            .get_mut(&report.order_id)
-            .ok_or_else(|| OmsError::UnknownOrder(report.order_id.clone()))?;
+            .get_mut(report.order_id.as_str())
+            .ok_or_else(|| OmsError::UnknownOrder(report.order_id.to_string()))?;
         let fill = report.last_quantity > 0.0;
         match order.state.apply(&report.status, fill) {
             Ok(Applied::Step(next)) => {
@@ -343,14 +343,14 @@ impl Oms {
             }
             Err(_) if order.state.is_final() => {
                 return Err(OmsError::AlreadyDone {
-                    id: order.id.clone(),
+                    id: order.id.to_string(),
                     current: order.state.name(),
                     status: report.status.name(),
                 });
             }
             Err(source) => {
                 return Err(OmsError::Invalid {
-                    id: order.id.clone(),
+                    id: order.id.to_string(),
                     source,
                 });
             }

@@ -135,7 +135,7 @@ impl Portfolio {
     pub fn gross_exposure(&self) -> f64 {
         self.positions
             .values()
-            .map(|p| p.quantity.abs() * self.marks.get(&p.symbol).copied().unwrap_or(0.0))
+            .map(|p| p.quantity.abs() * self.marks.get(p.symbol.as_str()).copied().unwrap_or(0.0))
             .sum()
     }
 
@@ -168,7 +168,7 @@ impl Portfolio {
             .get(symbol)
             .cloned()
             .unwrap_or_else(|| Position {
-                symbol: symbol.to_string(),
+                symbol: symbol.into(),
                 ..Position::default()
             })
     }
@@ -186,7 +186,7 @@ impl Portfolio {
     /// Balance of `asset` (free; nothing is locked by market orders).
     pub fn balance(&self, asset: &str) -> Balance {
         Balance {
-            asset: asset.to_string(),
+            asset: asset.into(),
             free: self.balances.get(asset).copied().unwrap_or(0.0),
             locked: 0.0,
         }
@@ -247,7 +247,7 @@ impl Portfolio {
             .positions
             .entry(symbol.to_string())
             .or_insert_with(|| Position {
-                symbol: symbol.to_string(),
+                symbol: symbol.into(),
                 ..Position::default()
             });
         let signed = side.sign() * qty;
@@ -292,7 +292,7 @@ impl Portfolio {
             .values()
             .map(|p| {
                 self.marks
-                    .get(&p.symbol)
+                    .get(p.symbol.as_str())
                     .map_or(0.0, |m| p.quantity * (m - p.average_price))
             })
             .sum();

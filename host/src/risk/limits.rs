@@ -296,7 +296,7 @@ impl HardLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{OrderType, TimeInForce};
+    use crate::model::{Name, OrderType, TimeInForce};
 
     fn quote() -> Quote {
         Quote {
@@ -320,7 +320,7 @@ mod tests {
             quantity: qty,
             limit_price: limit,
             time_in_force: TimeInForce::Gtc,
-            tag: String::new(),
+            tag: Name::default(),
             stop_price: None,
         }
     }

@@ -336,10 +336,10 @@ fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
                      filled = ?12, updated_ns = ?13",
             )?
             .execute(params![
-                e.order_id,
-                e.agent,
-                e.tag,
-                e.symbol,
+                e.order_id.as_str(),
+                e.agent.as_str(),
+                e.tag.as_str(),
+                e.symbol.as_str(),
                 e.side.name(),
                 order_type,
                 i.quantity,
@@ -356,7 +356,7 @@ fn write(tx: &rusqlite::Transaction<'_>, row: &Row) -> rusqlite::Result<()> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
-                e.order_id,
+                e.order_id.as_str(),
                 at,
                 *trace as i64,
                 e.status.name(),

@@ -15,16 +15,17 @@ pub mod sim;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, OrderType, Side, TimeInForce,
+    ExecutionReport, MarketEvent, Name, Nanos, OrderIntent, OrderStatus, OrderType, Side,
+    TimeInForce,
 };
 
 /// An order as sent to a venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VenueOrder {
     /// Host-assigned id (the venue's client order id).
-    pub order_id: String,
+    pub order_id: Name,
     /// Symbol.
-    pub symbol: String,
+    pub symbol: Name,
     /// Side.
     pub side: Side,
     /// Market or limit.
@@ -39,7 +40,7 @@ pub struct VenueOrder {
 
 impl VenueOrder {
     /// The order for `intent`, sent as `order_id`.
-    pub fn from_intent(order_id: String, intent: &OrderIntent) -> Self {
+    pub fn from_intent(order_id: Name, intent: &OrderIntent) -> Self {
         Self {
             order_id,
             symbol: intent.symbol.clone(),

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Polled, Venue, VenueError, VenueEvent, VenueOrder};
 use crate::model::{
-    ExecutionReport, MarketEvent, Nanos, OrderStatus, OrderType, Quote, Side, TimeInForce, Trade,
+    ExecutionReport, MarketEvent, Name, Nanos, OrderStatus, OrderType, Quote, Side, TimeInForce,
+    Trade,
 };
 
 /// One simulated symbol.
@@ -29,7 +30,7 @@ use crate::model::{
 #[serde(deny_unknown_fields)]
 pub struct SimSymbol {
     /// Symbol, e.g. `BTCUSDT`.
-    pub symbol: String,
+    pub symbol: Name,
     /// Starting mid price.
     pub price: f64,
     /// Standard deviation of one step's log return, in basis points.
@@ -165,14 +166,14 @@ impl SimVenue {
 
     fn fill(
         &self,
-        order_id: &str,
+        order_id: &Name,
         leaves_after: f64,
         qty: f64,
         price: f64,
         maker: bool,
     ) -> ExecutionReport {
         ExecutionReport {
-            order_id: order_id.to_string(),
+            order_id: order_id.clone(),
             status: if leaves_after > 1e-12 {
                 OrderStatus::PartiallyFilled
             } else {
@@ -266,9 +267,9 @@ impl SimVenue {
         reports
     }
 
-    fn reject(order_id: &str, reason: String) -> ExecutionReport {
+    fn reject(order_id: &Name, reason: String) -> ExecutionReport {
         ExecutionReport {
-            order_id: order_id.to_string(),
+            order_id: order_id.clone(),
             status: OrderStatus::Rejected { reason },
             last_quantity: 0.0,
             last_price: 0.0,
@@ -277,9 +278,9 @@ impl SimVenue {
         }
     }
 
-    fn status_only(order_id: &str, status: OrderStatus) -> ExecutionReport {
+    fn status_only(order_id: &Name, status: OrderStatus) -> ExecutionReport {
         ExecutionReport {
-            order_id: order_id.to_string(),
+            order_id: order_id.clone(),
             status,
             last_quantity: 0.0,
             last_price: 0.0,
@@ -360,8 +361,11 @@ impl Venue for SimVenue {
             .iter()
             .position(|r| r.order.order_id == order_id)
             .ok_or_else(|| VenueError::UnknownOrder(order_id.to_string()))?;
-        self.resting.remove(pos);
-        Ok(vec![Self::status_only(order_id, OrderStatus::Cancelled)])
+        let gone = self.resting.remove(pos);
+        Ok(vec![Self::status_only(
+            &gone.order.order_id,
+            OrderStatus::Cancelled,
+        )])
     }
 
     fn observe(&mut self, event: &MarketEvent, _now: Nanos) -> Vec<ExecutionReport> {

@@ -103,7 +103,7 @@ pub(super) async fn audit(inner: &Inner) {
         .into_iter()
         .flatten()
         .map(|b| Balance {
-            asset: b["asset"].as_str().unwrap_or_default().to_string(),
+            asset: b["asset"].as_str().unwrap_or_default().into(),
             free: amount(b, "free"),
             locked: amount(b, "locked"),
         })

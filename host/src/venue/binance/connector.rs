@@ -325,7 +325,7 @@ impl Venue for BinanceVenue {
         let client_id = self.client_id(&order.order_id);
         self.inner.tracker(|t| t.track(&client_id, &order));
         let order = VenueOrder {
-            order_id: client_id,
+            order_id: client_id.into(),
             ..order
         };
         if self.commands.send(Command::Place(order)).is_err() {

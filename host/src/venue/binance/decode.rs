@@ -247,7 +247,7 @@ pub fn decode(text: &str) -> Result<MarketMessage, DecodeError> {
         return Ok(MarketMessage::Trade {
             event_time_ms: t.E,
             trade: Trade {
-                symbol: t.s.to_string(),
+                symbol: t.s.into(),
                 price: amount(Some(t.p), "price", text)?.to_f64(),
                 size: amount(Some(t.q), "quantity", text)?.to_f64(),
                 // The buyer resting means the seller took.
@@ -274,10 +274,7 @@ pub fn decode(text: &str) -> Result<MarketMessage, DecodeError> {
             Ok(MarketMessage::Trade {
                 event_time_ms: r.E.unwrap_or_default(),
                 trade: Trade {
-                    symbol: r
-                        .s
-                        .ok_or_else(|| fail("trade without s", text))?
-                        .to_string(),
+                    symbol: r.s.ok_or_else(|| fail("trade without s", text))?.into(),
                     price: amount(r.p, "price", text)?.to_f64(),
                     size: amount(r.q, "quantity", text)?.to_f64(),
                     // The buyer resting means the seller took.
@@ -291,10 +288,7 @@ pub fn decode(text: &str) -> Result<MarketMessage, DecodeError> {
             })
         }
         Some("depthUpdate") => Ok(MarketMessage::Depth(DepthUpdate {
-            symbol: r
-                .s
-                .ok_or_else(|| fail("depth without s", text))?
-                .to_string(),
+            symbol: r.s.ok_or_else(|| fail("depth without s", text))?.into(),
             event_time_ms: r.E.unwrap_or_default(),
             first_update_id: r.U.ok_or_else(|| fail("depth without U", text))?,
             final_update_id: r.u.ok_or_else(|| fail("depth without u", text))?,
@@ -313,7 +307,7 @@ pub fn decode(text: &str) -> Result<MarketMessage, DecodeError> {
                 symbol: r
                     .s
                     .ok_or_else(|| fail("bookTicker without s", text))?
-                    .to_string(),
+                    .into(),
                 bid: amount(r.b.and_then(SideField::text), "bid", text)?.to_f64(),
                 bid_size: amount(r.B, "bid size", text)?.to_f64(),
                 ask: amount(r.a.and_then(SideField::text), "ask", text)?.to_f64(),

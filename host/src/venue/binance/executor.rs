@@ -100,10 +100,10 @@ fn params(o: &VenueOrder) -> Vec<(&'static str, String)> {
         Side::Sell => "SELL",
     };
     let mut p = vec![
-        ("symbol", o.symbol.clone()),
+        ("symbol", o.symbol.to_string()),
         ("side", side.to_string()),
         ("quantity", Fixed::from_f64(o.quantity).to_string()),
-        ("newClientOrderId", o.order_id.clone()),
+        ("newClientOrderId", o.order_id.to_string()),
         ("newOrderRespType", "RESULT".to_string()),
     ];
     match (o.order_type, o.limit_price) {
@@ -270,8 +270,8 @@ impl Executor {
     /// `None` when the venue says it does not (-2013).
     async fn query(&self, o: &VenueOrder) -> Result<Option<Value>, ExecError> {
         let q = [
-            ("symbol", o.symbol.clone()),
-            ("origClientOrderId", o.order_id.clone()),
+            ("symbol", o.symbol.to_string()),
+            ("origClientOrderId", o.order_id.to_string()),
         ];
         let mut last = String::new();
         for attempt in 0..self.max_queries {

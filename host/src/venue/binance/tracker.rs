@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{ExecutionReport, Fixed, OrderStatus};
+use crate::model::{ExecutionReport, Fixed, Name, OrderStatus};
 use crate::venue::{ResumedOrder, VenueOrder};
 
 /// How far the send of an order has got.
@@ -43,8 +43,8 @@ pub struct VenueFill {
 
 #[derive(Debug)]
 struct Tracked {
-    order_id: String,
-    symbol: String,
+    order_id: Name,
+    symbol: Name,
     quantity: Fixed,
     sent: Sent,
     venue_id: Option<u64>,
@@ -113,7 +113,7 @@ impl Tracker {
     /// Start tracking `order`, sent as `client_id`.
     pub fn track(&mut self, client_id: &str, order: &VenueOrder) {
         self.by_order
-            .insert(order.order_id.clone(), client_id.to_string());
+            .insert(order.order_id.to_string(), client_id.to_string());
         self.orders.insert(
             client_id.to_string(),
             Tracked {
@@ -182,7 +182,7 @@ impl Tracker {
             .orders
             .iter()
             .filter(|(_, t)| !t.done && t.sent != Sent::InFlight)
-            .map(|(c, t)| (c.clone(), t.symbol.clone(), t.sent, t.venue_id))
+            .map(|(c, t)| (c.clone(), t.symbol.to_string(), t.sent, t.venue_id))
             .collect();
         v.sort();
         v
@@ -265,7 +265,8 @@ impl Tracker {
             OrderStatus::PartiallyFilled
         };
         t.accepted = true;
-        let in_base = fill.commission_asset == self.base_asset.get(&t.symbol).map_or("", |s| s);
+        let in_base =
+            fill.commission_asset == self.base_asset.get(t.symbol.as_str()).map_or("", |s| s);
         let fee = if in_base {
             fill.commission.times(fill.price)
         } else {
@@ -329,7 +330,7 @@ impl Tracker {
         let by_order = &mut self.by_order;
         self.orders.retain(|_, t| {
             if t.done {
-                by_order.remove(&t.order_id);
+                by_order.remove(t.order_id.as_str());
             }
             !t.done
         });

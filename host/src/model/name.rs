@@ -1,0 +1,202 @@
+//! [`Name`]: a string many messages share — a topic, a source, a symbol.
+//!
+//! A backtest stamps hundreds of thousands of envelopes a second, and each
+//! names its topic and its source; one order's events name the same ones
+//! again. With `String` every envelope allocated, copied and freed each
+//! name; a `Name` is an `Arc<str>`, so a copy of one costs a reference
+//! count. It reads, compares, hashes, prints and serializes as the text it
+//! holds: the JSON, the journal's encoding and the store see a string, as
+//! before.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A shared, immutable string; cloning it does not copy the text.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Arc<str>);
+
+impl Clone for Name {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+
+    /// Touches no count when both already share the text: the view and
+    /// the simulator overwrite each symbol's last quote on every tick.
+    fn clone_from(&mut self, source: &Self) {
+        if !Arc::ptr_eq(&self.0, &source.0) {
+            self.0 = Arc::clone(&source.0);
+        }
+    }
+}
+
+impl Name {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Self(Arc::from(""))
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
+impl From<&String> for Name {
+    fn from(s: &String) -> Self {
+        Self(Arc::from(s.as_str()))
+    }
+}
+
+impl From<Name> for String {
+    fn from(n: Name) -> Self {
+        n.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Name> for str {
+    fn eq(&self, other: &Name) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Name> for String {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+/// Straight from the decoder's text into the shared allocation: serde's
+/// own `Arc<str>` goes through a `Box<str>` first (two allocations).
+struct NameVisitor;
+
+impl Visitor<'_> for NameVisitor {
+    type Value = Name;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Name, E> {
+        Ok(Name::from(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_its_text_to_compare_hash_print_and_serialize() {
+        let n = Name::from("md.tick.BTCUSDT");
+        assert_eq!(n, "md.tick.BTCUSDT");
+        assert_eq!("md.tick.BTCUSDT", n);
+        assert_eq!(n, String::from("md.tick.BTCUSDT"));
+        assert_eq!(n.to_string(), "md.tick.BTCUSDT");
+        assert_eq!(format!("{n:?}"), "\"md.tick.BTCUSDT\"");
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"md.tick.BTCUSDT\"");
+        let back: Name = serde_json::from_str("\"md.tick.BTCUSDT\"").unwrap();
+        assert_eq!(back, n);
+        let escaped: Name = serde_json::from_str("\"a\\\"b\"").unwrap();
+        assert_eq!(escaped, "a\"b");
+        let packed = postcard::to_allocvec(&n).unwrap();
+        assert_eq!(postcard::from_bytes::<Name>(&packed).unwrap(), n);
+        let not_text = serde_json::from_str::<Name>("12").unwrap_err().to_string();
+        assert!(not_text.contains("expected a string"), "{not_text}");
+        let mut set = std::collections::HashSet::new();
+        set.insert(n.clone());
+        assert!(set.contains("md.tick.BTCUSDT"));
+        assert_eq!(Name::default(), "");
+    }
+
+    #[test]
+    fn a_clone_shares_the_text() {
+        let n = Name::from(String::from("oms"));
+        let m = n.clone();
+        assert!(std::ptr::eq(n.as_str(), m.as_str()));
+    }
+}
