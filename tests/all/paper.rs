@@ -153,7 +153,7 @@ fn events(node: &Node, order_id: &str) -> Vec<OrderEvent> {
     node.tapped()
         .iter()
         .filter_map(|e| match &e.payload {
-            Payload::OrderEvent(o) if o.order_id == order_id => Some(o.clone()),
+            Payload::OrderEvent(o) if o.order_id == order_id => Some((**o).clone()),
             _ => None,
         })
         .collect()

@@ -169,7 +169,7 @@ pub fn payload_to_wit(p: &model::Payload) -> w::Payload {
             confidence: s.confidence,
             horizon_ns: s.horizon_ns,
         }),
-        P::OrderIntent(o) => w::Payload::OrderIntent(o.into()),
+        P::OrderIntent(o) => w::Payload::OrderIntent(o.as_ref().into()),
         P::OrderEvent(e) => w::Payload::OrderEvent(w::OrderEvent {
             order_id: e.order_id.to_string(),
             agent: e.agent.to_string(),
@@ -215,24 +215,24 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
             aggressor: t.aggressor.into(),
             trade_id: t.trade_id,
         }),
-        w::Payload::Book(b) => P::Book(model::Book {
+        w::Payload::Book(b) => P::Book(Box::new(model::Book {
             symbol: b.symbol,
             bids: levels_from_wit(b.bids),
             asks: levels_from_wit(b.asks),
-        }),
-        w::Payload::News(n) => P::News(model::News {
+        })),
+        w::Payload::News(n) => P::News(Box::new(model::News {
             headline: n.headline,
             source: n.source,
             symbols: n.symbols,
-        }),
+        })),
         w::Payload::Signal(s) => P::Signal(model::Signal {
             symbol: s.symbol,
             score: s.score,
             confidence: s.confidence,
             horizon_ns: s.horizon_ns,
         }),
-        w::Payload::OrderIntent(o) => P::OrderIntent(o.into()),
-        w::Payload::OrderEvent(e) => P::OrderEvent(model::OrderEvent {
+        w::Payload::OrderIntent(o) => P::OrderIntent(Box::new(o.into())),
+        w::Payload::OrderEvent(e) => P::OrderEvent(Box::new(model::OrderEvent {
             order_id: e.order_id.into(),
             agent: e.agent.into(),
             tag: e.tag.into(),
@@ -244,7 +244,7 @@ pub fn payload_from_wit(p: w::Payload) -> model::Payload {
             cumulative_quantity: e.cumulative_quantity,
             leaves_quantity: e.leaves_quantity,
             fee: e.fee,
-        }),
+        })),
         w::Payload::RiskVerdict(v) => P::RiskVerdict(match v {
             w::RiskVerdict::Approve => model::RiskVerdict::Approve,
             w::RiskVerdict::Resize(quantity) => model::RiskVerdict::Resize { quantity },

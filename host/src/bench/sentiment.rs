@@ -99,11 +99,11 @@ impl SentimentProbe {
                 trace_id: n,
                 correlation_id: None,
                 attempt: 1,
-                payload: Payload::News(News {
+                payload: Payload::News(Box::new(News {
                     headline: (*h).to_string(),
                     source: "bench".into(),
                     symbols: Vec::new(),
-                }),
+                })),
             })
             .collect();
         Ok(Self {

@@ -553,23 +553,29 @@ impl Deployed {
     /// After [`Deployed::call_run`]: the envelopes of the events taken,
     /// noted as handled (for the checkpoint) and, after the last one's
     /// fault, the restart's recovery; or its checkpoint when one is due.
-    pub fn finish_run(
+    pub fn finish_run<'a>(
         &mut self,
-        taken: &[Arc<Envelope>],
+        taken: impl IntoIterator<Item = &'a Arc<Envelope>>,
         result: Result<Vec<Output>, CallFault>,
     ) -> Called {
-        let Some((last, before)) = taken.split_last() else {
+        let mut taken = taken.into_iter().peekable();
+        let mut last = None;
+        while let Some(msg) = taken.next() {
+            if taken.peek().is_none() {
+                last = Some(msg);
+                break;
+            }
+            self.version.handled += 1;
+            let due = self.checkpoint.note(msg, false);
+            debug_assert!(!due, "a run ends at the next checkpoint");
+        }
+        let Some(last) = last else {
             return Called {
                 result,
                 event: None,
                 recovery: None,
             };
         };
-        for msg in before {
-            self.version.handled += 1;
-            let due = self.checkpoint.note(msg, false);
-            debug_assert!(!due, "a run ends at the next checkpoint");
-        }
         if !faulted(&result) {
             return self.handled(last, false, None, result);
         }

@@ -43,6 +43,12 @@ pub struct Timer {
 }
 
 /// What an envelope carries. JSON: `{"type": "quote", "value": {…}}`.
+///
+/// The rare large kinds are boxed: every envelope is as large as its
+/// largest kind, and market data (most envelopes by far) is small. Boxed,
+/// an envelope is 144 bytes instead of 224: less to copy when it is
+/// stamped and less memory for an agent's checkpoint tail. Serialized
+/// forms are the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Payload {
@@ -51,15 +57,15 @@ pub enum Payload {
     /// A print.
     Trade(Trade),
     /// Book levels.
-    Book(Book),
+    Book(Box<Book>),
     /// A headline.
-    News(News),
+    News(Box<News>),
     /// An opinion.
     Signal(Signal),
     /// An order intent (a risk request).
-    OrderIntent(OrderIntent),
+    OrderIntent(Box<OrderIntent>),
     /// An execution report.
-    OrderEvent(OrderEvent),
+    OrderEvent(Box<OrderEvent>),
     /// A risk verdict (a risk reply).
     RiskVerdict(RiskVerdict),
     /// A fired timer.

@@ -1108,7 +1108,7 @@ impl Node {
             trace_id: trace,
             correlation_id: None,
             attempt: 1,
-            payload: Payload::OrderIntent(intent.clone()),
+            payload: Payload::OrderIntent(Box::new(intent.clone())),
         };
         self.dead_letter(agent, refusal.code, refusal.to_string(), record, 1);
         let event = self.oms.reject(agent, intent, refusal.to_string());
@@ -1197,7 +1197,7 @@ impl Node {
         let env = self.stamper.stamp(
             "oms",
             topic,
-            Payload::OrderEvent(event),
+            Payload::OrderEvent(Box::new(event)),
             self.now,
             trace,
             None,

@@ -35,7 +35,7 @@ impl Node {
             .map_err(|why| OperationError(format!("the headline was refused: {why}")))?;
         let topic = format!("news.headline.{}", news.source);
         super::Stats::bump(&self.stats.news);
-        self.publish(&topic, Payload::News(news));
+        self.publish(&topic, Payload::News(Box::new(news)));
         Ok(json!({"topic": topic, "event_time_ns": self.now}))
     }
 }

@@ -37,7 +37,7 @@ impl Node {
         let mut req = self.stamper.stamp(
             super::HOST,
             "risk.check.request",
-            Payload::OrderIntent(intent.clone()),
+            Payload::OrderIntent(Box::new(intent.clone())),
             self.now,
             trace,
             None,

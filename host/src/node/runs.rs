@@ -259,14 +259,12 @@ impl Node {
         if from == Source::Venue {
             self.venue.take_ahead(through);
         }
-        let taken_envs: Vec<Arc<Envelope>> = envs
+        let taken_envs = envs
             .iter()
             .zip(&at)
             .filter(|(_, (.., its))| *its)
-            .map(|(e, _)| Arc::clone(e))
-            .collect();
-        let mut outcome = Some(self.agents[idx].agent.finish_run(&taken_envs, result));
-        drop(taken_envs);
+            .map(|(e, _)| e);
+        let mut outcome = Some(self.agents[idx].agent.finish_run(taken_envs, result));
         let mut left = taken;
         for (i, (env, (.., its))) in envs.into_iter().zip(&at).enumerate() {
             let ran = match its {

@@ -133,7 +133,12 @@ impl Oms {
         if self.orders.len() - self.open >= self.sweep_at.max(SWEEP_FLOOR) {
             self.sweep();
         }
-        let n = self.counters.entry(agent.to_string()).or_default();
+        // Looked up before inserting: a known agent's counter costs no
+        // allocation.
+        let n = match self.counters.get_mut(agent) {
+            Some(n) => n,
+            None => self.counters.entry(agent.to_string()).or_default(),
+        };
         *n += 1;
         let id = Name::from(format!("{agent}-{n}"));
         self.open += 1;
