@@ -87,7 +87,9 @@ impl Node {
     /// `until`, a run of them; `after(node)` is called after each step or
     /// event of the run. False once the venue has ended.
     pub fn step_run(&mut self, until: Option<Nanos>, after: &mut dyn FnMut(&mut Node)) -> bool {
-        if self.market_runs {
+        // Quiet first: looking ahead decodes the journal's records, for
+        // nothing when a run could not start.
+        if self.quiet() {
             // Room for trades for no agent among the agent's events.
             let max = 2 * self.agents.iter().map(|a| a.run_len).max().unwrap_or(0);
             let ahead = self.venue.market_ahead(max, until.unwrap_or(Nanos::MAX));
@@ -130,14 +132,7 @@ impl Node {
     /// The agent a run starting with `first` (at `t`) would go to, and how
     /// many events it may hold; none when the node is not quiet.
     fn run_target(&mut self, t: Nanos, first: &MarketEvent) -> Option<(usize, usize)> {
-        let quiet = self.market_runs
-            && self.recorder.is_none()
-            && self.bus.pending() == 0
-            && self.parked.is_empty()
-            && self.pending_approvals.is_empty()
-            && !self.oms.any_open()
-            && self.oms.stops.all().next().is_none();
-        if !quiet {
+        if !self.quiet() {
             return None;
         }
         let topic = self.topics.market(first);
@@ -336,6 +331,18 @@ impl Node {
         // they had nothing to do — and what the call itself just set (a
         // timer due now) waits for the next input, as it would have.
         self.drain();
+    }
+
+    /// Whether runs are on and nothing but one agent's own outputs could
+    /// come between the next market events.
+    fn quiet(&self) -> bool {
+        self.market_runs
+            && self.recorder.is_none()
+            && self.bus.pending() == 0
+            && self.parked.is_empty()
+            && self.pending_approvals.is_empty()
+            && !self.oms.any_open()
+            && self.oms.stops.all().next().is_none()
     }
 
     /// The one agent `topic` goes to, if exactly one does (besides the
