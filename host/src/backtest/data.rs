@@ -14,6 +14,7 @@
 //! file can hold both. Read with the `csv` crate (quoting, BOMs and line
 //! endings are its business); every problem names its row.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::model::{MarketEvent, Name, Nanos, Quote, Side, Trade};
@@ -116,8 +117,9 @@ pub fn read_csv(path: &Path) -> Result<Vec<(Nanos, MarketEvent)>, DataError> {
     };
     let mut events = Vec::new();
     let mut last = 0;
-    // Each symbol's name once, shared by all its rows.
-    let mut symbols: Vec<Name> = Vec::new();
+    // Each symbol's name once, shared by all its rows (found by hash: a
+    // file may name thousands of symbols).
+    let mut symbols: HashSet<Name> = HashSet::new();
     for (i, rec) in reader.records().enumerate() {
         let row = i as u64 + 1;
         let rec = rec.map_err(read)?;
@@ -136,7 +138,7 @@ fn event(
     rec: &csv::StringRecord,
     c: &Columns,
     last: Nanos,
-    symbols: &mut Vec<Name>,
+    symbols: &mut HashSet<Name>,
 ) -> Result<(Nanos, MarketEvent), String> {
     let time = crate::model::clock::parse_time(rec.get(c.time).unwrap_or_default())?;
     if time < last {
@@ -148,11 +150,12 @@ fn event(
     if symbol.is_empty() {
         return Err("no symbol".into());
     }
-    let symbol = match symbols.iter().find(|s| **s == symbol) {
+    let symbol = match symbols.get(symbol) {
         Some(known) => known.clone(),
         None => {
-            symbols.push(symbol.into());
-            symbols[symbols.len() - 1].clone()
+            let name = Name::from(symbol);
+            symbols.insert(name.clone());
+            name
         }
     };
     let bid = number(rec, c.bid, "bid")?;

@@ -1101,7 +1101,7 @@ impl Node {
         // agent's per-source sequence (subscribers would see a gap).
         let record = Envelope {
             id: self.stamper.next_id(),
-            topic: format!("order.refused.{}", intent.symbol).into(),
+            topic: self.topics.get("order.refused.", &intent.symbol),
             source: agent.into(),
             sequence: 0,
             event_time: self.now,
