@@ -510,7 +510,7 @@ impl AgentInstance {
             let mut last: Option<(&str, u32, (f64, f64, f64))> = None;
             for e in events {
                 let (stream, position) = match last {
-                    Some((topic, n, p)) if topic == e.topic => (n, p),
+                    Some((topic, n, p)) if crate::model::same(topic, e.topic) => (n, p),
                     _ => {
                         let symbol = e.event.symbol();
                         match streams.number(e.topic, source, symbol) {

@@ -1,13 +1,15 @@
 //! The embedded, in-process bus.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use super::clock::now_ns;
 use super::{
     Bus, Delivery, Latency, MAX_TOPICS, OTHER_TOPICS, SubscriberId, TopicEvent, TopicStats,
 };
-use crate::model::{Envelope, TopicPattern};
+use crate::model::{Envelope, Name, TopicPattern};
 
 /// Where one topic goes, and its counters.
 #[derive(Debug, Clone)]
@@ -77,7 +79,9 @@ pub struct InProcessBus {
     /// Keyed by topics agents choose: foldhash, seeded per process (no
     /// chosen collisions), at a fraction of SipHash's cost, looked up on
     /// every publish and every delivery.
-    routes: HashMap<String, Route, foldhash::fast::RandomState>,
+    /// Keyed by [`Name`]: a lookup with the envelope's own topic (shared
+    /// with the key, from the node's topic cache) compares no text.
+    routes: HashMap<Name, Route, foldhash::fast::RandomState>,
     other: Counts,
     queue: VecDeque<Delivery>,
 }
@@ -115,15 +119,20 @@ impl InProcessBus {
     /// `f` on the route of `topic` (its subscribers, its delivery class,
     /// its counters): cached, made on first sight, or, past the cap, made
     /// afresh with the shared counters.
-    fn with_route<R>(
+    fn with_route<Q, R>(
         &mut self,
-        topic: &str,
+        topic: &Q,
         f: impl FnOnce(&Arc<[SubscriberId]>, bool, &mut Counts) -> R,
-    ) -> R {
+    ) -> R
+    where
+        Q: Hash + Eq + AsRef<str> + ?Sized,
+        Name: Borrow<Q>,
+    {
         // One hash lookup on the hot path (a known topic).
         if let Some(r) = self.routes.get_mut(topic) {
             return f(&r.subscribers, r.reliable, &mut r.counts);
         }
+        let topic = topic.as_ref();
         let subscribers = self.subscribers_of(topic);
         let reliable = self.classify(topic);
         if self.routes.len() >= MAX_TOPICS {
@@ -131,7 +140,7 @@ impl InProcessBus {
         }
         let r = self
             .routes
-            .entry(topic.to_string())
+            .entry(Name::from(topic))
             .or_insert_with(|| Route {
                 subscribers,
                 reliable,
@@ -145,7 +154,7 @@ impl Bus for InProcessBus {
     fn subscribe(&mut self, subscriber: SubscriberId, pattern: TopicPattern) {
         self.subscriptions.push((pattern, subscriber));
         // Re-route known topics, keeping their counters.
-        let topics: Vec<String> = self.routes.keys().cloned().collect();
+        let topics: Vec<Name> = self.routes.keys().cloned().collect();
         for t in topics {
             let subs = self.subscribers_of(&t);
             if let Some(r) = self.routes.get_mut(&t) {
@@ -190,7 +199,7 @@ impl Bus for InProcessBus {
         });
     }
 
-    fn hand(&mut self, topic: &str, to: SubscriberId) -> bool {
+    fn hand(&mut self, topic: &Name, to: SubscriberId) -> bool {
         self.with_route(topic, |subs, reliable, c| {
             let alone = !reliable && subs[..] == [to];
             if alone {
@@ -281,10 +290,13 @@ mod tests {
         bus.subscribe(0, TopicPattern::parse("md.#").unwrap());
         bus.subscribe(0, TopicPattern::parse("order.#").unwrap());
         bus.subscribe(1, TopicPattern::parse("md.trade.*").unwrap());
-        assert!(bus.hand("md.tick.X", 0));
-        assert!(!bus.hand("md.tick.X", 1), "not its subscriber");
-        assert!(!bus.hand("md.trade.X", 0), "another subscribes too");
-        assert!(!bus.hand("order.filled.X", 0), "reliable");
+        assert!(bus.hand(&Name::from("md.tick.X"), 0));
+        assert!(!bus.hand(&Name::from("md.tick.X"), 1), "not its subscriber");
+        assert!(
+            !bus.hand(&Name::from("md.trade.X"), 0),
+            "another subscribes too"
+        );
+        assert!(!bus.hand(&Name::from("order.filled.X"), 0), "reliable");
         assert_eq!(bus.pending(), 0);
         let stats = bus.topic_stats();
         let counts = |topic: &str| {

@@ -26,9 +26,9 @@ pub use dedup::DedupWindow;
 pub use latency::{Latency, LatencySummary};
 pub use memory::InProcessBus;
 pub use retry::RetryPolicy;
-pub use stamp::Stamper;
+pub use stamp::{Stamper, Taken};
 
-use crate::model::{Envelope, TopicPattern};
+use crate::model::{Envelope, Name, TopicPattern};
 
 /// Index of a subscriber (an agent slot in the node).
 pub type SubscriberId = usize;
@@ -130,7 +130,7 @@ pub trait Bus: Send {
     /// without queueing it, and return true. Otherwise count nothing and
     /// return false: publish it ([`Bus::publish_shared`]) to have it
     /// delivered.
-    fn hand(&mut self, topic: &str, to: SubscriberId) -> bool {
+    fn hand(&mut self, topic: &Name, to: SubscriberId) -> bool {
         let _ = (topic, to);
         false
     }

@@ -59,6 +59,43 @@ impl Stamper {
         )
     }
 
+    /// `source` as a name: the one its envelopes share if it stamped any
+    /// (no allocation), else a new one.
+    pub fn name(&self, source: &str) -> Name {
+        self.sequences
+            .get_key_value(source)
+            .map_or_else(|| Name::from(source), |(name, _)| name.clone())
+    }
+
+    /// Take the next `n` ids and `source`'s next `n` sequence numbers at
+    /// once, for envelopes made by the caller (a run's events, one
+    /// source, nothing stamped between them): the shared name of the
+    /// source and the numbers before the first, as [`Stamper::mark`]
+    /// said them. Envelope `k` of the `n` (from 1) has id `id + k`,
+    /// sequence `sequence + k`, and is its own trace, as `n` calls of
+    /// [`Stamper::stamp`] would have numbered them.
+    pub fn take(&mut self, source: &str, n: u64) -> Taken {
+        let id = self.next_id;
+        self.next_id += n;
+        let (name, sequence) = match self.sequences.get_key_value(source) {
+            Some((name, s)) => {
+                let before = s.get();
+                s.set(before + n);
+                (name.clone(), before)
+            }
+            None => {
+                let name = Name::from(source);
+                self.sequences.insert(name.clone(), Cell::new(n));
+                (name, 0)
+            }
+        };
+        Taken {
+            source: name,
+            id,
+            sequence,
+        }
+    }
+
     /// Stamp a new envelope from `source`. `trace_id` 0 starts a new trace
     /// whose id is the envelope's own id.
     pub fn stamp(
@@ -70,26 +107,41 @@ impl Stamper {
         trace_id: u64,
         correlation_id: Option<u64>,
     ) -> Envelope {
-        let id = self.next_id();
-        let (source, seq) = match self.sequences.get_key_value(source) {
-            Some((name, s)) => {
-                s.set(s.get() + 1);
-                (name.clone(), s.get())
-            }
-            None => {
-                let name = Name::from(source);
-                self.sequences.insert(name.clone(), Cell::new(1));
-                (name, 1)
-            }
-        };
+        let mut env = self
+            .take(source, 1)
+            .envelope(1, topic.into(), payload, event_time);
+        if trace_id != 0 {
+            env.trace_id = trace_id;
+        }
+        env.correlation_id = correlation_id;
+        env
+    }
+}
+
+/// Numbers taken with [`Stamper::take`].
+#[derive(Debug, Clone)]
+pub struct Taken {
+    /// The source, shared.
+    pub source: Name,
+    /// The last id given before the first taken.
+    pub id: u64,
+    /// The source's last sequence number before the first taken.
+    pub sequence: u64,
+}
+
+impl Taken {
+    /// Envelope `k` (from 1) of those taken: `payload` from the source at
+    /// `event_time` on `topic`, its own trace.
+    pub fn envelope(&self, k: u64, topic: Name, payload: Payload, event_time: Nanos) -> Envelope {
+        let id = self.id + k;
         Envelope {
             id,
-            topic: topic.into(),
-            source,
-            sequence: seq,
+            topic,
+            source: self.source.clone(),
+            sequence: self.sequence + k,
             event_time,
-            trace_id: if trace_id == 0 { id } else { trace_id },
-            correlation_id,
+            trace_id: id,
+            correlation_id: None,
             attempt: 1,
             payload,
         }
@@ -111,6 +163,33 @@ mod tests {
         assert_eq!((a1.id, b1.id, a2.id), (1, 2, 3));
         assert_eq!(a1.trace_id, 1);
         assert_eq!(a2.trace_id, 1);
+    }
+
+    #[test]
+    fn taking_numbers_at_once_numbers_as_stamping_one_by_one() {
+        let p = || Payload::Custom(vec![]);
+        let mut one = Stamper::new();
+        let mut all = Stamper::new();
+        for s in [&mut one, &mut all] {
+            let _ = s.stamp("v", "t", p(), 1, 0, None);
+            let _ = s.stamp("w", "t", p(), 1, 0, None);
+        }
+        let stamped: Vec<Envelope> = (0..3)
+            .map(|i| one.stamp("v", "t", p(), 5 + i, 0, None))
+            .collect();
+        let taken = all.take("v", 3);
+        let made: Vec<Envelope> = (1..=3)
+            .map(|k| taken.envelope(k, "t".into(), p(), 4 + k))
+            .collect();
+        assert_eq!(made, stamped);
+        // And both number on alike, for that source and a new one.
+        assert_eq!(
+            all.stamp("v", "t", p(), 9, 0, None),
+            one.stamp("v", "t", p(), 9, 0, None)
+        );
+        let fresh = all.take("x", 2);
+        assert_eq!((fresh.id, fresh.sequence), (6, 0));
+        assert_eq!(all.mark("x"), (8, 2));
     }
 
     #[test]

@@ -41,6 +41,15 @@ impl Name {
     }
 }
 
+/// Whether `a` and `b` hold the same text: at once when both are the very
+/// same text (two borrows of one shared [`Name`], as a run's events and a
+/// cached topic are), else by comparing it. The hot path compares a
+/// symbol or topic with itself on every tick, and a call to `memcmp`
+/// each time was a twentieth of a backtest.
+pub fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 impl Default for Name {
     fn default() -> Self {
         Self(Arc::from(""))
@@ -191,6 +200,20 @@ mod tests {
         set.insert(n.clone());
         assert!(set.contains("md.tick.BTCUSDT"));
         assert_eq!(Name::default(), "");
+    }
+
+    #[test]
+    fn same_text_is_the_same_whether_shared_or_not() {
+        let a = Name::from("BTCUSDT");
+        let b = a.clone();
+        let c = Name::from("BTCUSDT");
+        assert!(same(&a, &b));
+        assert!(same(&a, &c));
+        assert!(!same(&a, "ETHUSDT"));
+        assert!(
+            !same(&a, &a[..3]),
+            "a prefix shares the address, not the text"
+        );
     }
 
     #[test]

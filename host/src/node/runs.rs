@@ -43,7 +43,7 @@ use std::sync::Arc;
 
 use super::{Node, TAP};
 use crate::agent::run::RunEvent;
-use crate::model::{Envelope, MarketEvent, Name, Nanos};
+use crate::model::{Envelope, MarketEvent, Name, Nanos, Payload};
 
 /// How market events reach the agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -185,7 +185,7 @@ impl Node {
             let quote = matches!(event, MarketEvent::Quote(_));
             let known = streams
                 .iter()
-                .find(|(q, symbol, ..)| *q == quote && *symbol == event.symbol());
+                .find(|(q, symbol, ..)| *q == quote && crate::model::same(symbol, event.symbol()));
             let (topic, its) = match known {
                 Some(&(_, _, topic, its)) => (topic, its),
                 None => {
@@ -209,7 +209,7 @@ impl Node {
             return 0;
         }
         // Numbered as `inject` would stamp them, one after the other.
-        let source = self.venue.name().to_string();
+        let source = self.stamper.name(self.venue.name());
         let (last_id, last_seq) = self.stamper.mark(&source);
         let run: Vec<RunEvent<'_>> = at
             .iter()
@@ -236,21 +236,29 @@ impl Node {
             .filter(|(_, (.., its))| *its)
             .nth(taken - 1)
             .map_or(at.len(), |(i, _)| i + 1);
-        let start = self.now;
+        // Stamped as `inject` would have, one after the other: nothing
+        // was stamped since the mark (the agent's outputs are acted on
+        // below), so the numbers are the ones the agent saw.
+        let taken_numbers = self.stamper.take(&source, through as u64);
+        debug_assert_eq!(
+            (taken_numbers.id, taken_numbers.sequence),
+            (last_id, last_seq),
+            "a run's events are stamped with the numbers the agent saw"
+        );
+        let mut now = self.now;
         let envs: Vec<Arc<Envelope>> = events[..through]
             .iter()
             .zip(&at)
-            .map(|((t, event), (_, topic, _))| {
-                self.now = self.now.max(*t);
-                Arc::new(self.stamp_market_on(topics[*topic].clone(), event.clone()))
+            .zip(1u64..)
+            .map(|(((t, event), (_, topic, _)), k)| {
+                now = now.max(*t);
+                let payload = match event {
+                    MarketEvent::Quote(q) => Payload::Quote(q.clone()),
+                    MarketEvent::Trade(t) => Payload::Trade(t.clone()),
+                };
+                Arc::new(taken_numbers.envelope(k, topics[*topic].clone(), payload, now))
             })
             .collect();
-        self.now = start;
-        debug_assert_eq!(
-            envs.last().map(|e| (e.id, e.sequence)),
-            Some((last_id + through as u64, last_seq + through as u64)),
-            "a run's events are stamped with the numbers the agent saw"
-        );
         if from == Source::Venue {
             self.venue.take_ahead(through);
         }

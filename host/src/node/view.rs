@@ -29,7 +29,7 @@ impl SharedView {
     /// Record a new top of book.
     pub fn set_quote(&self, q: &Quote) {
         let mut d = self.0.write().expect("view lock poisoned");
-        match d.quotes.get_mut(q.symbol.as_str()) {
+        match d.quotes.get_mut(&q.symbol) {
             Some(slot) => slot.clone_from(q),
             None => {
                 d.quotes.insert(q.symbol.clone(), q.clone());

@@ -31,15 +31,32 @@ pub struct Portfolio {
     // every figure a backtest or replay reports.
     positions: BTreeMap<String, Position>,
     balances: BTreeMap<String, f64>,
-    // Looked up on every quote (a mark, then equity), never iterated into
-    // a figure: Fx hashing, not SipHash, which a host's own symbols need
-    // no protection from.
-    marks: FxHashMap<String, f64>,
+    // Looked up on every quote, never iterated into a figure: Fx
+    // hashing, not SipHash, which a host's own symbols need no protection
+    // from. Each symbol's mark lives in a slot of `mark_values`, so that
+    // equity, computed after every quote, looks nothing up.
+    marks: FxHashMap<String, usize>,
+    mark_values: Vec<f64>,
     fees: f64,
     /// Symbol whose mark values each base asset.
     valued_by: FxHashMap<String, String>,
+    /// Equity's terms, in the order of `balances`: each balance and how it
+    /// is valued. Remade when a balance changes or a symbol gets its
+    /// first mark ([`Portfolio::revalue`]).
+    terms: Vec<(f64, Term)>,
     peak_equity: f64,
     max_drawdown: f64,
+}
+
+/// How a balance counts in equity.
+#[derive(Debug, Clone, Copy)]
+enum Term {
+    /// As it is (no symbol values the asset: the quote asset).
+    Cash,
+    /// At the mark in this slot.
+    Mark(usize),
+    /// At zero: its symbol has no mark yet.
+    Unmarked,
 }
 
 /// Drawdown from `peak` to `equity`, a fraction; none without a positive peak.
@@ -86,12 +103,37 @@ impl Portfolio {
             .iter()
             .map(|(symbol, a)| (a.base.clone(), symbol.clone()))
             .collect();
-        Self {
+        let mut p = Self {
             assets,
             balances: balances.into_iter().collect(),
             valued_by,
             ..Self::default()
-        }
+        };
+        p.revalue();
+        p
+    }
+
+    /// Remake equity's terms from the balances and the marks.
+    fn revalue(&mut self) {
+        self.terms = self
+            .balances
+            .iter()
+            .map(|(asset, amount)| {
+                let term = match self.valued_by.get(asset) {
+                    None => Term::Cash,
+                    Some(symbol) => self
+                        .marks
+                        .get(symbol)
+                        .map_or(Term::Unmarked, |&i| Term::Mark(i)),
+                };
+                (*amount, term)
+            })
+            .collect();
+    }
+
+    /// The mark of `symbol`, if it has one.
+    fn mark_of(&self, symbol: &str) -> Option<f64> {
+        self.marks.get(symbol).map(|&i| self.mark_values[i])
     }
 
     /// Positions, balances, marks and the equity record (see
@@ -100,7 +142,11 @@ impl Portfolio {
         super::PortfolioState {
             positions: self.positions.clone(),
             balances: self.balances.clone(),
-            marks: self.marks.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            marks: self
+                .marks
+                .iter()
+                .map(|(k, &i)| (k.clone(), self.mark_values[i]))
+                .collect(),
             fees: self.fees,
             peak_equity: self.peak_equity,
             max_drawdown: self.max_drawdown,
@@ -111,10 +157,16 @@ impl Portfolio {
     pub fn restore(&mut self, state: &super::PortfolioState) {
         self.positions.clone_from(&state.positions);
         self.balances.clone_from(&state.balances);
-        self.marks = state.marks.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.marks.clear();
+        self.mark_values.clear();
+        for (symbol, mark) in &state.marks {
+            self.marks.insert(symbol.clone(), self.mark_values.len());
+            self.mark_values.push(*mark);
+        }
         self.fees = state.fees;
         self.peak_equity = state.peak_equity;
         self.max_drawdown = state.max_drawdown;
+        self.revalue();
     }
 
     /// Equity: quote-asset balances as they are, base-asset balances at the
@@ -122,11 +174,14 @@ impl Portfolio {
     /// several quote assets adds them up unconverted). Assets without a mark
     /// count at zero.
     pub fn equity(&self) -> f64 {
-        self.balances
+        // The same products, summed in the same order, as valuing each
+        // balance by name: `Unmarked` is `amount × 0`, as it was.
+        self.terms
             .iter()
-            .map(|(asset, amount)| match self.valued_by.get(asset) {
-                Some(symbol) => amount * self.marks.get(symbol).copied().unwrap_or(0.0),
-                None => *amount,
+            .map(|&(amount, term)| match term {
+                Term::Cash => amount,
+                Term::Mark(i) => amount * self.mark_values[i],
+                Term::Unmarked => amount * 0.0,
             })
             .sum()
     }
@@ -135,7 +190,7 @@ impl Portfolio {
     pub fn gross_exposure(&self) -> f64 {
         self.positions
             .values()
-            .map(|p| p.quantity.abs() * self.marks.get(p.symbol.as_str()).copied().unwrap_or(0.0))
+            .map(|p| p.quantity.abs() * self.mark_of(&p.symbol).unwrap_or(0.0))
             .sum()
     }
 
@@ -215,17 +270,23 @@ impl Portfolio {
     /// Set the balance of `asset` (a reconciliation taking the venue's
     /// figure as the truth); returns the old one.
     pub fn set_balance(&mut self, asset: &str, amount: f64) -> f64 {
-        self.balances
+        let old = self
+            .balances
             .insert(asset.to_string(), amount)
-            .unwrap_or(0.0)
+            .unwrap_or(0.0);
+        self.revalue();
+        old
     }
 
     /// Set the mark price of `symbol` (the mid of the latest quote).
     pub fn mark(&mut self, symbol: &str, price: f64) {
-        match self.marks.get_mut(symbol) {
-            Some(m) => *m = price,
+        match self.marks.get(symbol) {
+            Some(&i) => self.mark_values[i] = price,
             None => {
-                self.marks.insert(symbol.to_string(), price);
+                self.marks
+                    .insert(symbol.to_string(), self.mark_values.len());
+                self.mark_values.push(price);
+                self.revalue();
             }
         }
     }
@@ -281,6 +342,7 @@ impl Portfolio {
             let fee_in_quote = fee - fee_base * price;
             *self.balances.entry(a.base.clone()).or_default() += signed - fee_base;
             *self.balances.entry(a.quote.clone()).or_default() -= signed * price + fee_in_quote;
+            self.revalue();
         }
     }
 
@@ -291,8 +353,7 @@ impl Portfolio {
             .positions
             .values()
             .map(|p| {
-                self.marks
-                    .get(p.symbol.as_str())
+                self.mark_of(&p.symbol)
                     .map_or(0.0, |m| p.quantity * (m - p.average_price))
             })
             .sum();
