@@ -28,6 +28,7 @@
 //! seeded, floats are NaN-canonicalised and relaxed SIMD is deterministic
 //! (see `runtime::engine`).
 
+pub mod digest;
 pub mod recover;
 pub mod session;
 pub mod tape;
@@ -149,7 +150,7 @@ pub fn replay_session(
         (e + a.market_in_runs, r + a.market_runs)
     });
     node.flush();
-    let t = lock(&tape);
+    let mut t = lock(&tape);
     Ok(SessionReport {
         session: session.seq,
         started_wall_ns: start.wall_ns,

@@ -11,7 +11,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::journal::Entry;
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
@@ -44,7 +43,7 @@ pub struct Tape {
     pub orders: u64,
     /// Cancels sent.
     pub cancels: u64,
-    digest: Sha256,
+    digest: super::digest::Digest,
     /// Recovering a crashed host: an order past the end of the record
     /// never left (orders are journaled before they go), so it is
     /// answered as not sent instead of diverging.
@@ -105,7 +104,7 @@ impl Tape {
             divergence: None,
             orders: 0,
             cancels: 0,
-            digest: Sha256::new(),
+            digest: super::digest::Digest::new(),
             recovering: false,
             unsent: 0,
         }))
@@ -171,14 +170,12 @@ impl Tape {
 
     /// Fold bytes the node produced into the digest.
     pub fn fold(&mut self, tag: u8, bytes: &[u8]) {
-        self.digest.update([tag]);
-        self.digest.update((bytes.len() as u64).to_le_bytes());
-        self.digest.update(bytes);
+        self.digest.fold(tag, bytes);
     }
 
     /// The digest of everything folded in, hex.
-    pub fn digest_hex(&self) -> String {
-        hex::encode(self.digest.clone().finalize())
+    pub fn digest_hex(&mut self) -> String {
+        self.digest.hex()
     }
 
     /// Record a divergence found outside the records (a checkpoint's
