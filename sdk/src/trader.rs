@@ -80,11 +80,16 @@ impl Targeter {
             Some((side, quantity)) => {
                 // Opens, grows or flips: the new exposure needs a stop.
                 let grows = target.abs() > current.abs() || target * current < 0.0;
-                let price = host::quote(&self.symbol).map(|q| match side {
-                    Side::Buy => q.ask,
-                    Side::Sell => q.bid,
-                });
-                match price.filter(|p| *p > 0.0 && grows && self.stop_pct > 0.0) {
+                // The quote is asked for only when a stop is to be placed:
+                // it is a call into the host.
+                let price = (grows && self.stop_pct > 0.0)
+                    .then(|| host::quote(&self.symbol))
+                    .flatten()
+                    .map(|q| match side {
+                        Side::Buy => q.ask,
+                        Side::Sell => q.bid,
+                    });
+                match price.filter(|p| *p > 0.0) {
                     Some(p) => {
                         let stop = p * (1.0 - side_sign(side) * self.stop_pct / 100.0);
                         out.market_with_stop(&self.symbol, side, quantity, stop, &self.tag);

@@ -1181,9 +1181,10 @@ impl Node {
 
     fn publish_order_event(&mut self, event: crate::model::OrderEvent, trace: u64) {
         if let Some(o) = self
-            .oms
-            .get(&event.order_id)
-            .filter(|_| self.store.records())
+            .store
+            .records()
+            .then(|| self.oms.get(&event.order_id))
+            .flatten()
         {
             self.store.record(Row::OrderEvent {
                 event: event.clone(),

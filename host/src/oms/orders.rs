@@ -94,14 +94,19 @@ pub enum OmsError {
 /// The order manager.
 #[derive(Debug, Default)]
 pub struct Oms {
-    orders: HashMap<Name, Order>,
+    /// Keyed by ids the host makes (looked up by ids a venue reports):
+    /// foldhash seeded per process, as the bus's routes, at a fraction of
+    /// SipHash's cost on every order and report.
+    orders: HashMap<Name, Order, foldhash::fast::RandomState>,
     /// How many of `orders` are not final (asked before every run of
     /// market events, where walking every order ever made would not do).
     open: usize,
     /// How many finished orders `orders` may hold before the next create
     /// sweeps them; 0 before the first create (then [`SWEEP_FLOOR`]).
     sweep_at: usize,
-    counters: HashMap<String, u64>,
+    /// Per agent: the last number given. The key is every one of the
+    /// agent's orders' `agent` too (shared, not copied per order).
+    counters: HashMap<Name, u64>,
     late_fills: u64,
     /// Positions, cash and PnL.
     pub portfolio: Portfolio,
@@ -123,7 +128,7 @@ impl Oms {
     /// sends an id twice.
     pub fn continue_ids(&mut self, used: &std::collections::BTreeMap<String, u64>) {
         for (agent, n) in used {
-            let c = self.counters.entry(agent.clone()).or_default();
+            let c = self.counters.entry(Name::from(agent)).or_default();
             *c = (*c).max(*n);
         }
     }
@@ -135,18 +140,19 @@ impl Oms {
         }
         // Looked up before inserting: a known agent's counter costs no
         // allocation.
-        let n = match self.counters.get_mut(agent) {
-            Some(n) => n,
-            None => self.counters.entry(agent.to_string()).or_default(),
+        let (agent, n) = match self.counters.get_key_value(agent) {
+            Some((a, n)) => (a.clone(), n + 1),
+            None => (Name::from(agent), 1),
         };
-        *n += 1;
+        // A known agent keeps its key (and every order shares it).
+        self.counters.insert(agent.clone(), n);
         let id = Name::from(format!("{agent}-{n}"));
         self.open += 1;
         self.orders.insert(
             id.clone(),
             Order {
                 id: id.clone(),
-                agent: agent.into(),
+                agent,
                 intent,
                 filled: 0.0,
                 status: OrderStatus::Accepted,
@@ -195,7 +201,11 @@ impl Oms {
         super::OmsState {
             open,
             finished,
-            counters: self.counters.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            counters: self
+                .counters
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             late_fills: self.late_fills,
             portfolio: self.portfolio.state(),
             stops,
