@@ -78,6 +78,15 @@ pub mod dispatch {
         crate::market::with_envelope(&event, |msg| handle(cell, msg))
     }
 
+    /// An order event as numbers: the agent gets the envelope
+    /// `on_message` would have had.
+    pub fn on_order_event<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        event: crate::bindings::exports::floor::agent::orders::OrderValues,
+    ) -> Result<Vec<Output>, Error> {
+        handle(cell, &crate::orders::envelope(event))
+    }
+
     /// A run of quotes and trades: each as [`on_market`] would take it,
     /// until one has outputs.
     pub fn on_market_run<A: Agent>(
@@ -168,6 +177,16 @@ macro_rules! export_agent {
                     $crate::Error,
                 > {
                     $crate::__private::dispatch::on_market_run(&FLOOR_AGENT, events)
+                }
+            }
+            impl $crate::bindings::exports::floor::agent::orders::Guest for FloorAgentExport {
+                fn on_order_event(
+                    event: $crate::bindings::exports::floor::agent::orders::OrderValues,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::bindings::exports::floor::agent::agent::Output>,
+                    $crate::Error,
+                > {
+                    $crate::__private::dispatch::on_order_event(&FLOOR_AGENT, event)
                 }
             }
             $crate::bindings::__export_agent_world!(FloorAgentExport with_types_in $crate::bindings);

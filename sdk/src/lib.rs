@@ -37,6 +37,8 @@
 //! - [`trader`]: [`Targeter`], orders that move a position to a target.
 //! - [`market`]: quotes and trades as numbers, turned back into envelopes
 //!   (the macro's business).
+//! - [`orders`]: order events as numbers, turned back into envelopes (the
+//!   macro's business too).
 //! - [`bindings`]: the generated bindings (the macro's business, not yours).
 
 pub mod agent;
@@ -46,6 +48,7 @@ pub mod host;
 pub mod indicators;
 pub mod lifecycle;
 pub mod market;
+pub mod orders;
 pub mod outputs;
 pub mod position;
 pub mod state;

@@ -1,9 +1,10 @@
-//! Market data as numbers (`wit/market.wit`): an agent built with
-//! `floor-sdk` takes quotes and trades through `on-market`, and the
-//! envelope it rebuilds from the numbers is, field for field, the one
-//! `on-message` would have given it.
+//! Market data and order events as numbers (`wit/market.wit`): an agent
+//! built with `floor-sdk` takes quotes and trades through `on-market` and
+//! order events through `on-order-event`, and the envelope it rebuilds
+//! from the numbers is, field for field, the one `on-message` would have
+//! given it.
 
-use floor_host::model::{Envelope, MarketEvent, Payload, Quote, Side, Trade};
+use floor_host::model::{Envelope, MarketEvent, OrderStatus, Payload, Quote, Side, Trade};
 use floor_host::node::Node;
 use floor_tests::{hostile_agent, market_buy, node_with, published};
 
@@ -24,6 +25,30 @@ fn envelope_text(e: &Envelope) -> String {
                 Side::Sell => "sell",
             },
             t.trade_id
+        ),
+        Payload::OrderEvent(e) => format!(
+            "order {} {} {} {} {} {} {} {} {} {} {}",
+            e.order_id,
+            e.agent,
+            e.tag,
+            e.symbol,
+            match e.side {
+                Side::Buy => "buy",
+                Side::Sell => "sell",
+            },
+            match &e.status {
+                OrderStatus::Accepted => "accepted".to_string(),
+                OrderStatus::PartiallyFilled => "partially-filled".to_string(),
+                OrderStatus::Filled => "filled".to_string(),
+                OrderStatus::Cancelled => "cancelled".to_string(),
+                OrderStatus::Rejected { reason } => format!("rejected({reason})"),
+                OrderStatus::Expired => "expired".to_string(),
+            },
+            e.last_quantity,
+            e.last_price,
+            e.cumulative_quantity,
+            e.leaves_quantity,
+            e.fee
         ),
         _ => "other".to_string(),
     };
@@ -165,4 +190,45 @@ fn market_data_that_is_a_request_goes_through_on_message() {
         1,
         "only the first"
     );
+}
+
+#[test]
+fn order_events_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
+    let (mut node, _dir) = echo_node();
+    node.tap(floor_host::model::TopicPattern::parse("order.#").unwrap());
+    for _ in 0..5 {
+        node.step();
+    }
+    // Filled at once (accepted, then filled), a second one (a new order
+    // number), and one the host's limits refuse (its reason is the one
+    // string left in the call).
+    node.submit("echo", market_buy(0.5)).unwrap();
+    node.submit("echo", market_buy(0.25)).unwrap();
+    node.submit("echo", market_buy(1e9)).unwrap();
+    for _ in 0..5 {
+        node.step();
+    }
+    let sent: Vec<String> = node
+        .tapped()
+        .iter()
+        .filter(|e| matches!(e.payload, Payload::OrderEvent(_)))
+        .map(|e| envelope_text(e))
+        .collect();
+    assert_eq!(sent.len(), 5, "{sent:#?}");
+    assert!(sent.iter().any(|t| t.contains(" rejected(")), "{sent:#?}");
+    assert!(
+        sent.iter().any(|t| t.contains(" echo-2 echo ")),
+        "{sent:#?}"
+    );
+    let echoed: Vec<String> = published(&node, "fixture.ok.echo")
+        .into_iter()
+        .filter(|t| {
+            t.split(' ')
+                .nth(1)
+                .is_some_and(|topic| topic.starts_with("order."))
+        })
+        .collect();
+    assert_eq!(echoed, sent);
+    let agent = &node.summary(0.0).agents[0];
+    assert_eq!((agent.order_calls, agent.faults), (5, 0));
 }

@@ -119,7 +119,7 @@ fn levels_from_wit(levels: Vec<w::Level>) -> Vec<model::Level> {
         .collect()
 }
 
-fn status_to_wit(s: &model::OrderStatus) -> w::OrderStatus {
+pub(crate) fn status_to_wit(s: &model::OrderStatus) -> w::OrderStatus {
     match s {
         model::OrderStatus::Accepted => w::OrderStatus::Accepted,
         model::OrderStatus::PartiallyFilled => w::OrderStatus::PartiallyFilled,

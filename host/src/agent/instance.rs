@@ -14,7 +14,9 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
 use super::bindings::market::exports::floor::agent::market as wm;
+use super::bindings::market::exports::floor::agent::orders as wo;
 use super::bindings::{self, AgentWorld, AgentWorldPre, market};
+use super::order_numbers::OrderNumbers;
 use super::rights::Rights;
 use super::run::{self, RunEvent};
 use super::state::{AgentState, Run, View, next_in_run};
@@ -166,6 +168,15 @@ fn fault_of(e: wasmtime::Error) -> CallFault {
     Fault::classify(&e).into()
 }
 
+/// The number of `msg`'s stream (its topic and source, and `symbol`),
+/// given now if it is new; none past the table's cap.
+fn stream_number(streams: &Mutex<Streams>, msg: &Envelope, symbol: &str) -> Option<u32> {
+    streams
+        .lock()
+        .expect("stream table lock poisoned")
+        .number(&msg.topic, &msg.source, symbol)
+}
+
 /// `msg` as a `market` event, if it is a quote or a trade that is not a
 /// request or reply and its stream has (or gets) a number; with the
 /// position in its symbol as `view` has it now.
@@ -198,11 +209,7 @@ fn market_event(
         ),
         _ => return None,
     };
-    let stream_number = streams.lock().expect("stream table lock poisoned").number(
-        &msg.topic,
-        &msg.source,
-        symbol,
-    )?;
+    let stream_number = stream_number(streams, msg, symbol)?;
     let (quantity, average_price, realized_pnl) = view.position_numbers(symbol);
     Some(wm::MarketEvent {
         id: msg.id,
@@ -220,11 +227,46 @@ fn market_event(
     })
 }
 
+/// `msg` as an `orders` event, if it is an order event (never a request
+/// or reply) whose stream has (or gets) a number; its order gets one from
+/// `numbers`.
+fn order_values(
+    streams: &Mutex<Streams>,
+    numbers: &mut OrderNumbers,
+    msg: &Envelope,
+) -> Option<wo::OrderValues> {
+    let Payload::OrderEvent(e) = &msg.payload else {
+        return None;
+    };
+    if msg.correlation_id.is_some() {
+        return None;
+    }
+    let stream_number = stream_number(streams, msg, &e.symbol)?;
+    Some(wo::OrderValues {
+        id: msg.id,
+        stream_number,
+        sequence: msg.sequence,
+        event_time: msg.event_time,
+        trace_id: msg.trace_id,
+        attempt: msg.attempt,
+        order_number: numbers.number(&e.order_id, &e.agent, &e.tag),
+        side: e.side.into(),
+        status: bindings::status_to_wit(&e.status),
+        last_quantity: e.last_quantity,
+        last_price: e.last_price,
+        cumulative_quantity: e.cumulative_quantity,
+        leaves_quantity: e.leaves_quantity,
+        fee: e.fee,
+    })
+}
+
 struct Live {
     store: Store<AgentState>,
     bindings: AgentWorld,
     /// The `market` export, if the component has one.
     market: Option<wm::Guest>,
+    /// The `orders` export, if the component has one.
+    orders: Option<wo::Guest>,
 }
 
 /// A running agent: its spec, its pre-linked component, and its current
@@ -238,6 +280,9 @@ pub struct AgentInstance {
     /// Where the `market` export is, if the component has one: quotes and
     /// trades then go through it as numbers (`wit/market.wit`).
     market: Option<wm::GuestIndices>,
+    /// Where the `orders` export is, if the component has one: order
+    /// events then go through it as numbers.
+    orders: Option<wo::GuestIndices>,
     /// The agent's stream numbers, shared with each instance's store.
     streams: Arc<Mutex<Streams>>,
     deadline_ticks: u64,
@@ -253,6 +298,8 @@ pub struct AgentInstance {
     market_calls: u64,
     /// Of those, the ones taken in runs, and the runs.
     market_runs: (u64, u64),
+    /// Order events that went through `on-order-event`.
+    order_calls: u64,
     /// Timers of an instance that faulted while no new one could start.
     stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
@@ -280,6 +327,7 @@ impl AgentInstance {
             .instantiate_pre(&spec.component)
             .map_err(link_err)?;
         let market = wm::GuestIndices::new(&pre).ok();
+        let orders = wo::GuestIndices::new(&pre).ok();
         let pre = AgentWorldPre::new(pre).map_err(link_err)?;
         let mut me = Self {
             name: Arc::from(spec.name.as_str()),
@@ -291,6 +339,7 @@ impl AgentInstance {
             spec,
             pre,
             market,
+            orders,
             streams: Arc::new(Mutex::new(Streams::default())),
             view,
             live: None,
@@ -298,6 +347,7 @@ impl AgentInstance {
             fuel_used: 0,
             market_calls: 0,
             market_runs: (0, 0),
+            order_calls: 0,
             stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
@@ -329,6 +379,11 @@ impl AgentInstance {
     /// Quotes and trades that went through the `market` export.
     pub fn market_calls(&self) -> u64 {
         self.market_calls
+    }
+
+    /// Order events that went through the `orders` export.
+    pub fn order_calls(&self) -> u64 {
+        self.order_calls
     }
 
     /// Of [`AgentInstance::market_calls`], the events taken in runs, and
@@ -423,6 +478,10 @@ impl AgentInstance {
             Some(m) => Some(m.load(&mut store, &instance).map_err(fault)?),
             None => None,
         };
+        let orders = match &self.orders {
+            Some(o) => Some(o.load(&mut store, &instance).map_err(fault)?),
+            None => None,
+        };
         arm(&mut store, self.spec.limits.fuel, start_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
@@ -439,6 +498,7 @@ impl AgentInstance {
             store,
             bindings,
             market,
+            orders,
         })
     }
 
@@ -591,11 +651,19 @@ impl AgentInstance {
             Some(_) => market_event(&self.streams, self.view.as_ref(), msg),
             None => None,
         };
+        let order = match live.orders {
+            Some(_) => order_values(&self.streams, &mut live.store.data_mut().orders, msg),
+            None => None,
+        };
         arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;
-        let raw = match (&live.market, event) {
-            (Some(m), Some(event)) => {
+        let raw = match (&live.market, event, &live.orders, order) {
+            (Some(m), Some(event), ..) => {
                 self.market_calls += 1;
                 m.call_on_market(&mut live.store, event)
+            }
+            (.., Some(o), Some(order)) => {
+                self.order_calls += 1;
+                o.call_on_order_event(&mut live.store, &order)
             }
             _ => {
                 let input = match self.scratch.as_mut() {

@@ -22,6 +22,7 @@ use wasmtime_wasi::{
 
 use super::bindings::floor::agent::{host as wh, types as wt};
 use super::bindings::market::floor::agent::streams as ws;
+use super::order_numbers::OrderNumbers;
 use super::output::GuestOutput;
 use super::streams::Streams;
 use crate::model::{Balance, OpenOrder, Position, Quote};
@@ -116,6 +117,8 @@ pub struct AgentState {
     pub(crate) output: GuestOutput,
     /// The run of market events being handled (`on-market-run`), if any.
     pub(crate) run: Option<Run>,
+    /// This instance's order numbers, for `streams.order-of`.
+    pub(crate) orders: OrderNumbers,
 }
 
 /// A run of market events in one call (`wit/market.wit`): which one the
@@ -208,6 +211,7 @@ impl AgentState {
             logs_suppressed: 0,
             output,
             run: None,
+            orders: OrderNumbers::default(),
         })
     }
 
@@ -363,5 +367,14 @@ impl ws::Host for AgentState {
                 symbol: n.symbol.clone(),
             },
         )
+    }
+
+    fn order_of(&mut self, number: u64) -> ws::OrderNames {
+        let (order_id, agent, tag) = self.orders.names(number).unwrap_or_default();
+        ws::OrderNames {
+            order_id: order_id.to_string(),
+            agent: agent.to_string(),
+            tag: tag.to_string(),
+        }
     }
 }

@@ -297,6 +297,11 @@ impl Deployed {
         self.live.market_runs()
     }
 
+    /// Order events the running version took as numbers (`orders`).
+    pub fn order_calls(&self) -> u64 {
+        self.live.order_calls()
+    }
+
     /// The running version's state now (for a host's snapshot).
     ///
     /// # Errors

@@ -1285,6 +1285,7 @@ impl Node {
                     market_calls: a.agent.market_calls(),
                     market_in_runs: a.agent.market_runs().0,
                     market_runs: a.agent.market_runs().1,
+                    order_calls: a.agent.order_calls(),
                     inbox: self.inbox_depth(i) as u64,
                     last_error: a.supervision.last_error().cloned(),
                     last_restart: a.supervision.last_restart().cloned(),

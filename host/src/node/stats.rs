@@ -134,6 +134,10 @@ pub struct AgentSummary {
     /// Calls of `on-market-run`.
     #[serde(default)]
     pub market_runs: u64,
+    /// Order events its running version took as numbers (its component
+    /// exports `orders`, as every `floor-sdk` agent does).
+    #[serde(default)]
+    pub order_calls: u64,
     /// Messages waiting for it now (behind a retry or a restart).
     pub inbox: u64,
     /// Its last error: a fault, or an error it returned.

@@ -36,6 +36,7 @@ pub const RUST_SDK: &[File] = embed! {
     "floor-sdk/src/lib.rs" => "sdk/src/lib.rs",
     "floor-sdk/src/lifecycle.rs" => "sdk/src/lifecycle.rs",
     "floor-sdk/src/market.rs" => "sdk/src/market.rs",
+    "floor-sdk/src/orders.rs" => "sdk/src/orders.rs",
     "floor-sdk/src/outputs.rs" => "sdk/src/outputs.rs",
     "floor-sdk/src/position.rs" => "sdk/src/position.rs",
     "floor-sdk/src/state.rs" => "sdk/src/state.rs",
