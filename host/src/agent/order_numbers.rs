@@ -9,9 +9,9 @@
 //! and the last [`KEPT`] are remembered: the guest asks during the call
 //! that carries a new number, so that is always enough.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
-use crate::model::{Name, same};
+use crate::model::Name;
 
 /// Orders whose numbers are remembered.
 pub const KEPT: usize = 64;
@@ -19,17 +19,20 @@ pub const KEPT: usize = 64;
 /// What an order number stands for.
 #[derive(Debug, Clone)]
 struct Named {
-    number: u64,
     order_id: Name,
     agent: Name,
     tag: Name,
 }
 
-/// One instance's order numbers, newest last.
+/// One instance's order numbers: the last [`KEPT`] orders, newest last,
+/// numbered on from `first` without gaps, and found by id (an order's
+/// first event asks whether any of them is it).
 #[derive(Debug, Default)]
 pub struct OrderNumbers {
-    last: u64,
+    /// The number of `recent[0]`.
+    first: u64,
     recent: VecDeque<Named>,
+    by_id: HashMap<Name, u64, foldhash::fast::RandomState>,
 }
 
 impl OrderNumbers {
@@ -37,33 +40,33 @@ impl OrderNumbers {
     /// the one it was given, if it is among the last [`KEPT`], else the
     /// next.
     pub fn number(&mut self, order_id: &Name, agent: &Name, tag: &Name) -> u64 {
-        if let Some(n) = self
-            .recent
-            .iter()
-            .rev()
-            .find(|n| same(&n.order_id, order_id))
+        if let Some(&n) = self.by_id.get(order_id) {
+            return n;
+        }
+        if self.first == 0 {
+            self.first = 1;
+        }
+        if self.recent.len() == KEPT
+            && let Some(gone) = self.recent.pop_front()
         {
-            return n.number;
+            self.by_id.remove(&gone.order_id);
+            self.first += 1;
         }
-        self.last += 1;
-        if self.recent.len() == KEPT {
-            self.recent.pop_front();
-        }
+        let n = self.first + self.recent.len() as u64;
         self.recent.push_back(Named {
-            number: self.last,
             order_id: order_id.clone(),
             agent: agent.clone(),
             tag: tag.clone(),
         });
-        self.last
+        self.by_id.insert(order_id.clone(), n);
+        n
     }
 
     /// The order id, agent and tag behind `number`, if it is remembered.
     pub fn names(&self, number: u64) -> Option<(&str, &str, &str)> {
+        let i = usize::try_from(number.checked_sub(self.first)?).ok()?;
         self.recent
-            .iter()
-            .rev()
-            .find(|n| n.number == number)
+            .get(i)
             .map(|n| (n.order_id.as_str(), n.agent.as_str(), n.tag.as_str()))
     }
 }

@@ -14,10 +14,9 @@
 //! file can hold both. Read with the `csv` crate (quoting, BOMs and line
 //! endings are its business); every problem names its row.
 
-use std::collections::HashSet;
 use std::path::Path;
 
-use crate::model::{MarketEvent, Name, Nanos, Quote, Side, Trade};
+use crate::model::{Interner, MarketEvent, Nanos, Quote, Side, Trade};
 
 /// A problem with the data file.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +118,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<(Nanos, MarketEvent)>, DataError> {
     let mut last = 0;
     // Each symbol's name once, shared by all its rows (found by hash: a
     // file may name thousands of symbols).
-    let mut symbols: HashSet<Name> = HashSet::new();
+    let mut symbols = Interner::default();
     for (i, rec) in reader.records().enumerate() {
         let row = i as u64 + 1;
         let rec = rec.map_err(read)?;
@@ -138,7 +137,7 @@ fn event(
     rec: &csv::StringRecord,
     c: &Columns,
     last: Nanos,
-    symbols: &mut HashSet<Name>,
+    symbols: &mut Interner,
 ) -> Result<(Nanos, MarketEvent), String> {
     let time = crate::model::clock::parse_time(rec.get(c.time).unwrap_or_default())?;
     if time < last {
@@ -150,14 +149,7 @@ fn event(
     if symbol.is_empty() {
         return Err("no symbol".into());
     }
-    let symbol = match symbols.get(symbol) {
-        Some(known) => known.clone(),
-        None => {
-            let name = Name::from(symbol);
-            symbols.insert(name.clone());
-            name
-        }
-    };
+    let symbol = symbols.name(symbol);
     let bid = number(rec, c.bid, "bid")?;
     let ask = number(rec, c.ask, "ask")?;
     let event = match (bid, ask, number(rec, c.price, "price")?) {

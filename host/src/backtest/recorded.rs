@@ -40,17 +40,20 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Vec<(Nanos, MarketEvent)>> {
     }
     let mut events = Vec::new();
     let mut last = 0;
+    // One name per symbol, not one per record.
+    let mut symbols = crate::model::Interner::default();
     for e in scan.entries {
         if e.kind != kind::MARKET && e.kind != kind::INJECTED {
             continue;
         }
-        let m = decode_market(&e.payload).with_context(|| {
+        let mut m = decode_market(&e.payload).with_context(|| {
             format!(
                 "journal record {} in `{}` is not market data",
                 e.seq,
                 dir.display()
             )
         })?;
+        m.share_symbol(&mut symbols);
         last = last.max(e.time);
         events.push((last, m));
     }

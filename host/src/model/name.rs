@@ -41,6 +41,38 @@ impl Name {
     }
 }
 
+/// One shared [`Name`] per text: what reads many events naming few
+/// symbols (a CSV, a journal) keeps one copy of each, and maps keyed by
+/// one (the view's quotes, the topic cache) then find it without
+/// comparing text. Keyed by text that may come from a file: foldhash,
+/// seeded per process.
+#[derive(Debug, Default)]
+pub struct Interner(std::collections::HashSet<Name, foldhash::fast::RandomState>);
+
+impl Interner {
+    /// The shared name for `text`, made on first sight.
+    pub fn name(&mut self, text: &str) -> Name {
+        match self.0.get(text) {
+            Some(known) => known.clone(),
+            None => {
+                let name = Name::from(text);
+                self.0.insert(name.clone());
+                name
+            }
+        }
+    }
+
+    /// `name`, or the shared one with its text.
+    pub fn share(&mut self, name: &mut Name) {
+        match self.0.get(name.as_str()) {
+            Some(known) => name.clone_from(known),
+            None => {
+                self.0.insert(name.clone());
+            }
+        }
+    }
+}
+
 /// Whether `a` and `b` hold the same text: at once when both are the very
 /// same text (two borrows of one shared [`Name`], as a run's events and a
 /// cached topic are), else by comparing it. The hot path compares a
@@ -200,6 +232,26 @@ mod tests {
         set.insert(n.clone());
         assert!(set.contains("md.tick.BTCUSDT"));
         assert_eq!(Name::default(), "");
+    }
+
+    #[test]
+    fn an_interner_hands_out_one_name_per_text() {
+        let mut i = Interner::default();
+        let a = i.name("BTCUSDT");
+        let b = i.name("BTCUSDT");
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        let mut fresh = Name::from("BTCUSDT");
+        assert!(!std::ptr::eq(a.as_str(), fresh.as_str()));
+        i.share(&mut fresh);
+        assert!(std::ptr::eq(a.as_str(), fresh.as_str()));
+        let mut other = Name::from("ETHUSDT");
+        let kept = other.clone();
+        i.share(&mut other);
+        assert!(
+            std::ptr::eq(kept.as_str(), other.as_str()),
+            "the first of a text is kept"
+        );
+        assert_eq!(i.name("ETHUSDT"), "ETHUSDT");
     }
 
     #[test]

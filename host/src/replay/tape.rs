@@ -254,6 +254,12 @@ impl Tape {
 pub struct TapeVenue {
     name: String,
     tape: Arc<Mutex<Tape>>,
+    /// One name per symbol, not one per record.
+    symbols: crate::model::Interner,
+    /// Market records looked ahead at and decoded, by input index, from
+    /// the tape's position on: a run takes only some of what it is
+    /// offered, and the rest is offered again.
+    ahead: std::collections::VecDeque<(usize, Nanos, MarketEvent)>,
 }
 
 impl TapeVenue {
@@ -262,6 +268,8 @@ impl TapeVenue {
         Self {
             name: name.to_string(),
             tape,
+            symbols: crate::model::Interner::default(),
+            ahead: std::collections::VecDeque::new(),
         }
     }
 
@@ -276,14 +284,17 @@ impl Venue for TapeVenue {
     }
 
     fn poll(&mut self) -> Polled {
-        let mut tape = self.tape();
+        let mut tape = self.tape.lock().expect("replay tape lock poisoned");
         let Some(e) = tape.peek() else {
             return Polled::Ended;
         };
         let (k, t) = (e.kind, e.time);
         let polled = match k {
             kind::MARKET => decode_market(&e.payload)
-                .map(|m| Polled::Event(t, VenueEvent::Market(m)))
+                .map(|mut m| {
+                    m.share_symbol(&mut self.symbols);
+                    Polled::Event(t, VenueEvent::Market(m))
+                })
                 .map_err(|err| err.to_string()),
             kind::VENUE => serde_json::from_slice::<VenueEvent>(&e.payload)
                 .map(|v| Polled::Event(t, v))
@@ -307,30 +318,44 @@ impl Venue for TapeVenue {
     }
 
     fn market_ahead(&mut self, max: usize, until: Nanos) -> Vec<(Nanos, MarketEvent)> {
-        let tape = self.tape();
-        let mut ahead = Vec::new();
+        let tape = self.tape.lock().expect("replay tape lock poisoned");
         if tape.divergence.is_some() {
-            return ahead;
+            return Vec::new();
         }
-        for i in tape.pos..tape.inputs.len().min(tape.pos + max) {
-            let Some(e) = tape
-                .input(i)
-                .filter(|e| e.kind == kind::MARKET && e.time <= until)
-            else {
+        // What was decoded before and not taken since.
+        while self.ahead.front().is_some_and(|(i, ..)| *i < tape.pos) {
+            self.ahead.pop_front();
+        }
+        if self.ahead.front().is_some_and(|(i, ..)| *i != tape.pos) {
+            self.ahead.clear();
+        }
+        let end = tape.inputs.len().min(tape.pos + max);
+        for i in tape.pos + self.ahead.len()..end {
+            let Some(e) = tape.input(i).filter(|e| e.kind == kind::MARKET) else {
                 break;
             };
             // Unreadable: `poll` says so when it gets there.
-            let Ok(m) = decode_market(&e.payload) else {
+            let Ok(mut m) = decode_market(&e.payload) else {
                 break;
             };
-            ahead.push((e.time, m));
+            m.share_symbol(&mut self.symbols);
+            self.ahead.push_back((i, e.time, m));
         }
-        ahead
+        self.ahead
+            .iter()
+            .take(max)
+            .take_while(|(_, t, _)| *t <= until)
+            .map(|(_, t, m)| (*t, m.clone()))
+            .collect()
     }
 
     fn take_ahead(&mut self, n: usize) {
-        let mut tape = self.tape();
+        let mut tape = self.tape.lock().expect("replay tape lock poisoned");
         tape.pos = (tape.pos + n).min(tape.inputs.len());
+        let pos = tape.pos;
+        while self.ahead.front().is_some_and(|(i, ..)| *i < pos) {
+            self.ahead.pop_front();
+        }
     }
 
     fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {
