@@ -34,7 +34,12 @@ impl Latency {
 
     /// Record one wait.
     pub fn record(&mut self, ns: u64) {
-        self.0.saturating_record(ns.clamp(1, HOUR_NS));
+        self.record_n(ns, 1);
+    }
+
+    /// Record `n` waits of `ns` each.
+    pub fn record_n(&mut self, ns: u64, n: u64) {
+        self.0.saturating_record_n(ns.clamp(1, HOUR_NS), n);
     }
 
     /// Its percentiles.

@@ -2,14 +2,13 @@
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::sync::Arc;
 
 use super::clock::now_ns;
 use super::{
     Bus, Delivery, Latency, MAX_TOPICS, OTHER_TOPICS, SubscriberId, TopicEvent, TopicStats,
 };
-use crate::model::{Envelope, Name, TopicPattern};
+use crate::model::{Envelope, Key, Name, TopicPattern};
 
 /// Where one topic goes, and its counters.
 #[derive(Debug, Clone)]
@@ -29,13 +28,19 @@ struct Counts {
     conflated: u64,
     dead_lettered: u64,
     denied: u64,
-    /// Made on the first handled delivery: topics nobody handles cost none.
+    /// Made on the first handled delivery that waited: topics nobody
+    /// handles cost none.
     latency: Option<Box<Latency>>,
+    /// Deliveries handled without waiting (a run's events): counted here
+    /// and added to `latency` when it is read, not recorded one by one on
+    /// the hot path.
+    at_once: u64,
 }
 
 impl Counts {
     fn note(&mut self, event: TopicEvent) {
         match event {
+            TopicEvent::Handled(0) => self.at_once += 1,
             TopicEvent::Handled(ns) => self
                 .latency
                 .get_or_insert_with(|| Box::new(Latency::new(1)))
@@ -58,11 +63,14 @@ impl Counts {
             conflated: self.conflated,
             dead_lettered: self.dead_lettered,
             denied: self.denied,
-            latency: self
-                .latency
-                .as_ref()
-                .map(|l| l.summary())
-                .unwrap_or_default(),
+            latency: match (&self.latency, self.at_once) {
+                (l, 0) => l.as_ref().map(|l| l.summary()).unwrap_or_default(),
+                (l, n) => {
+                    let mut all = l.as_deref().cloned().unwrap_or_else(|| Latency::new(1));
+                    all.record_n(0, n);
+                    all.summary()
+                }
+            },
         }
     }
 }
@@ -125,27 +133,23 @@ impl InProcessBus {
         f: impl FnOnce(&Arc<[SubscriberId]>, bool, &mut Counts) -> R,
     ) -> R
     where
-        Q: Hash + Eq + AsRef<str> + ?Sized,
+        Q: Key + ?Sized,
         Name: Borrow<Q>,
     {
         // One hash lookup on the hot path (a known topic).
         if let Some(r) = self.routes.get_mut(topic) {
             return f(&r.subscribers, r.reliable, &mut r.counts);
         }
-        let topic = topic.as_ref();
-        let subscribers = self.subscribers_of(topic);
-        let reliable = self.classify(topic);
+        let subscribers = self.subscribers_of(topic.text());
+        let reliable = self.classify(topic.text());
         if self.routes.len() >= MAX_TOPICS {
             return f(&subscribers, reliable, &mut self.other);
         }
-        let r = self
-            .routes
-            .entry(Name::from(topic))
-            .or_insert_with(|| Route {
-                subscribers,
-                reliable,
-                counts: Counts::default(),
-            });
+        let r = self.routes.entry(topic.to_name()).or_insert_with(|| Route {
+            subscribers,
+            reliable,
+            counts: Counts::default(),
+        });
         f(&r.subscribers, r.reliable, &mut r.counts)
     }
 }

@@ -19,7 +19,7 @@ pub use account::{Balance, Position};
 pub use envelope::{Envelope, News, Output, Payload, Signal, Timer};
 pub use fixed::Fixed;
 pub use market::{Book, Level, MarketEvent, Quote, Trade};
-pub use name::{Interner, Name, same};
+pub use name::{Interner, Key, Name, same};
 pub use order::{
     ExecutionReport, OpenOrder, OrderEvent, OrderIntent, OrderStatus, OrderType, RiskVerdict, Side,
     TimeInForce,

@@ -41,6 +41,33 @@ impl Name {
     }
 }
 
+/// A key for maps keyed by [`Name`]: a name (whose own text a new key
+/// then shares, so later lookups with it compare no text) or plain text.
+pub trait Key: std::hash::Hash + Eq {
+    /// The text.
+    fn text(&self) -> &str;
+    /// A name for it: itself, shared, or new.
+    fn to_name(&self) -> Name;
+}
+
+impl Key for Name {
+    fn text(&self) -> &str {
+        self
+    }
+    fn to_name(&self) -> Name {
+        self.clone()
+    }
+}
+
+impl Key for str {
+    fn text(&self) -> &str {
+        self
+    }
+    fn to_name(&self) -> Name {
+        Name::from(self)
+    }
+}
+
 /// One shared [`Name`] per text: what reads many events naming few
 /// symbols (a CSV, a journal) keeps one copy of each, and maps keyed by
 /// one (the view's quotes, the topic cache) then find it without

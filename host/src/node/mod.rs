@@ -352,7 +352,7 @@ impl Node {
             view.set_balance(portfolio.balance(asset));
         }
         for s in &cfg.symbols {
-            portfolio.mark(&s.symbol, s.price);
+            portfolio.mark(s.symbol.as_str(), s.price);
         }
         let mut oms = Oms::new(portfolio);
         oms.continue_ids(&order_ids);

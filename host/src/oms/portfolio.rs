@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::model::{Balance, Position, Side};
+use crate::model::{Balance, Key, Name, Position, Side};
 
 /// Base and quote asset of a symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct Portfolio {
     // hashing, not SipHash, which a host's own symbols need no protection
     // from. Each symbol's mark lives in a slot of `mark_values`, so that
     // equity, computed after every quote, looks nothing up.
-    marks: FxHashMap<String, usize>,
+    marks: FxHashMap<Name, usize>,
     mark_values: Vec<f64>,
     fees: f64,
     /// Symbol whose mark values each base asset.
@@ -123,7 +123,7 @@ impl Portfolio {
                     None => Term::Cash,
                     Some(symbol) => self
                         .marks
-                        .get(symbol)
+                        .get(symbol.as_str())
                         .map_or(Term::Unmarked, |&i| Term::Mark(i)),
                 };
                 (*amount, term)
@@ -145,7 +145,7 @@ impl Portfolio {
             marks: self
                 .marks
                 .iter()
-                .map(|(k, &i)| (k.clone(), self.mark_values[i]))
+                .map(|(k, &i)| (k.to_string(), self.mark_values[i]))
                 .collect(),
             fees: self.fees,
             peak_equity: self.peak_equity,
@@ -160,7 +160,8 @@ impl Portfolio {
         self.marks.clear();
         self.mark_values.clear();
         for (symbol, mark) in &state.marks {
-            self.marks.insert(symbol.clone(), self.mark_values.len());
+            self.marks
+                .insert(Name::from(symbol), self.mark_values.len());
             self.mark_values.push(*mark);
         }
         self.fees = state.fees;
@@ -279,12 +280,17 @@ impl Portfolio {
     }
 
     /// Set the mark price of `symbol` (the mid of the latest quote).
-    pub fn mark(&mut self, symbol: &str, price: f64) {
+    ///
+    /// With the quote's own [`Name`], the symbol is found without
+    /// comparing text (its first mark keeps that name).
+    pub fn mark<Q: Key + ?Sized>(&mut self, symbol: &Q, price: f64)
+    where
+        Name: std::borrow::Borrow<Q>,
+    {
         match self.marks.get(symbol) {
             Some(&i) => self.mark_values[i] = price,
             None => {
-                self.marks
-                    .insert(symbol.to_string(), self.mark_values.len());
+                self.marks.insert(symbol.to_name(), self.mark_values.len());
                 self.mark_values.push(price);
                 self.revalue();
             }
