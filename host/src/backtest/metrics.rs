@@ -99,6 +99,8 @@ pub struct Metrics {
     /// Per symbol: the open trade's side (+1 long, −1 short) and the
     /// symbol's realised PnL when it began.
     open: BTreeMap<String, Option<(f64, f64)>>,
+    /// The portfolio's [`Portfolio::moves`] when positions were last read.
+    seen_moves: Option<u64>,
     trades: u64,
     wins: u64,
 }
@@ -115,6 +117,7 @@ impl Metrics {
             exposed_bars: 0,
             last: (0, start_equity, 0.0, false),
             open: symbols.iter().map(|s| (s.clone(), None)).collect(),
+            seen_moves: None,
             trades: 0,
             wins: 0,
         }
@@ -134,6 +137,11 @@ impl Metrics {
             let e = pf.equity_now();
             self.last = (t, e.equity, e.drawdown, e.gross_exposure > 0.0);
         }
+        // Round trips change only when a position does.
+        if self.seen_moves == Some(pf.moves()) {
+            return;
+        }
+        self.seen_moves = Some(pf.moves());
         for (symbol, open) in &mut self.open {
             let (quantity, realized) = pf
                 .position_ref(symbol)

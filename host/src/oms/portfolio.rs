@@ -44,6 +44,8 @@ pub struct Portfolio {
     /// is valued. Remade when a balance changes or a symbol gets its
     /// first mark ([`Portfolio::revalue`]).
     terms: Vec<(f64, Term)>,
+    /// Bumped whenever a position may have changed (a fill, a restore).
+    moves: u64,
     peak_equity: f64,
     max_drawdown: f64,
 }
@@ -155,6 +157,7 @@ impl Portfolio {
 
     /// Put back `state`; the symbols' assets stay as configured.
     pub fn restore(&mut self, state: &super::PortfolioState) {
+        self.moves += 1;
         self.positions.clone_from(&state.positions);
         self.balances.clone_from(&state.balances);
         self.marks.clear();
@@ -227,6 +230,13 @@ impl Portfolio {
                 symbol: symbol.into(),
                 ..Position::default()
             })
+    }
+
+    /// A number that changes whenever a position may have (a fill, a
+    /// restore): what reads positions after every event reads them again
+    /// only then.
+    pub fn moves(&self) -> u64 {
+        self.moves
     }
 
     /// Position in `symbol`, if one was ever opened (no copy).
@@ -310,6 +320,7 @@ impl Portfolio {
         fee: f64,
         fee_base: f64,
     ) {
+        self.moves += 1;
         let pos = self
             .positions
             .entry(symbol.to_string())
