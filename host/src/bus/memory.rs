@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::clock::now_ns;
 use super::{
-    Bus, Delivery, Latency, MAX_TOPICS, OTHER_TOPICS, SubscriberId, TopicEvent, TopicStats,
+    Bus, Delivery, Handed, Latency, MAX_TOPICS, OTHER_TOPICS, SubscriberId, TopicEvent, TopicStats,
 };
 use crate::model::{Envelope, Key, Name, TopicPattern};
 
@@ -203,15 +203,22 @@ impl Bus for InProcessBus {
         });
     }
 
-    fn hand(&mut self, topic: &Name, to: SubscriberId) -> bool {
+    fn hand(&mut self, topic: &Name, to: SubscriberId, tap: Option<SubscriberId>) -> Handed {
         self.with_route(topic, |subs, reliable, c| {
-            let alone = !reliable && subs[..] == [to];
-            if alone {
+            let handed = match subs[..] {
+                _ if reliable => Handed::Not,
+                [only] if only == to => Handed::Alone,
+                [a, b] if tap.is_some_and(|t| (a, b) == (to, t) || (a, b) == (t, to)) => {
+                    Handed::Tapped
+                }
+                _ => Handed::Not,
+            };
+            if handed != Handed::Not {
                 c.published += 1;
-                c.delivered += 1;
+                c.delivered += if handed == Handed::Tapped { 2 } else { 1 };
                 c.note(TopicEvent::Handled(0));
             }
-            alone
+            handed
         })
     }
 
@@ -294,13 +301,32 @@ mod tests {
         bus.subscribe(0, TopicPattern::parse("md.#").unwrap());
         bus.subscribe(0, TopicPattern::parse("order.#").unwrap());
         bus.subscribe(1, TopicPattern::parse("md.trade.*").unwrap());
-        assert!(bus.hand(&Name::from("md.tick.X"), 0));
-        assert!(!bus.hand(&Name::from("md.tick.X"), 1), "not its subscriber");
-        assert!(
-            !bus.hand(&Name::from("md.trade.X"), 0),
+        let hand =
+            |bus: &mut InProcessBus, topic: &str, to, tap| bus.hand(&Name::from(topic), to, tap);
+        assert_eq!(hand(&mut bus, "md.tick.X", 0, None), Handed::Alone);
+        assert_eq!(
+            hand(&mut bus, "md.tick.X", 1, None),
+            Handed::Not,
+            "not its subscriber"
+        );
+        assert_eq!(
+            hand(&mut bus, "md.trade.X", 0, None),
+            Handed::Not,
             "another subscribes too"
         );
-        assert!(!bus.hand(&Name::from("order.filled.X"), 0), "reliable");
+        assert_eq!(
+            hand(&mut bus, "order.filled.X", 0, Some(1)),
+            Handed::Not,
+            "reliable"
+        );
+        // The other subscriber as a tap: both counted, nothing queued.
+        assert_eq!(hand(&mut bus, "md.trade.Y", 0, Some(1)), Handed::Tapped);
+        assert_eq!(hand(&mut bus, "md.trade.Y", 1, Some(0)), Handed::Tapped);
+        assert_eq!(
+            hand(&mut bus, "md.tick.Y", 0, Some(1)),
+            Handed::Alone,
+            "no tap on it"
+        );
         assert_eq!(bus.pending(), 0);
         let stats = bus.topic_stats();
         let counts = |topic: &str| {
@@ -308,6 +334,7 @@ mod tests {
             (t.published, t.delivered, t.latency.count)
         };
         assert_eq!(counts("md.tick.X"), (1, 1, 1));
+        assert_eq!(counts("md.trade.Y"), (2, 4, 2));
         assert_eq!(counts("md.trade.X"), (0, 0, 0));
         assert_eq!(counts("order.filled.X"), (0, 0, 0));
     }

@@ -47,6 +47,17 @@ pub struct Delivery {
     pub queued_at: u64,
 }
 
+/// What [`Bus::hand`] did with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    /// Nothing: publish it.
+    Not,
+    /// Counted for its one subscriber.
+    Alone,
+    /// Counted for its subscriber and the tap: give it to the tap.
+    Tapped,
+}
+
 /// Something that happened to a message on a topic after the bus handed
 /// it out; the node tells the bus, which counts it per topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,14 +136,17 @@ pub trait Bus: Send {
     fn send_to_shared(&mut self, subscriber: SubscriberId, envelope: std::sync::Arc<Envelope>);
     /// A message already handled by `to` (an agent took it in a run of
     /// market events before the node published it): if `to` is its
-    /// topic's one subscriber and the topic is not reliable, count it as
-    /// published, delivered and handled at once (it waited for nothing)
-    /// without queueing it, and return true. Otherwise count nothing and
-    /// return false: publish it ([`Bus::publish_shared`]) to have it
-    /// delivered.
-    fn hand(&mut self, topic: &Name, to: SubscriberId) -> bool {
-        let _ = (topic, to);
-        false
+    /// topic's one subscriber, or its subscribers are `to` and `tap` (a
+    /// subscriber that only keeps what it is given), and the topic is not
+    /// reliable, count it as published, delivered (to both) and handled
+    /// at once (it waited for nothing) without queueing it, and say which
+    /// ([`Handed::Tapped`]: the caller gives it to `tap` itself, before
+    /// anything its handling publishes, as the queue would have).
+    /// Otherwise count nothing and return [`Handed::Not`]: publish it
+    /// ([`Bus::publish_shared`]) to have it delivered.
+    fn hand(&mut self, topic: &Name, to: SubscriberId, tap: Option<SubscriberId>) -> Handed {
+        let _ = (topic, to, tap);
+        Handed::Not
     }
     /// The next delivery, in publication order.
     fn next(&mut self) -> Option<Delivery>;

@@ -43,6 +43,7 @@ use std::sync::Arc;
 
 use super::{Node, TAP};
 use crate::agent::run::RunEvent;
+use crate::bus::Handed;
 use crate::model::{Envelope, MarketEvent, Name, Nanos, Payload};
 
 /// How market events reach the agents.
@@ -316,17 +317,18 @@ impl Node {
             self.fire_stops(q, env.trace_id);
         }
         match ran {
-            // The agent alone takes it: counted, not queued.
-            Some(ran) if self.bus.hand(&env.topic, idx) => self.deliver_handed(idx, &env, ran),
-            // The agent's event, tapped (or reliable): its delivery is
-            // first, the tap's after it.
-            Some(ran) => {
-                self.bus.publish_shared(env, None);
-                match self.bus.next() {
-                    Some(d) => self.deliver_ran(d, Some(ran)),
-                    None => debug_assert!(false, "a run's event has its agent"),
+            // The agent alone takes it (and the node's tap keeps it):
+            // counted, not queued. The tap keeps it first, as the queue
+            // would have had it: it was empty (the run is quiet), and
+            // what the agent's outputs publish comes after.
+            Some(ran) => match self.bus.hand(&env.topic, idx, Some(TAP)) {
+                Handed::Alone => self.deliver_handed(idx, &env, ran),
+                Handed::Tapped => {
+                    self.tapped.push(Arc::clone(&env));
+                    self.deliver_handed(idx, &env, ran);
                 }
-            }
+                Handed::Not => self.publish_and_deliver(env, ran),
+            },
             // A trade for no agent goes to the tap alone.
             None => {
                 self.bus.publish_shared(env, None);
@@ -339,6 +341,16 @@ impl Node {
         // they had nothing to do — and what the call itself just set (a
         // timer due now) waits for the next input, as it would have.
         self.drain();
+    }
+
+    /// A run's event its agent took, through the queue (a reliable topic):
+    /// its delivery is first, the tap's after it.
+    fn publish_and_deliver(&mut self, env: Arc<Envelope>, ran: crate::deploy::Called) {
+        self.bus.publish_shared(env, None);
+        match self.bus.next() {
+            Some(d) => self.deliver_ran(d, Some(ran)),
+            None => debug_assert!(false, "a run's event has its agent"),
+        }
     }
 
     /// Whether runs are on and nothing but one agent's own outputs could
