@@ -278,7 +278,11 @@ fn drive(
     to: Option<u64>,
 ) -> anyhow::Result<u64> {
     let mut messages = 0u64;
-    let mut bytes = Vec::with_capacity(256);
+    // One buffer for every message, written as a slice: postcard's
+    // growable-vector writer pushes byte by byte, and serializing was most
+    // of a replay's digest. A message that does not fit (a large custom
+    // payload) gets a vector of its own.
+    let mut scratch = vec![0u8; 16 * 1024];
     // What the node published, folded into the digest after each input —
     // each event of a run included, so an order sent on the run's last
     // event folds after the messages of those before it, as one input at
@@ -291,12 +295,10 @@ fn drive(
         messages += tapped.len() as u64;
         let mut t = lock(tape);
         for env in tapped {
-            // One buffer for every message: the digest needs the length
-            // before the bytes, and a fresh Vec per message (grown as
-            // postcard writes) was a tenth of a replay.
-            bytes.clear();
-            bytes = postcard::to_extend(&*env, std::mem::take(&mut bytes)).unwrap_or_default();
-            t.fold(0, &bytes);
+            match postcard::to_slice(&*env, &mut scratch) {
+                Ok(bytes) => t.fold(0, bytes),
+                Err(_) => t.fold(0, &postcard::to_allocvec(&*env).unwrap_or_default()),
+            }
         }
     };
     loop {
