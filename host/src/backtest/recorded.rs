@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::journal::reader;
 use crate::model::{MarketEvent, Nanos};
-use crate::node::record::{decode_market, kind};
+use crate::node::record::{decode_market_named, kind};
 
 /// Whether `path` is a host's data directory (it has a journal).
 pub fn is_data_dir(path: &Path) -> bool {
@@ -46,14 +46,13 @@ pub fn read(data_dir: &Path) -> anyhow::Result<Vec<(Nanos, MarketEvent)>> {
         if e.kind != kind::MARKET && e.kind != kind::INJECTED {
             continue;
         }
-        let mut m = decode_market(&e.payload).with_context(|| {
+        let m = decode_market_named(&e.payload, &mut symbols).with_context(|| {
             format!(
                 "journal record {} in `{}` is not market data",
                 e.seq,
                 dir.display()
             )
         })?;
-        m.share_symbol(&mut symbols);
         last = last.max(e.time);
         events.push((last, m));
     }

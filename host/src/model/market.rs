@@ -102,14 +102,6 @@ impl MarketEvent {
             MarketEvent::Trade(t) => &t.symbol,
         }
     }
-
-    /// Its symbol, shared through `names` (see [`super::Interner`]).
-    pub fn share_symbol(&mut self, names: &mut super::Interner) {
-        match self {
-            MarketEvent::Quote(q) => names.share(&mut q.symbol),
-            MarketEvent::Trade(t) => names.share(&mut t.symbol),
-        }
-    }
 }
 
 #[cfg(test)]

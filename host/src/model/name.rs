@@ -88,16 +88,6 @@ impl Interner {
             }
         }
     }
-
-    /// `name`, or the shared one with its text.
-    pub fn share(&mut self, name: &mut Name) {
-        match self.0.get(name.as_str()) {
-            Some(known) => name.clone_from(known),
-            None => {
-                self.0.insert(name.clone());
-            }
-        }
-    }
 }
 
 /// Whether `a` and `b` hold the same text: at once when both are the very
@@ -267,18 +257,10 @@ mod tests {
         let a = i.name("BTCUSDT");
         let b = i.name("BTCUSDT");
         assert!(std::ptr::eq(a.as_str(), b.as_str()));
-        let mut fresh = Name::from("BTCUSDT");
-        assert!(!std::ptr::eq(a.as_str(), fresh.as_str()));
-        i.share(&mut fresh);
-        assert!(std::ptr::eq(a.as_str(), fresh.as_str()));
-        let mut other = Name::from("ETHUSDT");
-        let kept = other.clone();
-        i.share(&mut other);
-        assert!(
-            std::ptr::eq(kept.as_str(), other.as_str()),
-            "the first of a text is kept"
-        );
-        assert_eq!(i.name("ETHUSDT"), "ETHUSDT");
+        let other = i.name("ETHUSDT");
+        assert_eq!(other, "ETHUSDT");
+        assert!(std::ptr::eq(other.as_str(), i.name("ETHUSDT").as_str()));
+        assert!(!std::ptr::eq(a.as_str(), Name::from("BTCUSDT").as_str()));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::journal::Entry;
 use crate::model::{ExecutionReport, MarketEvent, Nanos};
-use crate::node::record::{Cut, decode_market, kind};
+use crate::node::record::{Cut, decode_market, decode_market_named, kind};
 use crate::venue::{Polled, ResumedOrder, Venue, VenueError, VenueEvent, VenueOrder};
 
 /// Where the replay first did something the record did not.
@@ -290,11 +290,8 @@ impl Venue for TapeVenue {
         };
         let (k, t) = (e.kind, e.time);
         let polled = match k {
-            kind::MARKET => decode_market(&e.payload)
-                .map(|mut m| {
-                    m.share_symbol(&mut self.symbols);
-                    Polled::Event(t, VenueEvent::Market(m))
-                })
+            kind::MARKET => decode_market_named(&e.payload, &mut self.symbols)
+                .map(|m| Polled::Event(t, VenueEvent::Market(m)))
                 .map_err(|err| err.to_string()),
             kind::VENUE => serde_json::from_slice::<VenueEvent>(&e.payload)
                 .map(|v| Polled::Event(t, v))
@@ -335,10 +332,9 @@ impl Venue for TapeVenue {
                 break;
             };
             // Unreadable: `poll` says so when it gets there.
-            let Ok(mut m) = decode_market(&e.payload) else {
+            let Ok(m) = decode_market_named(&e.payload, &mut self.symbols) else {
                 break;
             };
-            m.share_symbol(&mut self.symbols);
             self.ahead.push_back((i, e.time, m));
         }
         self.ahead
