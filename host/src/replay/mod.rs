@@ -33,6 +33,7 @@ pub mod recover;
 pub mod session;
 pub mod tape;
 pub mod whatif;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -278,10 +279,11 @@ fn drive(
     to: Option<u64>,
 ) -> anyhow::Result<u64> {
     let mut messages = 0u64;
-    // One buffer for every message, written as a slice: postcard's
-    // growable-vector writer pushes byte by byte, and serializing was most
-    // of a replay's digest. A message that does not fit (a large custom
-    // payload) gets a vector of its own.
+    // One buffer for every message. Quotes and trades are written
+    // directly ([`wire`]); the rest through postcard, as a slice
+    // (postcard's growable-vector writer pushes byte by byte), or in a
+    // vector of its own when it does not fit (a large custom payload).
+    let mut market = Vec::with_capacity(256);
     let mut scratch = vec![0u8; 16 * 1024];
     // What the node published, folded into the digest after each input —
     // each event of a run included, so an order sent on the run's last
@@ -295,6 +297,11 @@ fn drive(
         messages += tapped.len() as u64;
         let mut t = lock(tape);
         for env in tapped {
+            market.clear();
+            if wire::market_envelope(&env, &mut market) {
+                t.fold(0, &market);
+                continue;
+            }
             match postcard::to_slice(&*env, &mut scratch) {
                 Ok(bytes) => t.fold(0, bytes),
                 Err(_) => t.fold(0, &postcard::to_allocvec(&*env).unwrap_or_default()),
