@@ -25,12 +25,12 @@ struct Named {
 }
 
 /// One instance's order numbers: the last [`KEPT`] orders, newest last,
-/// numbered on from `first` without gaps, and found by id (an order's
-/// first event asks whether any of them is it).
+/// numbered without gaps up to `last`, and found by id (an order's first
+/// event asks whether any of them is it).
 #[derive(Debug, Default)]
 pub struct OrderNumbers {
-    /// The number of `recent[0]`.
-    first: u64,
+    /// The number of the newest order (0 before the first).
+    last: u64,
     recent: VecDeque<Named>,
     by_id: HashMap<Name, u64, foldhash::fast::RandomState>,
 }
@@ -43,28 +43,25 @@ impl OrderNumbers {
         if let Some(&n) = self.by_id.get(order_id) {
             return n;
         }
-        if self.first == 0 {
-            self.first = 1;
-        }
         if self.recent.len() == KEPT
             && let Some(gone) = self.recent.pop_front()
         {
             self.by_id.remove(&gone.order_id);
-            self.first += 1;
         }
-        let n = self.first + self.recent.len() as u64;
+        self.last += 1;
         self.recent.push_back(Named {
             order_id: order_id.clone(),
             agent: agent.clone(),
             tag: tag.clone(),
         });
-        self.by_id.insert(order_id.clone(), n);
-        n
+        self.by_id.insert(order_id.clone(), self.last);
+        self.last
     }
 
     /// The order id, agent and tag behind `number`, if it is remembered.
     pub fn names(&self, number: u64) -> Option<(&str, &str, &str)> {
-        let i = usize::try_from(number.checked_sub(self.first)?).ok()?;
+        let first = self.last + 1 - self.recent.len() as u64;
+        let i = usize::try_from(number.checked_sub(first)?).ok()?;
         self.recent
             .get(i)
             .map(|n| (n.order_id.as_str(), n.agent.as_str(), n.tag.as_str()))

@@ -86,9 +86,9 @@ pub struct InProcessBus {
     reliable: Vec<TopicPattern>,
     /// Keyed by topics agents choose: foldhash, seeded per process (no
     /// chosen collisions), at a fraction of SipHash's cost, looked up on
-    /// every publish and every delivery.
-    /// Keyed by [`Name`]: a lookup with the envelope's own topic (shared
-    /// with the key, from the node's topic cache) compares no text.
+    /// every publish and every delivery. A key is the [`Name`] that first
+    /// asked for its route, so a lookup with an envelope's own topic
+    /// (shared with the key, from the node's topic cache) compares no text.
     routes: HashMap<Name, Route, foldhash::fast::RandomState>,
     other: Counts,
     queue: VecDeque<Delivery>,

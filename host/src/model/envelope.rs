@@ -104,6 +104,15 @@ impl Payload {
     }
 }
 
+impl From<super::MarketEvent> for Payload {
+    fn from(event: super::MarketEvent) -> Self {
+        match event {
+            super::MarketEvent::Quote(q) => Payload::Quote(q),
+            super::MarketEvent::Trade(t) => Payload::Trade(t),
+        }
+    }
+}
+
 /// A bus message. The host fills every field; agents cannot forge them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

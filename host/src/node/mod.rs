@@ -59,7 +59,7 @@ use crate::config::{NodeConfig, Role, assets_by_symbol};
 use crate::deploy::{Deployed, Preparer, Reaper, Trust, Version};
 use crate::dlq::{DeadLetter, DeadLetterQueue};
 use crate::model::{
-    Envelope, ExecutionReport, MarketEvent, Name, Nanos, OrderIntent, OrderStatus, Output, Payload,
+    Envelope, ExecutionReport, MarketEvent, Nanos, OrderIntent, OrderStatus, Output, Payload,
     ReasonCode,
 };
 use crate::oms::{Oms, Portfolio};
@@ -662,18 +662,8 @@ impl Node {
     /// A market event as the venue's envelope, stamped at event time `now`.
     fn stamp_market(&mut self, event: MarketEvent) -> Envelope {
         let topic = self.topics.market(&event);
-        self.stamp_market_on(topic, event)
-    }
-
-    /// [`Node::stamp_market`] with its topic (`self.topics.market(&event)`)
-    /// already at hand.
-    fn stamp_market_on(&mut self, topic: Name, event: MarketEvent) -> Envelope {
-        let payload = match event {
-            MarketEvent::Quote(q) => Payload::Quote(q),
-            MarketEvent::Trade(t) => Payload::Trade(t),
-        };
         self.stamper
-            .stamp(self.venue.name(), topic, payload, self.now, 0, None)
+            .stamp(self.venue.name(), topic, event.into(), self.now, 0, None)
     }
 
     /// A venue notice: an alert for people, a message for agents that

@@ -44,7 +44,7 @@ use std::sync::Arc;
 use super::{Node, TAP};
 use crate::agent::run::RunEvent;
 use crate::bus::Handed;
-use crate::model::{Envelope, MarketEvent, Name, Nanos, Payload};
+use crate::model::{Envelope, MarketEvent, Name, Nanos};
 
 /// How market events reach the agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -253,11 +253,12 @@ impl Node {
             .zip(1u64..)
             .map(|(((t, event), (_, topic, _)), k)| {
                 now = now.max(*t);
-                let payload = match event {
-                    MarketEvent::Quote(q) => Payload::Quote(q.clone()),
-                    MarketEvent::Trade(t) => Payload::Trade(t.clone()),
-                };
-                Arc::new(taken_numbers.envelope(k, topics[*topic].clone(), payload, now))
+                Arc::new(taken_numbers.envelope(
+                    k,
+                    topics[*topic].clone(),
+                    event.clone().into(),
+                    now,
+                ))
             })
             .collect();
         if from == Source::Venue {
