@@ -87,6 +87,15 @@ pub mod dispatch {
         handle(cell, &crate::orders::envelope(event))
     }
 
+    /// An order intent as numbers: the agent gets the envelope
+    /// `on_message` would have had.
+    pub fn on_intent<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        intent: crate::bindings::exports::floor::agent::intents::IntentValues,
+    ) -> Result<Vec<Output>, Error> {
+        crate::intents::with_envelope(intent, |msg| handle(cell, msg))
+    }
+
     /// A run of quotes and trades: each as [`on_market`] would take it,
     /// until one has outputs.
     pub fn on_market_run<A: Agent>(
@@ -187,6 +196,16 @@ macro_rules! export_agent {
                     $crate::Error,
                 > {
                     $crate::__private::dispatch::on_order_event(&FLOOR_AGENT, event)
+                }
+            }
+            impl $crate::bindings::exports::floor::agent::intents::Guest for FloorAgentExport {
+                fn on_intent(
+                    intent: $crate::bindings::exports::floor::agent::intents::IntentValues,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::bindings::exports::floor::agent::agent::Output>,
+                    $crate::Error,
+                > {
+                    $crate::__private::dispatch::on_intent(&FLOOR_AGENT, intent)
                 }
             }
             $crate::bindings::__export_agent_world!(FloorAgentExport with_types_in $crate::bindings);

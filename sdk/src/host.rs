@@ -17,18 +17,23 @@ pub fn config(key: &str) -> Option<String> {
     raw::config(key)
 }
 
-/// The account's position in `symbol`. For the symbol of the quote or
-/// trade being handled the host has sent it along with the event, so no
-/// call into the host is made ([`crate::market`]).
+/// The account's position in `symbol`. For the symbol of the quote,
+/// trade or order intent being handled the host has sent it along with
+/// it, so no call into the host is made ([`crate::market`],
+/// [`crate::intents`]).
 pub fn position(symbol: &str) -> Position {
-    crate::market::position_of(symbol).unwrap_or_else(|| raw::position_of(symbol))
+    crate::market::position_of(symbol)
+        .or_else(|| crate::intents::position_of(symbol))
+        .unwrap_or_else(|| raw::position_of(symbol))
 }
 
 /// The signed quantity held in `symbol` (> 0 long, < 0 short, 0 flat):
 /// [`position`]'s `quantity`, without copying the position (strategies
 /// ask it on every tick).
 pub fn quantity(symbol: &str) -> f64 {
-    crate::market::quantity_of(symbol).unwrap_or_else(|| raw::position_of(symbol).quantity)
+    crate::market::quantity_of(symbol)
+        .or_else(|| crate::intents::quantity_of(symbol))
+        .unwrap_or_else(|| raw::position_of(symbol).quantity)
 }
 
 /// The account's balance of `asset`.
@@ -36,9 +41,10 @@ pub fn balance(asset: &str) -> Balance {
     raw::balance_of(asset)
 }
 
-/// Latest top of book for `symbol`.
+/// Latest top of book for `symbol`. For the symbol of the order intent
+/// being handled the host has sent it along ([`crate::intents`]).
 pub fn quote(symbol: &str) -> Option<Quote> {
-    raw::quote_of(symbol)
+    crate::intents::quote_of(symbol).unwrap_or_else(|| raw::quote_of(symbol))
 }
 
 /// The account's working orders in `symbol` (every agent's), oldest first.

@@ -39,6 +39,7 @@
 //!   (the macro's business).
 //! - [`orders`]: order events as numbers, turned back into envelopes (the
 //!   macro's business too).
+//! - [`intents`]: order intents as numbers, likewise.
 //! - [`bindings`]: the generated bindings (the macro's business, not yours).
 
 pub mod agent;
@@ -46,6 +47,7 @@ pub mod bindings;
 pub mod config;
 pub mod host;
 pub mod indicators;
+pub mod intents;
 pub mod lifecycle;
 pub mod market;
 pub mod orders;

@@ -16,8 +16,9 @@ use crate::bindings::exports::floor::agent::orders::OrderValues;
 use crate::bindings::floor::agent::streams::{self, OrderNames, StreamNames};
 use crate::{Envelope, OrderEvent, Payload};
 
-/// Orders whose names are kept: an order's events come close together,
-/// and the host names any recent one again if asked.
+/// Orders (or tags) whose names are kept: an order's events come close
+/// together, an agent's orders have few tags, and the host names any
+/// recent one again if asked.
 const KEPT: usize = 8;
 
 thread_local! {
@@ -27,27 +28,42 @@ thread_local! {
     static ORDERS: RefCell<Vec<(u64, OrderNames)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The envelope `event` stands for.
-pub fn envelope(event: OrderValues) -> Envelope {
-    let (topic, source, symbol) = STREAMS.with_borrow_mut(|all| {
-        let i = event.stream_number as usize;
+/// The topic, source and symbol of stream `number`, asked of the host
+/// the first time (shared with [`crate::intents`]).
+pub(crate) fn stream_names(number: u32) -> (String, String, String) {
+    STREAMS.with_borrow_mut(|all| {
+        let i = number as usize;
         if all.len() <= i {
             all.resize_with(i + 1, || None);
         }
-        let s = all[i].get_or_insert_with(|| streams::stream_of(event.stream_number));
+        let s = all[i].get_or_insert_with(|| streams::stream_of(number));
         (s.topic.clone(), s.source.clone(), s.symbol.clone())
-    });
-    let names = ORDERS.with_borrow_mut(|kept| {
-        if let Some((_, n)) = kept.iter().rev().find(|(n, _)| *n == event.order_number) {
-            return n.clone();
-        }
-        let names = streams::order_of(event.order_number);
-        if kept.len() == KEPT {
-            kept.remove(0);
-        }
-        kept.push((event.order_number, names.clone()));
-        names
-    });
+    })
+}
+
+/// What `number` names, from the last [`KEPT`] met (newest last), asked
+/// of the host with `ask` the first time (shared with [`crate::intents`]).
+pub(crate) fn remembered<T: Clone>(
+    kept: &mut Vec<(u64, T)>,
+    number: u64,
+    ask: impl FnOnce(u64) -> T,
+) -> T {
+    if let Some((_, t)) = kept.iter().rev().find(|(n, _)| *n == number) {
+        return t.clone();
+    }
+    let named = ask(number);
+    if kept.len() == KEPT {
+        kept.remove(0);
+    }
+    kept.push((number, named.clone()));
+    named
+}
+
+/// The envelope `event` stands for.
+pub fn envelope(event: OrderValues) -> Envelope {
+    let (topic, source, symbol) = stream_names(event.stream_number);
+    let names =
+        ORDERS.with_borrow_mut(|kept| remembered(kept, event.order_number, streams::order_of));
     Envelope {
         id: event.id,
         topic,

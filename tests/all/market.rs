@@ -1,8 +1,8 @@
-//! Market data and order events as numbers (`wit/market.wit`): an agent
-//! built with `floor-sdk` takes quotes and trades through `on-market` and
-//! order events through `on-order-event`, and the envelope it rebuilds
-//! from the numbers is, field for field, the one `on-message` would have
-//! given it.
+//! Market data, order events and order intents as numbers
+//! (`wit/market.wit`): an agent built with `floor-sdk` takes quotes and
+//! trades through `on-market`, order events through `on-order-event` and
+//! intents through `on-intent`, and the envelope it rebuilds from the
+//! numbers is, field for field, the one `on-message` would have given it.
 
 use floor_host::model::{Envelope, MarketEvent, OrderStatus, Payload, Quote, Side, Trade};
 use floor_host::node::Node;
@@ -71,14 +71,20 @@ fn market_echoes(node: &Node) -> Vec<String> {
         .collect()
 }
 
-fn echo_node() -> (Node, tempfile::TempDir) {
-    let echo = hostile_agent(
+/// The echo fixture as a strategy on BTCUSDT's market data, writing
+/// every envelope it gets on `fixture.ok.echo`.
+fn echo_agent() -> String {
+    hostile_agent(
         "echo",
         r#"mode = "echo""#,
         r#""md.#""#,
         r#""fixture.ok.#""#,
         r#"order_symbols = ["BTCUSDT"]"#,
-    );
+    )
+}
+
+fn echo_node() -> (Node, tempfile::TempDir) {
+    let echo = echo_agent();
     let (mut node, dir) = node_with(&format!("{echo}{}", floor_tests::gate_agent()));
     node.tap(floor_host::model::TopicPattern::parse("md.#").unwrap());
     (node, dir)
@@ -231,4 +237,74 @@ fn order_events_arrive_as_numbers_and_the_agent_sees_the_same_envelopes() {
     assert_eq!(echoed, sent);
     let agent = &node.summary(0.0).agents[0];
     assert_eq!((agent.order_calls, agent.faults), (5, 0));
+}
+
+#[test]
+fn order_intents_arrive_as_numbers_with_the_quote_and_position_the_host_would_answer() {
+    use floor_host::model::{OrderType, TimeInForce};
+    // The echo fixture as the risk agent: it writes each request as it
+    // sees it, with the quote and position the SDK answers (sent along
+    // with the intent) and those the host's imports answer, and approves.
+    let checker = format!(
+        r#"
+[[agents]]
+name = "checker"
+path = "{}"
+role = "risk"
+publish = ["fixture.ok.#"]
+config = {{ mode = "echo" }}
+"#,
+        floor_tests::fixture("hostile").display()
+    );
+    let (mut node, _dir) = node_with(&format!("{}{checker}", echo_agent()));
+    for _ in 0..10 {
+        node.step();
+    }
+    node.submit("echo", market_buy(0.5)).unwrap();
+    for _ in 0..3 {
+        node.step();
+    }
+    let mut resting = market_buy(0.25);
+    resting.order_type = OrderType::Limit;
+    resting.limit_price = Some(50.0);
+    resting.time_in_force = TimeInForce::Gtc;
+    resting.tag = "second".into();
+    resting.stop_price = Some(45.5);
+    node.submit("echo", resting).unwrap();
+    node.step();
+    let requests: Vec<String> = published(&node, "fixture.ok.echo")
+        .into_iter()
+        .filter(|t| t.split(' ').nth(1) == Some("risk.check.request"))
+        .collect();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let expected = [
+        ("intent BTCUSDT buy market 0.5 None ioc t None", 0.0),
+        (
+            "intent BTCUSDT buy limit 0.25 Some(50.0) gtc second Some(45.5)",
+            0.5,
+        ),
+    ];
+    for (text, (intent, held)) in requests.iter().zip(expected) {
+        let parts: Vec<&str> = text.split(" | ").collect();
+        assert_eq!(parts.len(), 5, "{text}");
+        // id topic source sequence time trace correlation attempt payload
+        let head: Vec<&str> = parts[0].splitn(9, ' ').collect();
+        assert_eq!(head[2], "host", "{text}");
+        assert_eq!(head[6], format!("Some({})", head[0]), "a request's own id");
+        assert_eq!(head[8], intent, "{text}");
+        // The carried quote is the host's, and there is one.
+        assert_eq!(parts[1], parts[2], "{text}");
+        assert!(parts[1].starts_with("BTCUSDT "), "{text}");
+        // So is the carried position: flat, then the first order's fill.
+        assert_eq!(parts[3], parts[4], "{text}");
+        let quantity: f64 = parts[3].split(' ').nth(1).unwrap().parse().unwrap();
+        assert!((quantity - held).abs() < 1e-9, "{text}");
+    }
+    let summary = node.summary(0.0);
+    let checker = summary.agents.iter().find(|a| a.name == "checker").unwrap();
+    assert_eq!((checker.intent_calls, checker.faults), (2, 0));
+    assert_eq!(
+        summary.agents[0].intent_calls, 0,
+        "a strategy gets no intents"
+    );
 }

@@ -65,22 +65,34 @@ impl From<w::OrderIntent> for model::OrderIntent {
     }
 }
 
+impl From<model::OrderType> for w::OrderType {
+    fn from(t: model::OrderType) -> Self {
+        match t {
+            model::OrderType::Market => w::OrderType::Market,
+            model::OrderType::Limit => w::OrderType::Limit,
+        }
+    }
+}
+
+impl From<model::TimeInForce> for w::TimeInForce {
+    fn from(t: model::TimeInForce) -> Self {
+        match t {
+            model::TimeInForce::Gtc => w::TimeInForce::Gtc,
+            model::TimeInForce::Ioc => w::TimeInForce::Ioc,
+            model::TimeInForce::Fok => w::TimeInForce::Fok,
+        }
+    }
+}
+
 impl From<&model::OrderIntent> for w::OrderIntent {
     fn from(o: &model::OrderIntent) -> Self {
         w::OrderIntent {
             symbol: o.symbol.to_string(),
             side: o.side.into(),
-            order_type: match o.order_type {
-                model::OrderType::Market => w::OrderType::Market,
-                model::OrderType::Limit => w::OrderType::Limit,
-            },
+            order_type: o.order_type.into(),
             quantity: o.quantity,
             limit_price: o.limit_price,
-            time_in_force: match o.time_in_force {
-                model::TimeInForce::Gtc => w::TimeInForce::Gtc,
-                model::TimeInForce::Ioc => w::TimeInForce::Ioc,
-                model::TimeInForce::Fok => w::TimeInForce::Fok,
-            },
+            time_in_force: o.time_in_force.into(),
             tag: o.tag.to_string(),
             stop_price: o.stop_price,
         }

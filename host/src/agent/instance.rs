@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
+use super::bindings::market::exports::floor::agent::intents as wi;
 use super::bindings::market::exports::floor::agent::market as wm;
 use super::bindings::market::exports::floor::agent::orders as wo;
 use super::bindings::{self, AgentWorld, AgentWorldPre, market};
-use super::order_numbers::OrderNumbers;
+use super::numbers::{OrderNumbers, TagNumbers};
 use super::rights::Rights;
 use super::run::{self, RunEvent};
 use super::state::{AgentState, Run, View, next_in_run};
@@ -249,7 +250,7 @@ fn order_values(
         event_time: msg.event_time,
         trace_id: msg.trace_id,
         attempt: msg.attempt,
-        order_number: numbers.number(&e.order_id, &e.agent, &e.tag),
+        order_number: numbers.number(&e.order_id, || (e.agent.clone(), e.tag.clone())),
         side: e.side.into(),
         status: bindings::status_to_wit(&e.status),
         last_quantity: e.last_quantity,
@@ -260,6 +261,49 @@ fn order_values(
     })
 }
 
+/// `msg` as an `intents` call, if it carries an order intent whose stream
+/// has (or gets) a number; its tag gets one from `tags`, and the quote
+/// and position in its symbol come along.
+fn intent_values(
+    streams: &Mutex<Streams>,
+    tags: &mut TagNumbers,
+    view: &dyn View,
+    msg: &Envelope,
+) -> Option<wi::IntentValues> {
+    let Payload::OrderIntent(i) = &msg.payload else {
+        return None;
+    };
+    let stream_number = stream_number(streams, msg, &i.symbol)?;
+    let (quantity, average_price, realized_pnl) = view.position_numbers(&i.symbol);
+    Some(wi::IntentValues {
+        id: msg.id,
+        stream_number,
+        sequence: msg.sequence,
+        event_time: msg.event_time,
+        trace_id: msg.trace_id,
+        correlation_id: msg.correlation_id,
+        attempt: msg.attempt,
+        tag_number: tags.number(&i.tag, || ()),
+        side: i.side.into(),
+        order_type: i.order_type.into(),
+        quantity: i.quantity,
+        limit_price: i.limit_price,
+        time_in_force: i.time_in_force.into(),
+        stop_price: i.stop_price,
+        quote: view.quote(&i.symbol).map(|q| wi::TopOfBook {
+            bid: q.bid,
+            bid_size: q.bid_size,
+            ask: q.ask,
+            ask_size: q.ask_size,
+        }),
+        position: wi::Holding {
+            quantity,
+            average_price,
+            realized_pnl,
+        },
+    })
+}
+
 struct Live {
     store: Store<AgentState>,
     bindings: AgentWorld,
@@ -267,6 +311,8 @@ struct Live {
     market: Option<wm::Guest>,
     /// The `orders` export, if the component has one.
     orders: Option<wo::Guest>,
+    /// The `intents` export, if the component has one.
+    intents: Option<wi::Guest>,
 }
 
 /// A running agent: its spec, its pre-linked component, and its current
@@ -283,6 +329,9 @@ pub struct AgentInstance {
     /// Where the `orders` export is, if the component has one: order
     /// events then go through it as numbers.
     orders: Option<wo::GuestIndices>,
+    /// Where the `intents` export is, if the component has one: order
+    /// intents then go through it as numbers.
+    intents: Option<wi::GuestIndices>,
     /// The agent's stream numbers, shared with each instance's store.
     streams: Arc<Mutex<Streams>>,
     deadline_ticks: u64,
@@ -300,6 +349,8 @@ pub struct AgentInstance {
     market_runs: (u64, u64),
     /// Order events that went through `on-order-event`.
     order_calls: u64,
+    /// Order intents that went through `on-intent`.
+    intent_calls: u64,
     /// Timers of an instance that faulted while no new one could start.
     stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
@@ -328,6 +379,7 @@ impl AgentInstance {
             .map_err(link_err)?;
         let market = wm::GuestIndices::new(&pre).ok();
         let orders = wo::GuestIndices::new(&pre).ok();
+        let intents = wi::GuestIndices::new(&pre).ok();
         let pre = AgentWorldPre::new(pre).map_err(link_err)?;
         let mut me = Self {
             name: Arc::from(spec.name.as_str()),
@@ -340,6 +392,7 @@ impl AgentInstance {
             pre,
             market,
             orders,
+            intents,
             streams: Arc::new(Mutex::new(Streams::default())),
             view,
             live: None,
@@ -348,6 +401,7 @@ impl AgentInstance {
             market_calls: 0,
             market_runs: (0, 0),
             order_calls: 0,
+            intent_calls: 0,
             stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
@@ -384,6 +438,11 @@ impl AgentInstance {
     /// Order events that went through the `orders` export.
     pub fn order_calls(&self) -> u64 {
         self.order_calls
+    }
+
+    /// Order intents that went through the `intents` export.
+    pub fn intent_calls(&self) -> u64 {
+        self.intent_calls
     }
 
     /// Of [`AgentInstance::market_calls`], the events taken in runs, and
@@ -482,6 +541,10 @@ impl AgentInstance {
             Some(o) => Some(o.load(&mut store, &instance).map_err(fault)?),
             None => None,
         };
+        let intents = match &self.intents {
+            Some(i) => Some(i.load(&mut store, &instance).map_err(fault)?),
+            None => None,
+        };
         arm(&mut store, self.spec.limits.fuel, start_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
@@ -499,6 +562,7 @@ impl AgentInstance {
             bindings,
             market,
             orders,
+            intents,
         })
     }
 
@@ -655,15 +719,32 @@ impl AgentInstance {
             Some(_) => order_values(&self.streams, &mut live.store.data_mut().orders, msg),
             None => None,
         };
+        let intent = match live.intents {
+            Some(_) => intent_values(
+                &self.streams,
+                &mut live.store.data_mut().tags,
+                self.view.as_ref(),
+                msg,
+            ),
+            None => None,
+        };
         arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;
-        let raw = match (&live.market, event, &live.orders, order) {
-            (Some(m), Some(event), ..) => {
+        // Each is only made when its export exists.
+        let raw = match (event, order, intent) {
+            (Some(event), ..) => {
                 self.market_calls += 1;
+                let m = live.market.as_ref().expect("made for the market export");
                 m.call_on_market(&mut live.store, event)
             }
-            (.., Some(o), Some(order)) => {
+            (_, Some(order), _) => {
                 self.order_calls += 1;
+                let o = live.orders.as_ref().expect("made for the orders export");
                 o.call_on_order_event(&mut live.store, &order)
+            }
+            (.., Some(intent)) => {
+                self.intent_calls += 1;
+                let i = live.intents.as_ref().expect("made for the intents export");
+                i.call_on_intent(&mut live.store, intent)
             }
             _ => {
                 let input = match self.scratch.as_mut() {

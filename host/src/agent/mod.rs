@@ -16,7 +16,7 @@
 
 pub mod bindings;
 pub mod instance;
-pub mod order_numbers;
+pub mod numbers;
 pub mod output;
 pub mod rights;
 pub mod run;

@@ -22,7 +22,7 @@ use wasmtime_wasi::{
 
 use super::bindings::floor::agent::{host as wh, types as wt};
 use super::bindings::market::floor::agent::streams as ws;
-use super::order_numbers::OrderNumbers;
+use super::numbers::{OrderNumbers, TagNumbers};
 use super::output::GuestOutput;
 use super::streams::Streams;
 use crate::model::{Balance, OpenOrder, Position, Quote};
@@ -119,6 +119,8 @@ pub struct AgentState {
     pub(crate) run: Option<Run>,
     /// This instance's order numbers, for `streams.order-of`.
     pub(crate) orders: OrderNumbers,
+    /// This instance's tag numbers, for `streams.tag-of`.
+    pub(crate) tags: TagNumbers,
 }
 
 /// A run of market events in one call (`wit/market.wit`): which one the
@@ -212,6 +214,7 @@ impl AgentState {
             output,
             run: None,
             orders: OrderNumbers::default(),
+            tags: TagNumbers::default(),
         })
     }
 
@@ -370,11 +373,23 @@ impl ws::Host for AgentState {
     }
 
     fn order_of(&mut self, number: u64) -> ws::OrderNames {
-        let (order_id, agent, tag) = self.orders.names(number).unwrap_or_default();
-        ws::OrderNames {
-            order_id: order_id.to_string(),
-            agent: agent.to_string(),
-            tag: tag.to_string(),
+        match self.orders.names(number) {
+            Some((id, (agent, tag))) => ws::OrderNames {
+                order_id: id.to_string(),
+                agent: agent.to_string(),
+                tag: tag.to_string(),
+            },
+            None => ws::OrderNames {
+                order_id: String::new(),
+                agent: String::new(),
+                tag: String::new(),
+            },
         }
+    }
+
+    fn tag_of(&mut self, number: u64) -> String {
+        self.tags
+            .names(number)
+            .map_or_else(String::new, |(tag, ())| tag.to_string())
     }
 }

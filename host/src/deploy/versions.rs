@@ -302,6 +302,11 @@ impl Deployed {
         self.live.order_calls()
     }
 
+    /// Order intents the running version took as numbers (`intents`).
+    pub fn intent_calls(&self) -> u64 {
+        self.live.intent_calls()
+    }
+
     /// The running version's state now (for a host's snapshot).
     ///
     /// # Errors

@@ -857,6 +857,13 @@ impl Node {
         std::mem::take(&mut self.tapped)
     }
 
+    /// Hand what the tap has seen so far to `each`, in delivery order,
+    /// leaving it empty (and keeping its room, for a watcher that takes
+    /// after every input).
+    pub fn drain_tapped(&mut self, each: impl FnMut(Arc<Envelope>)) {
+        self.tapped.drain(..).for_each(each);
+    }
+
     fn act(&mut self, idx: usize, cause: &Envelope, outputs: Vec<Output>) {
         if outputs.is_empty() {
             return;
@@ -1276,6 +1283,7 @@ impl Node {
                     market_in_runs: a.agent.market_runs().0,
                     market_runs: a.agent.market_runs().1,
                     order_calls: a.agent.order_calls(),
+                    intent_calls: a.agent.intent_calls(),
                     inbox: self.inbox_depth(i) as u64,
                     last_error: a.supervision.last_error().cloned(),
                     last_restart: a.supervision.last_restart().cloned(),

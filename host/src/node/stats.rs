@@ -138,6 +138,10 @@ pub struct AgentSummary {
     /// exports `orders`, as every `floor-sdk` agent does).
     #[serde(default)]
     pub order_calls: u64,
+    /// Order intents (risk requests) its running version took as numbers
+    /// (its component exports `intents`, as every `floor-sdk` agent does).
+    #[serde(default)]
+    pub intent_calls: u64,
     /// Messages waiting for it now (behind a retry or a restart).
     pub inbox: u64,
     /// Its last error: a fault, or an error it returned.

@@ -279,34 +279,19 @@ fn drive(
     to: Option<u64>,
 ) -> anyhow::Result<u64> {
     let mut messages = 0u64;
-    // One buffer for every message. Quotes and trades are written
-    // directly ([`wire`]); the rest through postcard, as a slice
-    // (postcard's growable-vector writer pushes byte by byte), or in a
-    // vector of its own when it does not fit (a large custom payload).
-    let mut market = Vec::with_capacity(256);
-    let mut scratch = vec![0u8; 16 * 1024];
     // What the node published, folded into the digest after each input —
     // each event of a run included, so an order sent on the run's last
     // event folds after the messages of those before it, as one input at
-    // a time would have.
+    // a time would have. The digest encodes them on its own thread.
     let mut fold = |node: &mut Node| {
-        let tapped = node.take_tapped();
-        if tapped.is_empty() {
+        if node.tapped().is_empty() {
             return;
         }
-        messages += tapped.len() as u64;
         let mut t = lock(tape);
-        for env in tapped {
-            market.clear();
-            if wire::market_envelope(&env, &mut market) {
-                t.fold(0, &market);
-                continue;
-            }
-            match postcard::to_slice(&*env, &mut scratch) {
-                Ok(bytes) => t.fold(0, bytes),
-                Err(_) => t.fold(0, &postcard::to_allocvec(&*env).unwrap_or_default()),
-            }
-        }
+        node.drain_tapped(|env| {
+            messages += 1;
+            t.fold_message(env);
+        });
     };
     loop {
         let next = {

@@ -168,9 +168,14 @@ impl Tape {
         self.divergence.as_ref()
     }
 
-    /// Fold bytes the node produced into the digest.
-    pub fn fold(&mut self, tag: u8, bytes: &[u8]) {
+    /// Fold bytes the node sent into the digest.
+    fn fold(&mut self, tag: u8, bytes: &[u8]) {
         self.digest.fold(tag, bytes);
+    }
+
+    /// Fold a message the node published into the digest.
+    pub fn fold_message(&mut self, env: Arc<crate::model::Envelope>) {
+        self.digest.fold_message(env);
     }
 
     /// The digest of everything folded in, hex.
