@@ -39,8 +39,11 @@ impl Venue for Witness {
         let [.., cause, last] = &scan.entries[..] else {
             panic!("an order with fewer than two records before it")
         };
-        assert_eq!(last.kind, kind::SUBMIT);
-        assert_eq!(last.payload, serde_json::to_vec(&order).unwrap());
+        assert_eq!(last.kind, kind::ORDER);
+        assert_eq!(
+            floor_host::node::order_records::decode_order(&last.payload).unwrap(),
+            order
+        );
         self.seen.lock().unwrap().push((cause.kind, cause.time));
         self.inner.submit(order, now)
     }
@@ -132,9 +135,9 @@ fn every_input_is_on_disk_before_the_order_it_causes_goes_out() {
     let kinds = |k: u8| scan.entries.iter().filter(|e| e.kind == k).count();
     assert_eq!(kinds(kind::INJECTED), 20, "every tick");
     assert_eq!(kinds(kind::SESSION), 1, "the node's start");
-    assert_eq!(kinds(kind::SUBMIT) as u64, sent, "every order sent");
+    assert_eq!(kinds(kind::ORDER) as u64, sent, "every order sent");
     assert_eq!(
-        kinds(kind::REPORTS) as u64,
+        kinds(kind::ANSWER) as u64,
         sent,
         "the sim's answer to each order"
     );
@@ -146,11 +149,14 @@ fn every_input_is_on_disk_before_the_order_it_causes_goes_out() {
                 let m: MarketEvent = postcard::from_bytes(&e.payload).unwrap();
                 assert!(matches!(m, MarketEvent::Quote(_)));
             }
-            kind::REPORTS => {
-                let r: Vec<ExecutionReport> = serde_json::from_slice(&e.payload).unwrap();
+            kind::ANSWER => {
+                let r = floor_host::node::order_records::decode_reports(&e.payload).unwrap();
                 assert!(!r.is_empty());
             }
-            kind::SESSION | kind::SUBMIT => {}
+            kind::ORDER => {
+                floor_host::node::order_records::decode_order(&e.payload).unwrap();
+            }
+            kind::SESSION => {}
             other => panic!("unexpected record kind {other}"),
         }
     }
@@ -240,9 +246,9 @@ fn a_restarted_node_numbers_its_orders_after_those_on_record() {
     let ids: Vec<u64> = scan
         .entries
         .iter()
-        .filter(|e| e.kind == kind::SUBMIT)
+        .filter(|e| e.kind == kind::ORDER)
         .map(|e| {
-            let o: VenueOrder = serde_json::from_slice(&e.payload).unwrap();
+            let o = floor_host::node::order_records::decode_order(&e.payload).unwrap();
             let (agent, n) = o.order_id.rsplit_once('-').unwrap();
             assert_eq!(agent, "desk");
             n.parse().unwrap()
@@ -351,6 +357,8 @@ fn a_journal_that_cannot_be_written_refuses_every_order_and_the_host_runs_on() {
     let (sent, refused) = (submits.load(Ordering::Relaxed), refused_unjournaled(&node));
     let events = node.summary(0.0).events;
     turn(&mut node, next..=next + 99);
+    // And an order sent for the desk now, whatever its strategy wants.
+    node.submit("desk", floor_tests::market_buy(0.01)).unwrap();
     assert_eq!(
         submits.load(Ordering::Relaxed),
         sent,

@@ -18,7 +18,6 @@ use std::time::Duration;
 use floor_host::exchange::api::auth::hmac_hex;
 use floor_host::exchange::setup::{DEFAULT_KEY, DEFAULT_SECRET};
 use floor_host::node::record::kind;
-use floor_host::venue::VenueOrder;
 use floor_host::venue::binance::executor::client_order_id;
 use floor_tests::{
     SimProcess, fast_trend_agent, floor_bin, gate_agent, node_header, runtime, sim_config,
@@ -224,9 +223,9 @@ fn twenty_kill_nines_lose_no_fill_and_send_no_order_twice() {
     let mut sent: Vec<String> = scan
         .entries
         .iter()
-        .filter(|e| e.kind == kind::SUBMIT)
+        .filter(|e| e.kind == kind::ORDER)
         .map(|e| {
-            serde_json::from_slice::<VenueOrder>(&e.payload)
+            floor_host::node::order_records::decode_order(&e.payload)
                 .unwrap()
                 .order_id
                 .to_string()

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 
 use floor_host::journal::{Durability, Journal, JournalConfig, read_all};
+use floor_host::node::order_records::{decode_order, decode_reports, encode_order};
 use floor_host::node::record::kind;
 use floor_host::venue::VenueOrder;
 
@@ -36,7 +37,7 @@ fn a_sixty_second_session_replays_bit_for_bit_and_a_second_run_appends_a_session
     let submits = recorded
         .entries
         .iter()
-        .filter(|e| e.kind == kind::SUBMIT)
+        .filter(|e| e.kind == kind::ORDER)
         .count() as u64;
     assert!(submits > 0, "the demo traded");
     assert_eq!(s["orders"], submits, "every recorded order sent again");
@@ -73,7 +74,7 @@ fn a_sixty_second_session_replays_bit_for_bit_and_a_second_run_appends_a_session
 }
 
 /// Copy `dir`'s journal into `into`, passing each record through `edit`.
-pub(crate) fn rewrite(dir: &Path, into: &Path, edit: impl Fn(u8, &mut Vec<u8>)) {
+pub(crate) fn rewrite(dir: &Path, into: &Path, edit: impl Fn(&mut u8, &mut Vec<u8>)) {
     let scan = read_all(&dir.join("journal"), 1).unwrap();
     let mut j = Journal::open(
         &into.join("journal"),
@@ -84,7 +85,7 @@ pub(crate) fn rewrite(dir: &Path, into: &Path, edit: impl Fn(u8, &mut Vec<u8>)) 
     )
     .unwrap();
     for mut e in scan.entries {
-        edit(e.kind, &mut e.payload);
+        edit(&mut e.kind, &mut e.payload);
         j.append(e.kind, e.time, &e.payload).unwrap();
     }
     j.sync().unwrap();
@@ -100,6 +101,58 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
+fn a_journal_with_its_orders_and_answers_in_json_replays_the_same() {
+    // Journals written before orders and the venue's answers were
+    // postcard (kinds 13 and 14) hold them in JSON (kinds 8 and 2): the
+    // same session rewritten that way replays the same orders, and says
+    // the orders for people as before.
+    let data = tempfile::tempdir().unwrap();
+    floor_tests::run_synthetic_demo(data.path().to_str().unwrap(), 4_000);
+    let (out, now) = replay(data.path().to_str().unwrap());
+    assert!(out.status.success(), "{now}");
+    let old = tempfile::tempdir().unwrap();
+    rewrite(data.path(), old.path(), |k, payload| match *k {
+        kind::ORDER => {
+            let o: VenueOrder = decode_order(payload).unwrap();
+            *k = kind::SUBMIT;
+            *payload = serde_json::to_vec(&o).unwrap();
+        }
+        kind::ANSWER => {
+            let r = decode_reports(payload).unwrap();
+            *k = kind::REPORTS;
+            *payload = serde_json::to_vec(&r).unwrap();
+        }
+        _ => {}
+    });
+    let scan = read_all(&old.path().join("journal"), 1).unwrap();
+    assert!(scan.entries.iter().any(|e| e.kind == kind::SUBMIT));
+    assert!(!scan.entries.iter().any(|e| e.kind == kind::ORDER));
+    let (out, then) = replay(old.path().to_str().unwrap());
+    assert!(out.status.success(), "{then}");
+    assert_eq!(then["identical"], true);
+    let orders = &now["sessions"][0]["orders"];
+    assert!(orders.as_u64().unwrap() > 0, "the demo traded");
+    assert_eq!(&then["sessions"][0]["orders"], orders);
+    assert_eq!(
+        then["sessions"][0]["replayed"],
+        now["sessions"][0]["replayed"]
+    );
+    // Both forms read the same for people.
+    let dump = |dir: &Path| {
+        let out = floor_tests::floor(&["journal", dir.to_str().unwrap(), "--dump"], None);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"kind\":\"submit\"") || l.contains("\"kind\":\"reports\""))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let (new_form, json_form) = (dump(data.path()), dump(old.path()));
+    assert!(!new_form.is_empty());
+    assert_eq!(new_form, json_form);
+}
+
+#[test]
 fn a_different_order_on_record_is_the_divergence_and_an_altered_artifact_is_refused() {
     let data = tempfile::tempdir().unwrap();
     floor_tests::run_synthetic_demo(data.path().to_str().unwrap(), 4_000);
@@ -107,19 +160,19 @@ fn a_different_order_on_record_is_the_divergence_and_an_altered_artifact_is_refu
     let first_order = scan
         .entries
         .iter()
-        .find(|e| e.kind == kind::SUBMIT)
+        .find(|e| e.kind == kind::ORDER)
         .expect("the demo traded");
-    let order: VenueOrder = serde_json::from_slice(&first_order.payload).unwrap();
+    let order = decode_order(&first_order.payload).unwrap();
 
     // As if the live node had sent twice the quantity: the replay, which
     // sends what the agents decide, parts from the record right there.
     let forged = tempfile::tempdir().unwrap();
     let target = first_order.payload.clone();
     rewrite(data.path(), forged.path(), |k, payload| {
-        if k == kind::SUBMIT && *payload == target {
-            let mut o: VenueOrder = serde_json::from_slice(payload).unwrap();
+        if *k == kind::ORDER && *payload == target {
+            let mut o = decode_order(payload).unwrap();
             o.quantity *= 2.0;
-            *payload = serde_json::to_vec(&o).unwrap();
+            *payload = encode_order(&o).unwrap();
         }
     });
     let (out, report) = replay(forged.path().to_str().unwrap());
@@ -251,11 +304,11 @@ fn a_deploy_mid_session_replays_from_its_kept_artifact_and_overrides() {
     drop(node);
     assert!(before > 0 && after > 0, "{before} then {after} orders");
     let scan = read_all(&data.path().join("journal"), 1).unwrap();
-    let last: VenueOrder = serde_json::from_slice(
+    let last = decode_order(
         &scan
             .entries
             .iter()
-            .rfind(|e| e.kind == kind::SUBMIT)
+            .rfind(|e| e.kind == kind::ORDER)
             .unwrap()
             .payload,
     )

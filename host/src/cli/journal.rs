@@ -40,6 +40,7 @@ fn decode(e: &Entry) -> Value {
         kind::CANCEL | kind::CANCEL_REFUSED => Ok(Value::String(
             String::from_utf8_lossy(&e.payload).into_owned(),
         )),
+        kind::ORDER | kind::ANSWER => crate::node::order_records::to_json(e.kind, &e.payload),
         kind::VENUE
         | kind::REPORTS
         | kind::OPERATION

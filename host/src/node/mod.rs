@@ -36,6 +36,7 @@ mod delivery;
 mod deploy;
 mod news;
 pub mod operator;
+pub mod order_records;
 pub mod record;
 mod risk_stage;
 pub mod run;

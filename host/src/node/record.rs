@@ -20,17 +20,19 @@
 //! | kind | input | payload |
 //! |---|---|---|
 //! | 1 | market data from the venue's feed | postcard `MarketEvent` |
-//! | 2 | the venue's immediate reports to a submit, cancel or observe | JSON `[ExecutionReport]` |
+//! | 2 | the venue's immediate reports to a submit, cancel or observe (journals before kind 14) | JSON `[ExecutionReport]` |
 //! | 3 | market data injected from outside the venue | postcard `MarketEvent` |
 //! | 4 | the venue was idle until the record's time | empty |
 //! | 5 | an operator command | JSON `Operation` |
 //! | 6 | any other venue event (execution report, notice, balances) | JSON `VenueEvent` |
 //! | 7 | a node started, or a running one took a checkpoint: its config, agent versions and the state it starts from | JSON [`SessionStart`] |
-//! | 8 | an order about to leave for the venue (an output) | JSON `VenueOrder` |
+//! | 8 | an order about to leave for the venue (an output; journals before kind 13) | JSON `VenueOrder` |
 //! | 9 | a cancel about to leave for the venue (an output) | the order id |
 //! | 10 | the venue refused a cancel (no such open order) | the order id |
 //! | 11 | the node stopped cleanly, or took a checkpoint (a session without one was cut short: a crash, `kill -9`) | empty |
 //! | 12 | an agent's call was cut by its wall-clock deadline (machine load decided it, so a replay must be told) | JSON [`Cut`] |
+//! | 13 | an order about to leave for the venue (an output) | postcard `VenueOrder` ([`super::order_records`]) |
+//! | 14 | the venue's immediate reports to a submit, cancel or observe | postcard reports ([`super::order_records`]) |
 //!
 //! Orders and cancels are the node's outputs to the world; they are on
 //! record before they leave, so `floor replay` can check that the same
@@ -41,9 +43,11 @@
 //! node keeps in `<data_dir>/artifacts/`, and after a recovery or at a
 //! checkpoint the state the node carried on from.
 //!
-//! Market data, the bulk of the journal, is postcard (compact, fast);
-//! the rest is JSON, whose self-describing form the order types' tagged
-//! enums need and which a person can read in `floor journal --dump`.
+//! Market data, the bulk of the journal, and orders and the venue's
+//! answers to them, which lie on the path from a tick to an order, are
+//! postcard (compact, fast; `floor journal --dump` decodes them); the rest
+//! is JSON, self-describing and read as it is. Kinds 2 and 8 are the JSON
+//! forms of 14 and 13 that older journals hold: every reader takes both.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -79,18 +83,32 @@ pub mod kind {
     pub const END: u8 = 11;
     /// A call cut by the wall-clock deadline.
     pub const CUT: u8 = 12;
+    /// An order sent (postcard).
+    pub const ORDER: u8 = 13;
+    /// The venue's immediate reports (postcard).
+    pub const ANSWER: u8 = 14;
+
+    /// Whether `kind` is an order sent, in either form.
+    pub fn is_order(kind: u8) -> bool {
+        kind == ORDER || kind == SUBMIT
+    }
+
+    /// Whether `kind` is the venue's immediate reports, in either form.
+    pub fn is_answer(kind: u8) -> bool {
+        kind == ANSWER || kind == REPORTS
+    }
 
     /// A name for people (`floor journal`).
     pub fn name(kind: u8) -> &'static str {
         match kind {
             MARKET => "market",
-            REPORTS => "reports",
+            REPORTS | ANSWER => "reports",
             INJECTED => "injected",
             IDLE => "idle",
             OPERATION => "operation",
             VENUE => "venue",
             SESSION => "session",
-            SUBMIT => "submit",
+            SUBMIT | ORDER => "submit",
             CANCEL => "cancel",
             CANCEL_REFUSED => "cancel_refused",
             END => "end",
@@ -274,7 +292,12 @@ impl Recorder {
 
     /// Append market data, postcard-encoded.
     pub fn append_market(&self, kind: u8, at: Nanos, event: &MarketEvent) {
-        match postcard::to_stdvec(event) {
+        self.append_encoded(kind, at, postcard::to_stdvec(event));
+    }
+
+    /// Append a payload encoded with postcard.
+    pub fn append_encoded(&self, kind: u8, at: Nanos, encoded: Result<Vec<u8>, postcard::Error>) {
+        match encoded {
             Ok(bytes) => self.append(kind, at, &bytes),
             Err(e) => self.with(|r| r.fail(format!("cannot encode an input: {e}"))),
         }
@@ -373,7 +396,11 @@ impl RecordingVenue {
 
     fn reports(&self, now: Nanos, reports: &[ExecutionReport]) {
         if !reports.is_empty() {
-            self.rec.append_json(kind::REPORTS, now, &reports);
+            self.rec.append_encoded(
+                kind::ANSWER,
+                now,
+                super::order_records::encode_reports(reports),
+            );
         }
     }
 }
@@ -402,7 +429,8 @@ impl Venue for RecordingVenue {
     }
 
     fn submit(&mut self, order: VenueOrder, now: Nanos) -> Vec<ExecutionReport> {
-        self.rec.append_json(kind::SUBMIT, now, &order);
+        self.rec
+            .append_encoded(kind::ORDER, now, super::order_records::encode_order(&order));
         if let Err(why) = self.rec.commit() {
             // Fail safe: nothing goes out without its cause on record.
             let refused = vec![ExecutionReport {
@@ -547,10 +575,12 @@ pub fn ids_used(
             }
             return;
         }
-        if r.kind != kind::SUBMIT {
-            return;
-        }
-        let Ok(order) = serde_json::from_slice::<VenueOrder>(r.payload) else {
+        let order = match r.kind {
+            kind::SUBMIT => serde_json::from_slice::<VenueOrder>(r.payload).ok(),
+            kind::ORDER => super::order_records::decode_order(r.payload).ok(),
+            _ => return,
+        };
+        let Some(order) = order else {
             return;
         };
         if let Some((agent, n)) = order.order_id.rsplit_once('-')

@@ -60,6 +60,8 @@ pub fn describe(e: &Entry) -> String {
             .and_then(|m| serde_json::to_string(&m).ok())
             .unwrap_or_default(),
         kind::IDLE => String::new(),
+        kind::ORDER | kind::ANSWER => crate::node::order_records::to_json(e.kind, &e.payload)
+            .map_or_else(|why| format!("undecodable: {why}"), |v| v.to_string()),
         _ => String::from_utf8_lossy(&e.payload).into_owned(),
     };
     let mut text = format!("record {} ({}) {content}", e.seq, kind::name(e.kind));
@@ -239,18 +241,24 @@ impl Tape {
     /// The reports recorded right here (after an order, a cancel or
     /// injected market data), taken; none if the next record is another.
     fn reports(&mut self) -> Vec<ExecutionReport> {
-        match self.peek() {
-            Some(e) if e.kind == kind::REPORTS => match serde_json::from_slice(&e.payload) {
-                Ok(r) => {
-                    self.pos += 1;
-                    r
-                }
-                Err(err) => {
-                    self.diverge(format!("could not read the recorded reports: {err}"));
-                    Vec::new()
-                }
-            },
-            _ => Vec::new(),
+        let read = match self.peek() {
+            Some(e) if e.kind == kind::ANSWER => {
+                crate::node::order_records::decode_reports(&e.payload).map_err(|e| e.to_string())
+            }
+            Some(e) if e.kind == kind::REPORTS => {
+                serde_json::from_slice(&e.payload).map_err(|e| e.to_string())
+            }
+            _ => return Vec::new(),
+        };
+        match read {
+            Ok(r) => {
+                self.pos += 1;
+                r
+            }
+            Err(err) => {
+                self.diverge(format!("could not read the recorded reports: {err}"));
+                Vec::new()
+            }
         }
     }
 }
@@ -360,7 +368,6 @@ impl Venue for TapeVenue {
     }
 
     fn submit(&mut self, order: VenueOrder, _now: Nanos) -> Vec<ExecutionReport> {
-        let bytes = serde_json::to_vec(&order).unwrap_or_default();
         let mut tape = self.tape();
         if tape.recovering && tape.at_end() {
             tape.unsent += 1;
@@ -377,8 +384,22 @@ impl Venue for TapeVenue {
                 fee_base: 0.0,
             }];
         }
-        if tape.expect(kind::SUBMIT, &bytes, || {
-            format!("order {}", String::from_utf8_lossy(&bytes))
+        // Encoded as the record it should match was (older journals hold
+        // orders in JSON).
+        let (kind, bytes) = match tape.peek() {
+            Some(e) if e.kind == kind::SUBMIT => {
+                (kind::SUBMIT, serde_json::to_vec(&order).unwrap_or_default())
+            }
+            _ => (
+                kind::ORDER,
+                crate::node::order_records::encode_order(&order).unwrap_or_default(),
+            ),
+        };
+        if tape.expect(kind, &bytes, || {
+            format!(
+                "order {}",
+                serde_json::to_string(&order).unwrap_or_else(|e| e.to_string())
+            )
         }) {
             tape.orders += 1;
             tape.reports()
