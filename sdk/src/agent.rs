@@ -84,7 +84,7 @@ pub mod dispatch {
         cell: &'static LocalKey<RefCell<Option<A>>>,
         event: crate::bindings::exports::floor::agent::orders::OrderValues,
     ) -> Result<Vec<Output>, Error> {
-        handle(cell, &crate::orders::envelope(event))
+        crate::orders::with_envelope(event, |msg| handle(cell, msg))
     }
 
     /// An order intent as numbers: the agent gets the envelope

@@ -12,89 +12,149 @@
 //! per tag for the tag (`streams.tag-of`); while the call lasts,
 //! [`host::quote`](crate::host::quote) and
 //! [`host::position`](crate::host::position) answer for the intent's
-//! symbol from what came with it.
+//! symbol from what came with it. One envelope, quote and position are
+//! kept and written over for each intent, their strings copied into the
+//! buffers they already have: an intent costs the guest no allocation.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::bindings::exports::floor::agent::intents::IntentValues;
 use crate::bindings::floor::agent::streams;
-use crate::{Envelope, OrderIntent, Payload, Position, Quote};
+use crate::kept::{Head, name_stream, set, set_position, stamp, with_remembered};
+use crate::{Envelope, OrderIntent, OrderType, Payload, Position, Quote, Side, TimeInForce};
 
 thread_local! {
     /// The last tags met, by number, newest last
-    /// ([`crate::orders::remembered`]).
+    /// ([`crate::kept::with_remembered`]).
     static TAGS: RefCell<Vec<(u64, String)>> = const { RefCell::new(Vec::new()) };
-    /// The quote and position the intent being handled came with.
-    static CARRIED: RefCell<Option<(Option<Quote>, Position)>> = const { RefCell::new(None) };
+    /// The envelope written over for each intent.
+    static ENVELOPE: RefCell<Envelope> = const {
+        RefCell::new(Envelope {
+            id: 0,
+            topic: String::new(),
+            source: String::new(),
+            sequence: 0,
+            event_time: 0,
+            trace_id: 0,
+            correlation_id: None,
+            attempt: 1,
+            payload: Payload::OrderIntent(OrderIntent {
+                symbol: String::new(),
+                side: Side::Buy,
+                order_type: OrderType::Market,
+                quantity: 0.0,
+                limit_price: None,
+                time_in_force: TimeInForce::Gtc,
+                tag: String::new(),
+                stop_price: None,
+            }),
+        })
+    };
+    /// The quote the intent being handled came with, if it had one.
+    static QUOTE: RefCell<(bool, Quote)> = const {
+        RefCell::new((
+            false,
+            Quote {
+                symbol: String::new(),
+                bid: 0.0,
+                bid_size: 0.0,
+                ask: 0.0,
+                ask_size: 0.0,
+            },
+        ))
+    };
+    /// The position the intent being handled came with.
+    static POSITION: RefCell<Position> = const {
+        RefCell::new(crate::kept::FLAT)
+    };
+    /// True while an `on-intent` call is being handled.
+    static IN_INTENT_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Run `f` on the envelope `intent` stands for, with its quote and
 /// position answering [`quote_of`] and [`position_of`].
 pub fn with_envelope<R>(intent: IntentValues, f: impl FnOnce(&Envelope) -> R) -> R {
-    let (topic, source, symbol) = crate::orders::stream_names(intent.stream_number);
-    let tag = TAGS.with_borrow_mut(|kept| {
-        crate::orders::remembered(kept, intent.tag_number, streams::tag_of)
-    });
-    let quote = intent.quote.map(|b| Quote {
-        symbol: symbol.clone(),
-        bid: b.bid,
-        bid_size: b.bid_size,
-        ask: b.ask,
-        ask_size: b.ask_size,
-    });
-    let position = Position {
-        symbol: symbol.clone(),
-        quantity: intent.position.quantity,
-        average_price: intent.position.average_price,
-        realized_pnl: intent.position.realized_pnl,
-    };
-    let env = Envelope {
-        id: intent.id,
-        topic,
-        source,
-        sequence: intent.sequence,
-        event_time: intent.event_time,
-        trace_id: intent.trace_id,
-        correlation_id: intent.correlation_id,
-        attempt: intent.attempt,
-        payload: Payload::OrderIntent(OrderIntent {
-            symbol,
-            side: intent.side,
-            order_type: intent.order_type,
-            quantity: intent.quantity,
-            limit_price: intent.limit_price,
-            time_in_force: intent.time_in_force,
-            tag,
-            stop_price: intent.stop_price,
-        }),
-    };
-    CARRIED.set(Some((quote, position)));
-    let result = f(&env);
-    CARRIED.set(None);
-    result
+    ENVELOPE.with(|cell| {
+        let mut env = cell.borrow_mut();
+        let env = &mut *env;
+        let Payload::OrderIntent(i) = &mut env.payload else {
+            unreachable!("the kept envelope holds an intent")
+        };
+        name_stream(
+            intent.stream_number,
+            &mut env.topic,
+            &mut env.source,
+            &mut i.symbol,
+        );
+        TAGS.with_borrow_mut(|kept| {
+            with_remembered(kept, intent.tag_number, streams::tag_of, |tag| {
+                set(&mut i.tag, tag);
+            })
+        });
+        i.side = intent.side;
+        i.order_type = intent.order_type;
+        i.quantity = intent.quantity;
+        i.limit_price = intent.limit_price;
+        i.time_in_force = intent.time_in_force;
+        i.stop_price = intent.stop_price;
+        QUOTE.with_borrow_mut(|(has, q)| {
+            *has = intent.quote.is_some();
+            if let Some(b) = intent.quote {
+                set(&mut q.symbol, &i.symbol);
+                q.bid = b.bid;
+                q.bid_size = b.bid_size;
+                q.ask = b.ask;
+                q.ask_size = b.ask_size;
+            }
+        });
+        let held = &intent.position;
+        POSITION.with_borrow_mut(|p| {
+            set_position(
+                p,
+                &i.symbol,
+                [held.quantity, held.average_price, held.realized_pnl],
+            )
+        });
+        stamp(
+            env,
+            Head {
+                id: intent.id,
+                sequence: intent.sequence,
+                event_time: intent.event_time,
+                trace_id: intent.trace_id,
+                correlation_id: intent.correlation_id,
+                attempt: intent.attempt,
+            },
+        );
+        IN_INTENT_CALL.set(true);
+        let result = f(env);
+        IN_INTENT_CALL.set(false);
+        result
+    })
 }
 
 /// The position in `symbol`, if the intent being handled came with it.
 pub fn position_of(symbol: &str) -> Option<Position> {
-    CARRIED.with_borrow(|c| {
-        c.as_ref()
-            .and_then(|(_, p)| (p.symbol == symbol).then(|| p.clone()))
-    })
+    if !IN_INTENT_CALL.get() {
+        return None;
+    }
+    POSITION.with_borrow(|p| (p.symbol == symbol).then(|| p.clone()))
 }
 
 /// [`position_of`]'s quantity, without copying the position.
 pub fn quantity_of(symbol: &str) -> Option<f64> {
-    CARRIED.with_borrow(|c| {
-        c.as_ref()
-            .and_then(|(_, p)| (p.symbol == symbol).then_some(p.quantity))
-    })
+    if !IN_INTENT_CALL.get() {
+        return None;
+    }
+    POSITION.with_borrow(|p| (p.symbol == symbol).then_some(p.quantity))
 }
 
 /// The host's answer to `quote-of(symbol)` (which may be none), if the
 /// intent being handled came with it.
 pub fn quote_of(symbol: &str) -> Option<Option<Quote>> {
-    CARRIED.with_borrow(|c| {
-        c.as_ref()
-            .and_then(|(q, p)| (p.symbol == symbol).then(|| q.clone()))
-    })
+    if !IN_INTENT_CALL.get() {
+        return None;
+    }
+    let answers = POSITION.with_borrow(|p| p.symbol == symbol);
+    answers.then(|| QUOTE.with_borrow(|(has, q)| has.then(|| q.clone())))
 }

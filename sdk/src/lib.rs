@@ -48,6 +48,7 @@ pub mod config;
 pub mod host;
 pub mod indicators;
 pub mod intents;
+mod kept;
 pub mod lifecycle;
 pub mod market;
 pub mod orders;

@@ -32,12 +32,7 @@ thread_local! {
     /// ([`position_of`]), kept between calls so its symbol's buffer is
     /// reused.
     static POSITION: RefCell<Position> = const {
-        RefCell::new(Position {
-            symbol: String::new(),
-            quantity: 0.0,
-            average_price: 0.0,
-            realized_pnl: 0.0,
-        })
+        RefCell::new(crate::kept::FLAT)
     };
     /// True while an `on-market` call is being handled.
     static IN_MARKET_CALL: Cell<bool> = const { Cell::new(false) };
@@ -58,12 +53,13 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
             Payload::Trade(t) => &t.symbol,
             _ => "",
         };
+        let held = &event.position;
         POSITION.with_borrow_mut(|pos| {
-            pos.symbol.clear();
-            pos.symbol.push_str(symbol);
-            pos.quantity = event.position.quantity;
-            pos.average_price = event.position.average_price;
-            pos.realized_pnl = event.position.realized_pnl;
+            crate::kept::set_position(
+                pos,
+                symbol,
+                [held.quantity, held.average_price, held.realized_pnl],
+            )
         });
         IN_MARKET_CALL.set(true);
         let result = f(env);
@@ -177,12 +173,17 @@ fn named(number: u32) -> Envelope {
 
 /// Write `event`'s numbers into `env`, keeping its strings.
 fn fill(env: &mut Envelope, event: &MarketEvent) {
-    env.id = event.id;
-    env.sequence = event.sequence;
-    env.event_time = event.event_time;
-    env.trace_id = event.trace_id;
-    env.correlation_id = None;
-    env.attempt = event.attempt;
+    crate::kept::stamp(
+        env,
+        crate::kept::Head {
+            id: event.id,
+            sequence: event.sequence,
+            event_time: event.event_time,
+            trace_id: event.trace_id,
+            correlation_id: None,
+            attempt: event.attempt,
+        },
+    );
     // A stream keeps its kind, so after its first event the numbers are
     // written in place; before, the payload takes the event's kind.
     let same_kind = matches!(

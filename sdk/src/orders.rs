@@ -8,83 +8,92 @@
 //! envelope `on-message` would have had, so an [`Agent`](crate::Agent)
 //! cannot tell the difference: per stream it asks the host for the topic,
 //! source and symbol once (`streams.stream-of`), per order for its id,
-//! agent and tag (`streams.order-of`).
+//! agent and tag (`streams.order-of`). One envelope is kept and written
+//! over for each event, its strings copied into the buffers they already
+//! have: an order event costs the guest no allocation.
 
 use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::orders::OrderValues;
-use crate::bindings::floor::agent::streams::{self, OrderNames, StreamNames};
-use crate::{Envelope, OrderEvent, Payload};
-
-/// Orders (or tags) whose names are kept: an order's events come close
-/// together, an agent's orders have few tags, and the host names any
-/// recent one again if asked.
-const KEPT: usize = 8;
+use crate::bindings::floor::agent::streams::{self, OrderNames};
+use crate::kept::{Head, name_stream, set, stamp, with_remembered};
+use crate::{Envelope, OrderEvent, OrderStatus, Payload, Side};
 
 thread_local! {
-    /// Names of the streams met, by number.
-    static STREAMS: RefCell<Vec<Option<StreamNames>>> = const { RefCell::new(Vec::new()) };
     /// Names of the last orders met, newest last.
     static ORDERS: RefCell<Vec<(u64, OrderNames)>> = const { RefCell::new(Vec::new()) };
+    /// The envelope written over for each order event.
+    static ENVELOPE: RefCell<Envelope> = const {
+        RefCell::new(Envelope {
+            id: 0,
+            topic: String::new(),
+            source: String::new(),
+            sequence: 0,
+            event_time: 0,
+            trace_id: 0,
+            correlation_id: None,
+            attempt: 1,
+            payload: Payload::OrderEvent(OrderEvent {
+                order_id: String::new(),
+                agent: String::new(),
+                tag: String::new(),
+                symbol: String::new(),
+                side: Side::Buy,
+                status: OrderStatus::Accepted,
+                last_quantity: 0.0,
+                last_price: 0.0,
+                cumulative_quantity: 0.0,
+                leaves_quantity: 0.0,
+                fee: 0.0,
+            }),
+        })
+    };
 }
 
-/// The topic, source and symbol of stream `number`, asked of the host
-/// the first time (shared with [`crate::intents`]).
-pub(crate) fn stream_names(number: u32) -> (String, String, String) {
-    STREAMS.with_borrow_mut(|all| {
-        let i = number as usize;
-        if all.len() <= i {
-            all.resize_with(i + 1, || None);
-        }
-        let s = all[i].get_or_insert_with(|| streams::stream_of(number));
-        (s.topic.clone(), s.source.clone(), s.symbol.clone())
+/// Run `f` on the envelope `event` stands for.
+pub fn with_envelope<R>(event: OrderValues, f: impl FnOnce(&Envelope) -> R) -> R {
+    ENVELOPE.with(|cell| {
+        let mut env = cell.borrow_mut();
+        let env = &mut *env;
+        let Payload::OrderEvent(e) = &mut env.payload else {
+            unreachable!("the kept envelope holds an order event")
+        };
+        name_stream(
+            event.stream_number,
+            &mut env.topic,
+            &mut env.source,
+            &mut e.symbol,
+        );
+        ORDERS.with_borrow_mut(|kept| {
+            with_remembered(kept, event.order_number, streams::order_of, |n| {
+                set(&mut e.order_id, &n.order_id);
+                set(&mut e.agent, &n.agent);
+                set(&mut e.tag, &n.tag);
+            })
+        });
+        e.side = event.side;
+        e.status = event.status;
+        e.last_quantity = event.last_quantity;
+        e.last_price = event.last_price;
+        e.cumulative_quantity = event.cumulative_quantity;
+        e.leaves_quantity = event.leaves_quantity;
+        e.fee = event.fee;
+        stamp(
+            env,
+            Head {
+                id: event.id,
+                sequence: event.sequence,
+                event_time: event.event_time,
+                trace_id: event.trace_id,
+                correlation_id: None,
+                attempt: event.attempt,
+            },
+        );
+        f(env)
     })
 }
 
-/// What `number` names, from the last [`KEPT`] met (newest last), asked
-/// of the host with `ask` the first time (shared with [`crate::intents`]).
-pub(crate) fn remembered<T: Clone>(
-    kept: &mut Vec<(u64, T)>,
-    number: u64,
-    ask: impl FnOnce(u64) -> T,
-) -> T {
-    if let Some((_, t)) = kept.iter().rev().find(|(n, _)| *n == number) {
-        return t.clone();
-    }
-    let named = ask(number);
-    if kept.len() == KEPT {
-        kept.remove(0);
-    }
-    kept.push((number, named.clone()));
-    named
-}
-
-/// The envelope `event` stands for.
+/// The envelope `event` stands for, as a value of its own.
 pub fn envelope(event: OrderValues) -> Envelope {
-    let (topic, source, symbol) = stream_names(event.stream_number);
-    let names =
-        ORDERS.with_borrow_mut(|kept| remembered(kept, event.order_number, streams::order_of));
-    Envelope {
-        id: event.id,
-        topic,
-        source,
-        sequence: event.sequence,
-        event_time: event.event_time,
-        trace_id: event.trace_id,
-        correlation_id: None,
-        attempt: event.attempt,
-        payload: Payload::OrderEvent(OrderEvent {
-            order_id: names.order_id,
-            agent: names.agent,
-            tag: names.tag,
-            symbol,
-            side: event.side,
-            status: event.status,
-            last_quantity: event.last_quantity,
-            last_price: event.last_price,
-            cumulative_quantity: event.cumulative_quantity,
-            leaves_quantity: event.leaves_quantity,
-            fee: event.fee,
-        }),
-    }
+    with_envelope(event, Envelope::clone)
 }

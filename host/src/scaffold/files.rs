@@ -34,6 +34,7 @@ pub const RUST_SDK: &[File] = embed! {
     "floor-sdk/src/indicators/rsi.rs" => "sdk/src/indicators/rsi.rs",
     "floor-sdk/src/indicators/sma.rs" => "sdk/src/indicators/sma.rs",
     "floor-sdk/src/intents.rs" => "sdk/src/intents.rs",
+    "floor-sdk/src/kept.rs" => "sdk/src/kept.rs",
     "floor-sdk/src/lib.rs" => "sdk/src/lib.rs",
     "floor-sdk/src/lifecycle.rs" => "sdk/src/lifecycle.rs",
     "floor-sdk/src/market.rs" => "sdk/src/market.rs",
