@@ -22,18 +22,14 @@ pub fn config(key: &str) -> Option<String> {
 /// it, so no call into the host is made ([`crate::market`],
 /// [`crate::intents`]).
 pub fn position(symbol: &str) -> Position {
-    crate::market::position_of(symbol)
-        .or_else(|| crate::intents::position_of(symbol))
-        .unwrap_or_else(|| raw::position_of(symbol))
+    crate::kept::carried_position(symbol).unwrap_or_else(|| raw::position_of(symbol))
 }
 
 /// The signed quantity held in `symbol` (> 0 long, < 0 short, 0 flat):
 /// [`position`]'s `quantity`, without copying the position (strategies
 /// ask it on every tick).
 pub fn quantity(symbol: &str) -> f64 {
-    crate::market::quantity_of(symbol)
-        .or_else(|| crate::intents::quantity_of(symbol))
-        .unwrap_or_else(|| raw::position_of(symbol).quantity)
+    crate::kept::carried_quantity(symbol).unwrap_or_else(|| raw::position_of(symbol).quantity)
 }
 
 /// The account's balance of `asset`.

@@ -20,8 +20,8 @@ use std::cell::{Cell, RefCell};
 
 use crate::bindings::exports::floor::agent::intents::IntentValues;
 use crate::bindings::floor::agent::streams;
-use crate::kept::{Head, name_stream, set, set_position, stamp, with_remembered};
-use crate::{Envelope, OrderIntent, OrderType, Payload, Position, Quote, Side, TimeInForce};
+use crate::kept::{Head, blank, carries, carrying, name_stream, set, stamp, with_remembered};
+use crate::{Envelope, OrderIntent, OrderType, Payload, Quote, Side, TimeInForce};
 
 thread_local! {
     /// The last tags met, by number, newest last
@@ -29,26 +29,16 @@ thread_local! {
     static TAGS: RefCell<Vec<(u64, String)>> = const { RefCell::new(Vec::new()) };
     /// The envelope written over for each intent.
     static ENVELOPE: RefCell<Envelope> = const {
-        RefCell::new(Envelope {
-            id: 0,
-            topic: String::new(),
-            source: String::new(),
-            sequence: 0,
-            event_time: 0,
-            trace_id: 0,
-            correlation_id: None,
-            attempt: 1,
-            payload: Payload::OrderIntent(OrderIntent {
-                symbol: String::new(),
-                side: Side::Buy,
-                order_type: OrderType::Market,
-                quantity: 0.0,
-                limit_price: None,
-                time_in_force: TimeInForce::Gtc,
-                tag: String::new(),
-                stop_price: None,
-            }),
-        })
+        RefCell::new(blank(Payload::OrderIntent(OrderIntent {
+            symbol: String::new(),
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            quantity: 0.0,
+            limit_price: None,
+            time_in_force: TimeInForce::Gtc,
+            tag: String::new(),
+            stop_price: None,
+        })))
     };
     /// The quote the intent being handled came with, if it had one.
     static QUOTE: RefCell<(bool, Quote)> = const {
@@ -63,16 +53,12 @@ thread_local! {
             },
         ))
     };
-    /// The position the intent being handled came with.
-    static POSITION: RefCell<Position> = const {
-        RefCell::new(crate::kept::FLAT)
-    };
     /// True while an `on-intent` call is being handled.
     static IN_INTENT_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Run `f` on the envelope `intent` stands for, with its quote and
-/// position answering [`quote_of`] and [`position_of`].
+/// position answering [`quote_of`] and [`crate::host::position`].
 pub fn with_envelope<R>(intent: IntentValues, f: impl FnOnce(&Envelope) -> R) -> R {
     ENVELOPE.with(|cell| {
         let mut env = cell.borrow_mut();
@@ -107,14 +93,6 @@ pub fn with_envelope<R>(intent: IntentValues, f: impl FnOnce(&Envelope) -> R) ->
                 q.ask_size = b.ask_size;
             }
         });
-        let held = &intent.position;
-        POSITION.with_borrow_mut(|p| {
-            set_position(
-                p,
-                &i.symbol,
-                [held.quantity, held.average_price, held.realized_pnl],
-            )
-        });
         stamp(
             env,
             Head {
@@ -126,35 +104,23 @@ pub fn with_envelope<R>(intent: IntentValues, f: impl FnOnce(&Envelope) -> R) ->
                 attempt: intent.attempt,
             },
         );
+        let held = &intent.position;
+        let position = [held.quantity, held.average_price, held.realized_pnl];
+        let env = &*env;
+        let Payload::OrderIntent(i) = &env.payload else {
+            unreachable!("the kept envelope holds an intent")
+        };
         IN_INTENT_CALL.set(true);
-        let result = f(env);
+        let result = carrying(&i.symbol, position, || f(env));
         IN_INTENT_CALL.set(false);
         result
     })
 }
 
-/// The position in `symbol`, if the intent being handled came with it.
-pub fn position_of(symbol: &str) -> Option<Position> {
-    if !IN_INTENT_CALL.get() {
-        return None;
-    }
-    POSITION.with_borrow(|p| (p.symbol == symbol).then(|| p.clone()))
-}
-
-/// [`position_of`]'s quantity, without copying the position.
-pub fn quantity_of(symbol: &str) -> Option<f64> {
-    if !IN_INTENT_CALL.get() {
-        return None;
-    }
-    POSITION.with_borrow(|p| (p.symbol == symbol).then_some(p.quantity))
-}
-
 /// The host's answer to `quote-of(symbol)` (which may be none), if the
 /// intent being handled came with it.
 pub fn quote_of(symbol: &str) -> Option<Option<Quote>> {
-    if !IN_INTENT_CALL.get() {
-        return None;
-    }
-    let answers = POSITION.with_borrow(|p| p.symbol == symbol);
-    answers.then(|| QUOTE.with_borrow(|(has, q)| has.then(|| q.clone())))
+    // A market call carries a position too, but no quote.
+    (IN_INTENT_CALL.get() && carries(symbol))
+        .then(|| QUOTE.with_borrow(|(has, q)| has.then(|| q.clone())))
 }

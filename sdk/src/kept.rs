@@ -2,10 +2,10 @@
 //! an envelope allocates nothing: the names behind the host's numbers,
 //! and envelopes written over in place (`market`, `orders`, `intents`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::bindings::floor::agent::streams::{self, StreamNames};
-use crate::{Envelope, Position};
+use crate::{Envelope, Payload, Position};
 
 /// Names kept per kind (orders, tags): an order's events come close
 /// together, an agent's orders have few tags, and the host names any
@@ -15,6 +15,18 @@ const KEPT: usize = 8;
 thread_local! {
     /// Names of the streams met, by number.
     static STREAMS: RefCell<Vec<Option<StreamNames>>> = const { RefCell::new(Vec::new()) };
+    /// The position sent along with the call being handled
+    /// ([`carrying`]), kept between calls so its symbol's buffer is reused.
+    static CARRIED: RefCell<Position> = const {
+        RefCell::new(Position {
+            symbol: String::new(),
+            quantity: 0.0,
+            average_price: 0.0,
+            realized_pnl: 0.0,
+        })
+    };
+    /// True while a call that came with a position is being handled.
+    static CARRYING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Make `to` hold `from`, in the buffer it has when that is large enough.
@@ -83,6 +95,21 @@ pub(crate) struct Head {
     pub attempt: u32,
 }
 
+/// A blank envelope around `payload`, to be written over.
+pub(crate) const fn blank(payload: Payload) -> Envelope {
+    Envelope {
+        id: 0,
+        topic: String::new(),
+        source: String::new(),
+        sequence: 0,
+        event_time: 0,
+        trace_id: 0,
+        correlation_id: None,
+        attempt: 1,
+        payload,
+    }
+}
+
 /// Write `head` into `env`.
 pub(crate) fn stamp(env: &mut Envelope, head: Head) {
     env.id = head.id;
@@ -93,18 +120,36 @@ pub(crate) fn stamp(env: &mut Envelope, head: Head) {
     env.attempt = head.attempt;
 }
 
-/// A position before the first written into it.
-pub(crate) const FLAT: Position = Position {
-    symbol: String::new(),
-    quantity: 0.0,
-    average_price: 0.0,
-    realized_pnl: 0.0,
-};
+/// Run `f` with `position` (in `symbol`, sent along with the call being
+/// handled) as the host's answer for that symbol: nothing changes a
+/// position while an agent is called, so [`carried_position`] answers
+/// `position-of` without a call into the host.
+pub(crate) fn carrying<R>(symbol: &str, position: [f64; 3], f: impl FnOnce() -> R) -> R {
+    let [quantity, average, pnl] = position;
+    CARRIED.with_borrow_mut(|p| {
+        set(&mut p.symbol, symbol);
+        p.quantity = quantity;
+        p.average_price = average;
+        p.realized_pnl = pnl;
+    });
+    CARRYING.set(true);
+    let result = f();
+    CARRYING.set(false);
+    result
+}
 
-/// Write a position in `symbol` sent along with a call into `p`.
-pub(crate) fn set_position(p: &mut Position, symbol: &str, [quantity, average, pnl]: [f64; 3]) {
-    set(&mut p.symbol, symbol);
-    p.quantity = quantity;
-    p.average_price = average;
-    p.realized_pnl = pnl;
+/// Whether the call being handled came with what the host knows of
+/// `symbol` ([`carrying`]).
+pub(crate) fn carries(symbol: &str) -> bool {
+    CARRYING.get() && CARRIED.with_borrow(|p| p.symbol == symbol)
+}
+
+/// The position in `symbol`, if the call being handled came with it.
+pub(crate) fn carried_position(symbol: &str) -> Option<Position> {
+    carries(symbol).then(|| CARRIED.with_borrow(Position::clone))
+}
+
+/// [`carried_position`]'s quantity, without copying the position.
+pub(crate) fn carried_quantity(symbol: &str) -> Option<f64> {
+    carries(symbol).then(|| CARRIED.with_borrow(|p| p.quantity))
 }

@@ -17,25 +17,17 @@
 //! one event at a time, and stops at the first one with outputs, so the
 //! agent sees exactly the calls it would have had one by one.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::market::{
     MarketEvent, MarketValues, PositionValues, QuoteValues, TradeValues,
 };
 use crate::bindings::floor::agent::{run, streams};
-use crate::{Envelope, Payload, Position, Quote, Side, Trade};
+use crate::{Envelope, Payload, Quote, Side, Trade};
 
 thread_local! {
     /// The envelope last rebuilt for each stream number.
     static ENVELOPES: RefCell<Vec<Option<Envelope>>> = const { RefCell::new(Vec::new()) };
-    /// The position the host sent along with the event being handled
-    /// ([`position_of`]), kept between calls so its symbol's buffer is
-    /// reused.
-    static POSITION: RefCell<Position> = const {
-        RefCell::new(crate::kept::FLAT)
-    };
-    /// True while an `on-market` call is being handled.
-    static IN_MARKET_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Run `f` on the envelope `event` stands for.
@@ -54,17 +46,11 @@ pub fn with_envelope<R>(event: &MarketEvent, f: impl FnOnce(&Envelope) -> R) -> 
             _ => "",
         };
         let held = &event.position;
-        POSITION.with_borrow_mut(|pos| {
-            crate::kept::set_position(
-                pos,
-                symbol,
-                [held.quantity, held.average_price, held.realized_pnl],
-            )
-        });
-        IN_MARKET_CALL.set(true);
-        let result = f(env);
-        IN_MARKET_CALL.set(false);
-        result
+        crate::kept::carrying(
+            symbol,
+            [held.quantity, held.average_price, held.realized_pnl],
+            || f(env),
+        )
     })
 }
 
@@ -129,24 +115,6 @@ pub fn each_in_run<O, E>(
         i += 1;
     }
     Ok(Vec::new())
-}
-
-/// The position in `symbol` if the market event being handled carried
-/// it: the host's answer to `position-of` for the whole call, since
-/// nothing changes a position while an agent is called.
-pub fn position_of(symbol: &str) -> Option<Position> {
-    if !IN_MARKET_CALL.get() {
-        return None;
-    }
-    POSITION.with_borrow(|pos| (pos.symbol == symbol).then(|| pos.clone()))
-}
-
-/// [`position_of`]'s quantity, without copying the position.
-pub fn quantity_of(symbol: &str) -> Option<f64> {
-    if !IN_MARKET_CALL.get() {
-        return None;
-    }
-    POSITION.with_borrow(|pos| (pos.symbol == symbol).then_some(pos.quantity))
 }
 
 /// A blank envelope of stream `number`, its strings from the host.

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::orders::OrderValues;
 use crate::bindings::floor::agent::streams::{self, OrderNames};
-use crate::kept::{Head, name_stream, set, stamp, with_remembered};
+use crate::kept::{Head, blank, name_stream, set, stamp, with_remembered};
 use crate::{Envelope, OrderEvent, OrderStatus, Payload, Side};
 
 thread_local! {
@@ -24,29 +24,19 @@ thread_local! {
     static ORDERS: RefCell<Vec<(u64, OrderNames)>> = const { RefCell::new(Vec::new()) };
     /// The envelope written over for each order event.
     static ENVELOPE: RefCell<Envelope> = const {
-        RefCell::new(Envelope {
-            id: 0,
-            topic: String::new(),
-            source: String::new(),
-            sequence: 0,
-            event_time: 0,
-            trace_id: 0,
-            correlation_id: None,
-            attempt: 1,
-            payload: Payload::OrderEvent(OrderEvent {
-                order_id: String::new(),
-                agent: String::new(),
-                tag: String::new(),
-                symbol: String::new(),
-                side: Side::Buy,
-                status: OrderStatus::Accepted,
-                last_quantity: 0.0,
-                last_price: 0.0,
-                cumulative_quantity: 0.0,
-                leaves_quantity: 0.0,
-                fee: 0.0,
-            }),
-        })
+        RefCell::new(blank(Payload::OrderEvent(OrderEvent {
+            order_id: String::new(),
+            agent: String::new(),
+            tag: String::new(),
+            symbol: String::new(),
+            side: Side::Buy,
+            status: OrderStatus::Accepted,
+            last_quantity: 0.0,
+            last_price: 0.0,
+            cumulative_quantity: 0.0,
+            leaves_quantity: 0.0,
+            fee: 0.0,
+        })))
     };
 }
 

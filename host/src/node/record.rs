@@ -93,11 +93,6 @@ pub mod kind {
         kind == ORDER || kind == SUBMIT
     }
 
-    /// Whether `kind` is the venue's immediate reports, in either form.
-    pub fn is_answer(kind: u8) -> bool {
-        kind == ANSWER || kind == REPORTS
-    }
-
     /// A name for people (`floor journal`).
     pub fn name(kind: u8) -> &'static str {
         match kind {
