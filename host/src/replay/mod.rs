@@ -236,6 +236,10 @@ fn rebuild(
 /// except for the agents in `keep`, which run what `cfg` names; then the
 /// whole state).
 ///
+/// The node writes no store: a replay's or a what-if's rows would go to a
+/// workspace thrown away after it (SQLite's writer took a third of a core
+/// beside a replay); recovery gives the node the data directory's store.
+///
 /// # Errors
 /// When the node or a deployed version cannot be started, or the state
 /// does not fit the node.
@@ -246,10 +250,15 @@ pub(crate) fn start_node(
     artifacts: &Artifacts,
     keep: &[String],
 ) -> anyhow::Result<Node> {
+    let mut node = if session.is_checkpoint() {
+        Node::start(cfg, venue, None)?
+    } else {
+        Node::start(cfg, venue, session.state.as_ref())?
+    };
+    node.set_store(crate::store::Store::none(&cfg.data_dir.join("floor.db")));
     if !session.is_checkpoint() {
-        return Node::start(cfg, venue, session.state.as_ref());
+        return Ok(node);
     }
-    let mut node = Node::start(cfg, venue, None)?;
     let deployed: Vec<_> = session
         .start
         .deployed
