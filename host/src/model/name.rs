@@ -82,6 +82,18 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// [`Interner::name`] for text still in bytes: none when they are not
+    /// UTF-8. The name given last is matched on its bytes, so the text is
+    /// checked only when it is another one.
+    pub fn name_bytes(&mut self, bytes: &[u8]) -> Option<Name> {
+        if let Some(last) = &self.last
+            && last.as_bytes() == bytes
+        {
+            return Some(last.clone());
+        }
+        std::str::from_utf8(bytes).ok().map(|text| self.name(text))
+    }
+
     /// The shared name for `text`, made on first sight.
     pub fn name(&mut self, text: &str) -> Name {
         if let Some(last) = &self.last

@@ -34,6 +34,7 @@ mod checkpoint;
 pub mod connect;
 mod delivery;
 mod deploy;
+pub mod market_records;
 mod news;
 pub mod operator;
 pub mod order_records;
@@ -180,6 +181,9 @@ pub struct Node {
     /// Offline: quiet runs of market events may go to an agent in one call
     /// ([`Node::inject_run`]).
     market_runs: bool,
+    /// What the venue looked ahead at for a run (`runs.rs`), kept between
+    /// runs so that looking ahead allocates nothing.
+    ahead: Vec<(Nanos, MarketEvent)>,
 }
 
 impl Node {
@@ -407,6 +411,7 @@ impl Node {
             supervisor: cfg.supervisor.clone(),
             stopping: false,
             market_runs: false,
+            ahead: Vec::new(),
             checkpoints: checkpoint::Checkpoints::new(
                 session,
                 cfg.checkpoint_every,

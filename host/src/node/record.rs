@@ -596,7 +596,8 @@ pub fn decode_market(payload: &[u8]) -> Result<MarketEvent, postcard::Error> {
 }
 
 /// [`decode_market`], its symbol the one `names` shares: read in place
-/// from the payload, so a record costs no allocation for it.
+/// from the payload, so a record costs no allocation for it (and read
+/// directly, `market_records`).
 ///
 /// # Errors
 /// As [`decode_market`].
@@ -604,83 +605,5 @@ pub fn decode_market_named(
     payload: &[u8],
     names: &mut crate::model::Interner,
 ) -> Result<MarketEvent, postcard::Error> {
-    use crate::model::{Quote, Side, Trade};
-    // `MarketEvent`'s encoding, field for field, with the symbol borrowed
-    // (a test below keeps the two in step).
-    #[derive(serde::Deserialize)]
-    enum Borrowed<'a> {
-        Quote(#[serde(borrow)] QuoteRef<'a>),
-        Trade(#[serde(borrow)] TradeRef<'a>),
-    }
-    #[derive(serde::Deserialize)]
-    struct QuoteRef<'a> {
-        symbol: &'a str,
-        bid: f64,
-        bid_size: f64,
-        ask: f64,
-        ask_size: f64,
-    }
-    #[derive(serde::Deserialize)]
-    struct TradeRef<'a> {
-        symbol: &'a str,
-        price: f64,
-        size: f64,
-        aggressor: Side,
-        trade_id: u64,
-    }
-    Ok(match postcard::from_bytes::<Borrowed<'_>>(payload)? {
-        Borrowed::Quote(q) => MarketEvent::Quote(Quote {
-            symbol: names.name(q.symbol),
-            bid: q.bid,
-            bid_size: q.bid_size,
-            ask: q.ask,
-            ask_size: q.ask_size,
-        }),
-        Borrowed::Trade(t) => MarketEvent::Trade(Trade {
-            symbol: names.name(t.symbol),
-            price: t.price,
-            size: t.size,
-            aggressor: t.aggressor,
-            trade_id: t.trade_id,
-        }),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Interner, Quote, Side, Trade};
-
-    #[test]
-    fn a_market_record_reads_the_same_with_its_symbol_shared() {
-        let events = [
-            MarketEvent::Quote(Quote {
-                symbol: "BTCUSDT".into(),
-                bid: 99.5,
-                bid_size: 1.25,
-                ask: 100.5,
-                ask_size: 2.0,
-            }),
-            MarketEvent::Trade(Trade {
-                symbol: "BTCUSDT".into(),
-                price: 100.25,
-                size: 0.5,
-                aggressor: Side::Sell,
-                trade_id: 1 << 40,
-            }),
-        ];
-        let mut names = Interner::default();
-        let mut read = Vec::new();
-        for e in &events {
-            let payload = postcard::to_stdvec(e).unwrap();
-            let named = decode_market_named(&payload, &mut names).unwrap();
-            assert_eq!(named, decode_market(&payload).unwrap());
-            assert_eq!(&named, e);
-            read.push(named);
-        }
-        assert!(std::ptr::eq(read[0].symbol(), read[1].symbol()), "one name");
-        let garbage = [9u8, 1, 2];
-        assert!(decode_market(&garbage).is_err());
-        assert!(decode_market_named(&garbage, &mut names).is_err());
-    }
+    super::market_records::decode(payload, names)
 }

@@ -93,11 +93,19 @@ impl Node {
         if self.quiet() {
             // Room for trades for no agent among the agent's events.
             let max = 2 * self.agents.iter().map(|a| a.run_len).max().unwrap_or(0);
-            let ahead = self.venue.market_ahead(max, until.unwrap_or(Nanos::MAX));
-            if let Some((t, first)) = ahead.first()
-                && let Some((idx, room)) = self.run_target(*t, first)
-                && self.run(idx, room, &ahead, Source::Venue, &mut |_, node| after(node)) > 0
-            {
+            // The node's buffer, taken while the run borrows the node.
+            let mut ahead = std::mem::take(&mut self.ahead);
+            self.venue
+                .market_ahead(max, until.unwrap_or(Nanos::MAX), &mut ahead);
+            let ran = match ahead.first() {
+                Some((t, first)) => self.run_target(*t, first).is_some_and(|(idx, room)| {
+                    self.run(idx, room, &ahead, Source::Venue, &mut |_, node| after(node)) > 0
+                }),
+                None => false,
+            };
+            ahead.clear();
+            self.ahead = ahead;
+            if ran {
                 return true;
             }
         }

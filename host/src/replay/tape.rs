@@ -327,10 +327,10 @@ impl Venue for TapeVenue {
         }
     }
 
-    fn market_ahead(&mut self, max: usize, until: Nanos) -> Vec<(Nanos, MarketEvent)> {
+    fn market_ahead(&mut self, max: usize, until: Nanos, into: &mut Vec<(Nanos, MarketEvent)>) {
         let tape = self.tape.lock().expect("replay tape lock poisoned");
         if tape.divergence.is_some() {
-            return Vec::new();
+            return;
         }
         // What was decoded before and not taken since.
         while self.ahead.front().is_some_and(|(i, ..)| *i < tape.pos) {
@@ -350,12 +350,13 @@ impl Venue for TapeVenue {
             };
             self.ahead.push_back((i, e.time, m));
         }
-        self.ahead
-            .iter()
-            .take(max)
-            .take_while(|(_, t, _)| *t <= until)
-            .map(|(_, t, m)| (*t, m.clone()))
-            .collect()
+        into.extend(
+            self.ahead
+                .iter()
+                .take(max)
+                .take_while(|(_, t, _)| *t <= until)
+                .map(|(_, t, m)| (*t, m.clone())),
+        );
     }
 
     fn take_ahead(&mut self, n: usize) {

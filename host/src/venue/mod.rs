@@ -117,12 +117,13 @@ pub trait Venue: Send {
     fn poll(&mut self) -> Polled;
 
     /// Up to `max` market events that [`Venue::poll`] would give next, in
-    /// order and at event times up to `until`, left in place: a replay
-    /// hands such a stretch to an agent in one call (a run,
-    /// `node::runs`). A venue that cannot look ahead (a live one) has none.
-    fn market_ahead(&mut self, max: usize, until: Nanos) -> Vec<(Nanos, MarketEvent)> {
-        let _ = (max, until);
-        Vec::new()
+    /// order and at event times up to `until`, left in place, added to
+    /// `into` (a buffer the caller keeps, so that looking ahead allocates
+    /// nothing): a replay hands such a stretch to an agent in one call (a
+    /// run, `node::runs`). A venue that cannot look ahead (a live one) adds
+    /// none.
+    fn market_ahead(&mut self, max: usize, until: Nanos, into: &mut Vec<(Nanos, MarketEvent)>) {
+        let _ = (max, until, into);
     }
 
     /// Take the first `n` of [`Venue::market_ahead`]'s events, as `n`
