@@ -96,6 +96,15 @@ pub mod dispatch {
         crate::intents::with_envelope(intent, |msg| handle(cell, msg))
     }
 
+    /// A signal as numbers: the agent gets the envelope `on_message` would
+    /// have had.
+    pub fn on_signal<A: Agent>(
+        cell: &'static LocalKey<RefCell<Option<A>>>,
+        signal: crate::bindings::exports::floor::agent::signals::SignalValues,
+    ) -> Result<Vec<Output>, Error> {
+        crate::signals::with_envelope(signal, |msg| handle(cell, msg))
+    }
+
     /// A run of quotes and trades: each as [`on_market`] would take it,
     /// until one has outputs.
     pub fn on_market_run<A: Agent>(
@@ -206,6 +215,16 @@ macro_rules! export_agent {
                     $crate::Error,
                 > {
                     $crate::__private::dispatch::on_intent(&FLOOR_AGENT, intent)
+                }
+            }
+            impl $crate::bindings::exports::floor::agent::signals::Guest for FloorAgentExport {
+                fn on_signal(
+                    signal: $crate::bindings::exports::floor::agent::signals::SignalValues,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::bindings::exports::floor::agent::agent::Output>,
+                    $crate::Error,
+                > {
+                    $crate::__private::dispatch::on_signal(&FLOOR_AGENT, signal)
                 }
             }
             $crate::bindings::__export_agent_world!(FloorAgentExport with_types_in $crate::bindings);

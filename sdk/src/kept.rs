@@ -1,6 +1,7 @@
 //! What the guest keeps between calls so that turning numbers back into
 //! an envelope allocates nothing: the names behind the host's numbers,
-//! and envelopes written over in place (`market`, `orders`, `intents`).
+//! and envelopes written over in place (`market`, `orders`, `intents`,
+//! `signals`).
 
 use std::cell::{Cell, RefCell};
 

@@ -40,6 +40,7 @@
 //! - [`orders`]: order events as numbers, turned back into envelopes (the
 //!   macro's business too).
 //! - [`intents`]: order intents as numbers, likewise.
+//! - [`signals`]: signals as numbers, likewise.
 //! - [`bindings`]: the generated bindings (the macro's business, not yours).
 
 pub mod agent;
@@ -54,6 +55,7 @@ pub mod market;
 pub mod orders;
 pub mod outputs;
 pub mod position;
+pub mod signals;
 pub mod state;
 pub mod trader;
 

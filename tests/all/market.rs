@@ -50,6 +50,10 @@ fn envelope_text(e: &Envelope) -> String {
             e.leaves_quantity,
             e.fee
         ),
+        Payload::Signal(s) => format!(
+            "signal {} {} {} {}",
+            s.symbol, s.score, s.confidence, s.horizon_ns
+        ),
         _ => "other".to_string(),
     };
     format!(
@@ -307,4 +311,90 @@ config = {{ mode = "echo" }}
         summary.agents[0].intent_calls, 0,
         "a strategy gets no intents"
     );
+}
+
+#[test]
+fn signals_arrive_as_numbers_with_the_position_the_host_would_answer() {
+    use floor_host::model::Signal;
+    // The echo fixture hears signals; it holds 0.5 BTCUSDT and nothing
+    // else, and writes each signal as it sees it with the position the
+    // SDK answers (sent along with the signal) and the host's import.
+    let echo = hostile_agent(
+        "echo",
+        r#"mode = "echo""#,
+        r#""signal.#""#,
+        r#""fixture.ok.#""#,
+        r#"order_symbols = ["BTCUSDT"]"#,
+    );
+    let (mut node, _dir) = node_with(&format!("{echo}{}", floor_tests::gate_agent()));
+    for _ in 0..10 {
+        node.step();
+    }
+    node.submit("echo", market_buy(0.5)).unwrap();
+    node.step();
+    let signal = |symbol: &str, score: f64, horizon_ns: u64| {
+        Payload::Signal(Signal {
+            symbol: symbol.into(),
+            score,
+            confidence: 0.25,
+            horizon_ns,
+        })
+    };
+    // One from another host, every field its own; two from this host,
+    // in two streams (the second symbol has no position).
+    let remote = Envelope {
+        id: 1 << 40,
+        topic: "signal.momentum.BTCUSDT".into(),
+        source: "momentum".into(),
+        sequence: 17,
+        event_time: 123_456_789,
+        trace_id: 99,
+        correlation_id: Some(5),
+        attempt: 2,
+        payload: signal("BTCUSDT", -7.5, 60_000_000_000),
+    };
+    node.publish_envelope(remote.clone());
+    node.publish("signal.trend.ETHUSDT", signal("ETHUSDT", 3.0, 0));
+    node.publish("signal.trend.BTCUSDT", signal("BTCUSDT", 10.0, u64::MAX));
+    let echoes: Vec<String> = published(&node, "fixture.ok.echo")
+        .into_iter()
+        .filter(|t| {
+            t.split(' ')
+                .nth(1)
+                .is_some_and(|x| x.starts_with("signal."))
+        })
+        .collect();
+    assert_eq!(echoes.len(), 3, "{echoes:#?}");
+    // The remote signal as it was sent, field for field.
+    let parts: Vec<&str> = echoes[0].split(" | ").collect();
+    assert_eq!(parts.len(), 3, "{}", echoes[0]);
+    assert_eq!(parts[0], envelope_text(&remote));
+    let held = [0.5, 0.0, 0.5];
+    for (text, (symbol, quantity)) in echoes.iter().zip([
+        ("BTCUSDT", held[0]),
+        ("ETHUSDT", held[1]),
+        ("BTCUSDT", held[2]),
+    ]) {
+        let parts: Vec<&str> = text.split(" | ").collect();
+        assert!(parts[0].contains(&format!(" signal {symbol} ")), "{text}");
+        // The carried position is the host's.
+        assert_eq!(parts[1], parts[2], "{text}");
+        let mut p = parts[1].split(' ');
+        assert_eq!(p.next(), Some(symbol), "{text}");
+        let q: f64 = p.next().unwrap().parse().unwrap();
+        assert!((q - quantity).abs() < 1e-9, "{text}");
+    }
+    assert!(
+        echoes[1].contains(" host ")
+            && echoes[1].ends_with("signal ETHUSDT 3 0.25 0 | ETHUSDT 0 0 0 | ETHUSDT 0 0 0"),
+        "{}",
+        echoes[1]
+    );
+    assert!(
+        echoes[2].contains(&format!(" signal BTCUSDT 10 0.25 {} |", u64::MAX)),
+        "{}",
+        echoes[2]
+    );
+    let echo = &node.summary(0.0).agents[0];
+    assert_eq!((echo.signal_calls, echo.faults), (3, 0));
 }

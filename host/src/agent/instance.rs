@@ -16,13 +16,14 @@ use wasmtime::{Engine, Store};
 use super::bindings::market::exports::floor::agent::intents as wi;
 use super::bindings::market::exports::floor::agent::market as wm;
 use super::bindings::market::exports::floor::agent::orders as wo;
+use super::bindings::market::exports::floor::agent::signals as wsg;
 use super::bindings::{self, AgentWorld, AgentWorldPre, market};
-use super::numbers::{OrderNumbers, TagNumbers};
 use super::rights::Rights;
 use super::run::{self, RunEvent};
 use super::state::{AgentState, Run, View, next_in_run};
 use super::streams::Streams;
-use crate::model::{Envelope, Output, Payload, ReasonCode, Timer};
+use super::values::{Exports, Values, values};
+use crate::model::{Envelope, Output, ReasonCode, Timer};
 use crate::runtime::{Fault, FaultKind, Limits, MemoryLimiter, Runtime};
 
 /// A linker with WASI (empty context) and the `floor:agent` host interface.
@@ -169,141 +170,6 @@ fn fault_of(e: wasmtime::Error) -> CallFault {
     Fault::classify(&e).into()
 }
 
-/// The number of `msg`'s stream (its topic and source, and `symbol`),
-/// given now if it is new; none past the table's cap.
-fn stream_number(streams: &Mutex<Streams>, msg: &Envelope, symbol: &str) -> Option<u32> {
-    streams
-        .lock()
-        .expect("stream table lock poisoned")
-        .number(&msg.topic, &msg.source, symbol)
-}
-
-/// `msg` as a `market` event, if it is a quote or a trade that is not a
-/// request or reply and its stream has (or gets) a number; with the
-/// position in its symbol as `view` has it now.
-fn market_event(
-    streams: &Mutex<Streams>,
-    view: &dyn View,
-    msg: &Envelope,
-) -> Option<wm::MarketEvent> {
-    if msg.correlation_id.is_some() {
-        return None;
-    }
-    let (symbol, values) = match &msg.payload {
-        Payload::Quote(q) => (
-            &q.symbol,
-            wm::MarketValues::Quote(wm::QuoteValues {
-                bid: q.bid,
-                bid_size: q.bid_size,
-                ask: q.ask,
-                ask_size: q.ask_size,
-            }),
-        ),
-        Payload::Trade(t) => (
-            &t.symbol,
-            wm::MarketValues::Trade(wm::TradeValues {
-                price: t.price,
-                size: t.size,
-                aggressor: t.aggressor.into(),
-                trade_id: t.trade_id,
-            }),
-        ),
-        _ => return None,
-    };
-    let stream_number = stream_number(streams, msg, symbol)?;
-    let (quantity, average_price, realized_pnl) = view.position_numbers(symbol);
-    Some(wm::MarketEvent {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
-        attempt: msg.attempt,
-        values,
-        position: wm::PositionValues {
-            quantity,
-            average_price,
-            realized_pnl,
-        },
-    })
-}
-
-/// `msg` as an `orders` event, if it is an order event (never a request
-/// or reply) whose stream has (or gets) a number; its order gets one from
-/// `numbers`.
-fn order_values(
-    streams: &Mutex<Streams>,
-    numbers: &mut OrderNumbers,
-    msg: &Envelope,
-) -> Option<wo::OrderValues> {
-    let Payload::OrderEvent(e) = &msg.payload else {
-        return None;
-    };
-    if msg.correlation_id.is_some() {
-        return None;
-    }
-    let stream_number = stream_number(streams, msg, &e.symbol)?;
-    Some(wo::OrderValues {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
-        attempt: msg.attempt,
-        order_number: numbers.number(&e.order_id, || (e.agent.clone(), e.tag.clone())),
-        side: e.side.into(),
-        status: bindings::status_to_wit(&e.status),
-        last_quantity: e.last_quantity,
-        last_price: e.last_price,
-        cumulative_quantity: e.cumulative_quantity,
-        leaves_quantity: e.leaves_quantity,
-        fee: e.fee,
-    })
-}
-
-/// `msg` as an `intents` call, if it carries an order intent whose stream
-/// has (or gets) a number; its tag gets one from `tags`, and the quote
-/// and position in its symbol come along.
-fn intent_values(
-    streams: &Mutex<Streams>,
-    tags: &mut TagNumbers,
-    view: &dyn View,
-    msg: &Envelope,
-) -> Option<wi::IntentValues> {
-    let Payload::OrderIntent(i) = &msg.payload else {
-        return None;
-    };
-    let stream_number = stream_number(streams, msg, &i.symbol)?;
-    let (quantity, average_price, realized_pnl) = view.position_numbers(&i.symbol);
-    Some(wi::IntentValues {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
-        correlation_id: msg.correlation_id,
-        attempt: msg.attempt,
-        tag_number: tags.number(&i.tag, || ()),
-        side: i.side.into(),
-        order_type: i.order_type.into(),
-        quantity: i.quantity,
-        limit_price: i.limit_price,
-        time_in_force: i.time_in_force.into(),
-        stop_price: i.stop_price,
-        quote: view.quote(&i.symbol).map(|q| wi::TopOfBook {
-            bid: q.bid,
-            bid_size: q.bid_size,
-            ask: q.ask,
-            ask_size: q.ask_size,
-        }),
-        position: wi::Holding {
-            quantity,
-            average_price,
-            realized_pnl,
-        },
-    })
-}
-
 struct Live {
     store: Store<AgentState>,
     bindings: AgentWorld,
@@ -313,6 +179,8 @@ struct Live {
     orders: Option<wo::Guest>,
     /// The `intents` export, if the component has one.
     intents: Option<wi::Guest>,
+    /// The `signals` export, if the component has one.
+    signals: Option<wsg::Guest>,
 }
 
 /// A running agent: its spec, its pre-linked component, and its current
@@ -332,6 +200,9 @@ pub struct AgentInstance {
     /// Where the `intents` export is, if the component has one: order
     /// intents then go through it as numbers.
     intents: Option<wi::GuestIndices>,
+    /// Where the `signals` export is, if the component has one: signals
+    /// then go through it as numbers.
+    signals: Option<wsg::GuestIndices>,
     /// The agent's stream numbers, shared with each instance's store.
     streams: Arc<Mutex<Streams>>,
     deadline_ticks: u64,
@@ -351,6 +222,8 @@ pub struct AgentInstance {
     order_calls: u64,
     /// Order intents that went through `on-intent`.
     intent_calls: u64,
+    /// Signals that went through `on-signal`.
+    signal_calls: u64,
     /// Timers of an instance that faulted while no new one could start.
     stashed_timers: std::collections::BTreeMap<String, u64>,
     /// The last input in guest form, reused so converting a tick allocates nothing.
@@ -380,6 +253,7 @@ impl AgentInstance {
         let market = wm::GuestIndices::new(&pre).ok();
         let orders = wo::GuestIndices::new(&pre).ok();
         let intents = wi::GuestIndices::new(&pre).ok();
+        let signals = wsg::GuestIndices::new(&pre).ok();
         let pre = AgentWorldPre::new(pre).map_err(link_err)?;
         let mut me = Self {
             name: Arc::from(spec.name.as_str()),
@@ -393,6 +267,7 @@ impl AgentInstance {
             market,
             orders,
             intents,
+            signals,
             streams: Arc::new(Mutex::new(Streams::default())),
             view,
             live: None,
@@ -402,6 +277,7 @@ impl AgentInstance {
             market_runs: (0, 0),
             order_calls: 0,
             intent_calls: 0,
+            signal_calls: 0,
             stashed_timers: std::collections::BTreeMap::new(),
             scratch: None,
         };
@@ -443,6 +319,11 @@ impl AgentInstance {
     /// Order intents that went through the `intents` export.
     pub fn intent_calls(&self) -> u64 {
         self.intent_calls
+    }
+
+    /// Signals that went through the `signals` export.
+    pub fn signal_calls(&self) -> u64 {
+        self.signal_calls
     }
 
     /// Of [`AgentInstance::market_calls`], the events taken in runs, and
@@ -545,6 +426,10 @@ impl AgentInstance {
             Some(i) => Some(i.load(&mut store, &instance).map_err(fault)?),
             None => None,
         };
+        let signals = match &self.signals {
+            Some(i) => Some(i.load(&mut store, &instance).map_err(fault)?),
+            None => None,
+        };
         arm(&mut store, self.spec.limits.fuel, start_ticks, 0).map_err(fault)?;
         let init = bindings
             .floor_agent_agent()
@@ -563,6 +448,7 @@ impl AgentInstance {
             market,
             orders,
             intents,
+            signals,
         })
     }
 
@@ -711,42 +597,46 @@ impl AgentInstance {
     ) -> Result<Vec<Output>, CallFault> {
         let limits = &self.spec.limits;
         let live = self.live.as_mut().expect("checked by handle");
-        let event = match live.market {
-            Some(_) => market_event(&self.streams, self.view.as_ref(), msg),
-            None => None,
+        let exports = Exports {
+            market: live.market.is_some(),
+            orders: live.orders.is_some(),
+            intents: live.intents.is_some(),
+            signals: live.signals.is_some(),
         };
-        let order = match live.orders {
-            Some(_) => order_values(&self.streams, &mut live.store.data_mut().orders, msg),
-            None => None,
-        };
-        let intent = match live.intents {
-            Some(_) => intent_values(
-                &self.streams,
-                &mut live.store.data_mut().tags,
-                self.view.as_ref(),
-                msg,
-            ),
-            None => None,
-        };
+        let state = live.store.data_mut();
+        let values = values(
+            exports,
+            &self.streams,
+            &mut state.orders,
+            &mut state.tags,
+            self.view.as_ref(),
+            msg,
+        );
         arm(&mut live.store, limits.fuel, ticks, msg.event_time).map_err(fault_of)?;
         // Each is only made when its export exists.
-        let raw = match (event, order, intent) {
-            (Some(event), ..) => {
+        let made = "made only when the component has the export";
+        let raw = match values {
+            Some(Values::Market(event)) => {
                 self.market_calls += 1;
-                let m = live.market.as_ref().expect("made for the market export");
+                let m = live.market.as_ref().expect(made);
                 m.call_on_market(&mut live.store, event)
             }
-            (_, Some(order), _) => {
+            Some(Values::Order(order)) => {
                 self.order_calls += 1;
-                let o = live.orders.as_ref().expect("made for the orders export");
+                let o = live.orders.as_ref().expect(made);
                 o.call_on_order_event(&mut live.store, &order)
             }
-            (.., Some(intent)) => {
+            Some(Values::Intent(intent)) => {
                 self.intent_calls += 1;
-                let i = live.intents.as_ref().expect("made for the intents export");
+                let i = live.intents.as_ref().expect(made);
                 i.call_on_intent(&mut live.store, intent)
             }
-            _ => {
+            Some(Values::Signal(signal)) => {
+                self.signal_calls += 1;
+                let g = live.signals.as_ref().expect(made);
+                g.call_on_signal(&mut live.store, signal)
+            }
+            None => {
                 let input = match self.scratch.as_mut() {
                     Some(s) => {
                         bindings::fill_envelope(s, msg);

@@ -22,6 +22,7 @@ pub mod rights;
 pub mod run;
 pub mod state;
 pub mod streams;
+mod values;
 
 pub use instance::{AgentInstance, AgentLinker, AgentSpec, CallFault, StartError};
 pub use rights::Rights;

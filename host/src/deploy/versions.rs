@@ -307,6 +307,11 @@ impl Deployed {
         self.live.intent_calls()
     }
 
+    /// Signals the running version took as numbers (`signals`).
+    pub fn signal_calls(&self) -> u64 {
+        self.live.signal_calls()
+    }
+
     /// The running version's state now (for a host's snapshot).
     ///
     /// # Errors

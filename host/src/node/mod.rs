@@ -1290,6 +1290,7 @@ impl Node {
                     market_runs: a.agent.market_runs().1,
                     order_calls: a.agent.order_calls(),
                     intent_calls: a.agent.intent_calls(),
+                    signal_calls: a.agent.signal_calls(),
                     inbox: self.inbox_depth(i) as u64,
                     last_error: a.supervision.last_error().cloned(),
                     last_restart: a.supervision.last_restart().cloned(),

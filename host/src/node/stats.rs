@@ -142,6 +142,10 @@ pub struct AgentSummary {
     /// (its component exports `intents`, as every `floor-sdk` agent does).
     #[serde(default)]
     pub intent_calls: u64,
+    /// Signals its running version took as numbers (its component exports
+    /// `signals`, as every `floor-sdk` agent does).
+    #[serde(default)]
+    pub signal_calls: u64,
     /// Messages waiting for it now (behind a retry or a restart).
     pub inbox: u64,
     /// Its last error: a fault, or an error it returned.

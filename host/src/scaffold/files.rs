@@ -41,6 +41,7 @@ pub const RUST_SDK: &[File] = embed! {
     "floor-sdk/src/orders.rs" => "sdk/src/orders.rs",
     "floor-sdk/src/outputs.rs" => "sdk/src/outputs.rs",
     "floor-sdk/src/position.rs" => "sdk/src/position.rs",
+    "floor-sdk/src/signals.rs" => "sdk/src/signals.rs",
     "floor-sdk/src/state.rs" => "sdk/src/state.rs",
     "floor-sdk/src/trader.rs" => "sdk/src/trader.rs",
 };
