@@ -165,12 +165,12 @@ fn the_position_sent_with_a_tick_is_what_position_of_answers() {
     let echoed = market_echoes(&node);
     let last = echoed.last().unwrap();
     let parts: Vec<&str> = last.split(" | ").collect();
-    assert_eq!(parts.len(), 3, "{last}");
+    assert_eq!(parts.len(), 5, "{last}");
     // The SDK's answer (from the event) is the host's (a call), and the
     // account's.
-    assert_eq!(parts[1], parts[2], "{last}");
+    assert_eq!(parts[3], parts[4], "{last}");
     assert_eq!(
-        parts[1],
+        parts[3],
         format!(
             "BTCUSDT {} {} {}",
             held.quantity, held.average_price, held.realized_pnl
@@ -178,8 +178,62 @@ fn the_position_sent_with_a_tick_is_what_position_of_answers() {
     );
     for t in &echoed {
         let p: Vec<&str> = t.split(" | ").collect();
-        assert_eq!(p[1], p[2], "{t}");
+        assert_eq!((p[1], p[3]), (p[2], p[4]), "quote and position: {t}");
     }
+}
+
+#[test]
+fn after_a_risk_check_a_tick_sees_the_hosts_quote_not_the_one_the_intent_carried() {
+    // The echo fixture as a risk agent that also hears the market: the
+    // quote that came with an intent answers `host::quote` only during
+    // that call; every tick after it sees the host's quote of its time.
+    let checker = hostile_agent(
+        "checker",
+        r#"mode = "echo""#,
+        r#""md.#""#,
+        r#""fixture.ok.#""#,
+        "",
+    )
+    .replace(r#"role = "model""#, r#"role = "risk""#);
+    let (mut node, _dir) = node_with(&format!("{}{checker}", echo_agent()));
+    for _ in 0..10 {
+        node.step();
+    }
+    node.submit("echo", market_buy(0.5)).unwrap();
+    for _ in 0..10 {
+        node.step();
+    }
+    // What the checker wrote (the strategy echoes too).
+    let texts: Vec<String> = node
+        .tapped()
+        .iter()
+        .filter(|e| e.topic.as_str() == "fixture.ok.echo" && e.source.as_str() == "checker")
+        .filter_map(|e| match &e.payload {
+            Payload::Custom(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        })
+        .collect();
+    let request = texts
+        .iter()
+        .position(|t| t.split(' ').nth(1) == Some("risk.check.request"))
+        .expect("the checker was asked");
+    let after: Vec<&String> = texts[request + 1..]
+        .iter()
+        .filter(|t| t.split(' ').nth(1).is_some_and(|x| x.starts_with("md.")))
+        .collect();
+    assert!(after.len() >= 5, "ticks after the check: {texts:#?}");
+    let carried = texts[request].split(" | ").nth(1).unwrap();
+    let mut moved = false;
+    for t in after {
+        let p: Vec<&str> = t.split(" | ").collect();
+        assert_eq!(p.len(), 5, "{t}");
+        assert_eq!(p[1], p[2], "the SDK's quote is the host's: {t}");
+        moved |= p[1] != carried;
+    }
+    assert!(
+        moved,
+        "the market moved after the check, so a stale quote would show"
+    );
 }
 
 #[test]
