@@ -6,6 +6,7 @@
 
 mod backtest;
 mod bus;
+mod calibrate;
 mod exchange;
 mod journal;
 mod replay;
@@ -16,6 +17,7 @@ mod tick;
 
 pub use backtest::backtest_throughput;
 pub use bus::{bus_hop, bus_throughput};
+pub use calibrate::calibration_us;
 pub use exchange::{OrderFlow, exchange_throughput};
 pub use journal::journal_appends;
 pub use replay::{checkpoint_cost, replay_throughput};

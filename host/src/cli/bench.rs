@@ -42,7 +42,11 @@
 //! `swap_pause_us_p50`/`_p99` (the node's thread busy with one hot swap —
 //! snapshot, restore, switch — while it is offered 100,000 messages/s)
 //! with `swap_lost_messages` and `swap_duplicate_messages` from the same
-//! run (both must be 0) and `swaps`.
+//! run (both must be 0) and `swaps`. Every run also reports
+//! `calibration_us_before` and `calibration_us_after`: a fixed piece of CPU
+//! work timed before and after the groups (`bench::calibrate`), so that a
+//! figure taken on a busy shared machine can be told from one taken on a
+//! quiet one.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -154,6 +158,8 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let n = |count: u64| (count * args.repeat / scale).max(1);
     let run = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
     let mut figures: BTreeMap<&str, f64> = BTreeMap::new();
+    // How busy the machine is, before and after (bench::calibrate).
+    let calibration_before = crate::bench::calibration_us();
 
     if run("call") || run("instantiate") || run("load") {
         let mut probe = AgentProbe::new(&args.agents)?;
@@ -330,6 +336,8 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         figures.insert("node_events_per_sec", eps.round());
     }
 
+    figures.insert("calibration_us_before", calibration_before);
+    figures.insert("calibration_us_after", crate::bench::calibration_us());
     for (k, v) in &figures {
         println!("{k:<24} {v:>14.2}");
     }
