@@ -20,7 +20,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::bindings::exports::floor::agent::intents::IntentValues;
 use crate::bindings::floor::agent::streams;
-use crate::kept::{Head, blank, carries, carrying, name_stream, set, stamp, with_remembered};
+use crate::kept::{blank, carries, carrying, name_stream, set, stamp, with_remembered};
 use crate::{Envelope, OrderIntent, OrderType, Payload, Quote, Side, TimeInForce};
 
 thread_local! {
@@ -93,17 +93,7 @@ pub fn with_envelope<R>(intent: IntentValues, f: impl FnOnce(&Envelope) -> R) ->
                 q.ask_size = b.ask_size;
             }
         });
-        stamp(
-            env,
-            Head {
-                id: intent.id,
-                sequence: intent.sequence,
-                event_time: intent.event_time,
-                trace_id: intent.trace_id,
-                correlation_id: intent.correlation_id,
-                attempt: intent.attempt,
-            },
-        );
+        stamp!(env, intent, intent.correlation_id);
         let held = &intent.position;
         let position = [held.quantity, held.average_price, held.realized_pnl];
         let env = &*env;

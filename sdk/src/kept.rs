@@ -86,16 +86,6 @@ pub(crate) fn with_remembered<T, R>(
     f(&kept[i].1)
 }
 
-/// An envelope's numbers, as every `*-values` record carries them.
-pub(crate) struct Head {
-    pub id: u64,
-    pub sequence: u64,
-    pub event_time: u64,
-    pub trace_id: u64,
-    pub correlation_id: Option<u64>,
-    pub attempt: u32,
-}
-
 /// A blank envelope around `payload`, to be written over.
 pub(crate) const fn blank(payload: Payload) -> Envelope {
     Envelope {
@@ -111,15 +101,24 @@ pub(crate) const fn blank(payload: Payload) -> Envelope {
     }
 }
 
-/// Write `head` into `env`.
-pub(crate) fn stamp(env: &mut Envelope, head: Head) {
-    env.id = head.id;
-    env.sequence = head.sequence;
-    env.event_time = head.event_time;
-    env.trace_id = head.trace_id;
-    env.correlation_id = head.correlation_id;
-    env.attempt = head.attempt;
+/// Write into envelope `$env` the numbers every `*-values` record `$v`
+/// carries (id, sequence, event time, trace id, attempt) and the
+/// correlation id `$correlation` (none for records without one).
+macro_rules! stamp {
+    ($env:expr, $v:expr) => {
+        stamp!($env, $v, None)
+    };
+    ($env:expr, $v:expr, $correlation:expr) => {{
+        let env: &mut $crate::Envelope = $env;
+        env.id = $v.id;
+        env.sequence = $v.sequence;
+        env.event_time = $v.event_time;
+        env.trace_id = $v.trace_id;
+        env.correlation_id = $correlation;
+        env.attempt = $v.attempt;
+    }};
 }
+pub(crate) use stamp;
 
 /// Run `f` with `position` (in `symbol`, sent along with the call being
 /// handled) as the host's answer for that symbol: nothing changes a

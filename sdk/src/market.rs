@@ -23,6 +23,7 @@ use crate::bindings::exports::floor::agent::market::{
     MarketEvent, MarketValues, PositionValues, QuoteValues, TradeValues,
 };
 use crate::bindings::floor::agent::{run, streams};
+use crate::kept::stamp;
 use crate::{Envelope, Payload, Quote, Side, Trade};
 
 thread_local! {
@@ -141,17 +142,7 @@ fn named(number: u32) -> Envelope {
 
 /// Write `event`'s numbers into `env`, keeping its strings.
 fn fill(env: &mut Envelope, event: &MarketEvent) {
-    crate::kept::stamp(
-        env,
-        crate::kept::Head {
-            id: event.id,
-            sequence: event.sequence,
-            event_time: event.event_time,
-            trace_id: event.trace_id,
-            correlation_id: None,
-            attempt: event.attempt,
-        },
-    );
+    stamp!(env, event);
     // A stream keeps its kind, so after its first event the numbers are
     // written in place; before, the payload takes the event's kind.
     let same_kind = matches!(

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::orders::OrderValues;
 use crate::bindings::floor::agent::streams::{self, OrderNames};
-use crate::kept::{Head, blank, name_stream, set, stamp, with_remembered};
+use crate::kept::{blank, name_stream, set, stamp, with_remembered};
 use crate::{Envelope, OrderEvent, OrderStatus, Payload, Side};
 
 thread_local! {
@@ -68,17 +68,7 @@ pub fn with_envelope<R>(event: OrderValues, f: impl FnOnce(&Envelope) -> R) -> R
         e.cumulative_quantity = event.cumulative_quantity;
         e.leaves_quantity = event.leaves_quantity;
         e.fee = event.fee;
-        stamp(
-            env,
-            Head {
-                id: event.id,
-                sequence: event.sequence,
-                event_time: event.event_time,
-                trace_id: event.trace_id,
-                correlation_id: None,
-                attempt: event.attempt,
-            },
-        );
+        stamp!(env, event);
         f(env)
     })
 }

@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 
 use crate::bindings::exports::floor::agent::signals::SignalValues;
-use crate::kept::{Head, blank, carrying, name_stream, stamp};
+use crate::kept::{blank, carrying, name_stream, stamp};
 use crate::{Envelope, Payload, Signal};
 
 thread_local! {
@@ -50,17 +50,7 @@ pub fn with_envelope<R>(signal: SignalValues, f: impl FnOnce(&Envelope) -> R) ->
         s.score = signal.score;
         s.confidence = signal.confidence;
         s.horizon_ns = signal.horizon_ns;
-        stamp(
-            env,
-            Head {
-                id: signal.id,
-                sequence: signal.sequence,
-                event_time: signal.event_time,
-                trace_id: signal.trace_id,
-                correlation_id: signal.correlation_id,
-                attempt: signal.attempt,
-            },
-        );
+        stamp!(env, signal, signal.correlation_id);
         let held = &signal.position;
         let position = [held.quantity, held.average_price, held.realized_pnl];
         let env = &*env;

@@ -22,6 +22,22 @@ use super::state::View;
 use super::streams::Streams;
 use crate::model::{Envelope, Payload};
 
+/// A `*-values` record `$ty` of `msg` in stream `$stream`: the envelope's
+/// numbers every such record carries, then the record's own `$rest`.
+macro_rules! with_head {
+    ($($ty:ident)::+, $msg:expr, $stream:expr, { $($rest:tt)* }) => {
+        $($ty)::+ {
+            id: $msg.id,
+            stream_number: $stream,
+            sequence: $msg.sequence,
+            event_time: $msg.event_time,
+            trace_id: $msg.trace_id,
+            attempt: $msg.attempt,
+            $($rest)*
+        }
+    };
+}
+
 /// A message in the form of the export that takes it.
 pub(super) enum Values {
     /// A quote or a trade (`market.on-market`).
@@ -114,20 +130,14 @@ fn market_event(
     };
     let stream_number = stream_number(streams, msg, symbol)?;
     let (quantity, average_price, realized_pnl) = view.position_numbers(symbol);
-    Some(wm::MarketEvent {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
-        attempt: msg.attempt,
+    Some(with_head!(wm::MarketEvent, msg, stream_number, {
         values,
         position: wm::PositionValues {
             quantity,
             average_price,
             realized_pnl,
         },
-    })
+    }))
 }
 
 /// `msg` as an `orders` event, if it is an order event (never a request
@@ -145,13 +155,7 @@ fn order_values(
         return None;
     }
     let stream_number = stream_number(streams, msg, &e.symbol)?;
-    Some(wo::OrderValues {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
-        attempt: msg.attempt,
+    Some(with_head!(wo::OrderValues, msg, stream_number, {
         order_number: numbers.number(&e.order_id, || (e.agent.clone(), e.tag.clone())),
         side: e.side.into(),
         status: bindings::status_to_wit(&e.status),
@@ -160,7 +164,7 @@ fn order_values(
         cumulative_quantity: e.cumulative_quantity,
         leaves_quantity: e.leaves_quantity,
         fee: e.fee,
-    })
+    }))
 }
 
 /// `msg` as an `intents` call, if it carries an order intent whose stream
@@ -176,14 +180,8 @@ fn intent_values(
         return None;
     };
     let stream_number = stream_number(streams, msg, &i.symbol)?;
-    Some(wi::IntentValues {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
+    Some(with_head!(wi::IntentValues, msg, stream_number, {
         correlation_id: msg.correlation_id,
-        attempt: msg.attempt,
         tag_number: tags.number(&i.tag, || ()),
         side: i.side.into(),
         order_type: i.order_type.into(),
@@ -198,7 +196,7 @@ fn intent_values(
             ask_size: q.ask_size,
         }),
         position: holding(view, &i.symbol),
-    })
+    }))
 }
 
 /// `msg` as a `signals` call, if it carries a signal whose stream has (or
@@ -212,19 +210,13 @@ fn signal_values(
         return None;
     };
     let stream_number = stream_number(streams, msg, &s.symbol)?;
-    Some(wsg::SignalValues {
-        id: msg.id,
-        stream_number,
-        sequence: msg.sequence,
-        event_time: msg.event_time,
-        trace_id: msg.trace_id,
+    Some(with_head!(wsg::SignalValues, msg, stream_number, {
         correlation_id: msg.correlation_id,
-        attempt: msg.attempt,
         score: s.score,
         confidence: s.confidence,
         horizon_ns: s.horizon_ns,
         position: holding(view, &s.symbol),
-    })
+    }))
 }
 
 /// The position in `symbol` as `view` has it now.
